@@ -1,0 +1,54 @@
+// PacketRecord and PacketBatch: how packets travel between snapflow's stages.
+//
+// A PacketBatch owns one contiguous byte buffer; its records point into that buffer (zero
+// copy: a reader fills the buffer straight from read(2) and records are views of it). A batch
+// moves between pipeline stages as a whole and is reused once drained, so the steady state
+// allocates nothing. A batch is not thread-safe: one stage owns it at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace snapflow::pcap {
+
+// LINKTYPE_* values from the tcpdump registry that snapflow decodes.
+enum LinkType : uint16_t {
+  kLinkNull = 0,         ///< BSD loopback: 4-byte host-order address family
+  kLinkEthernet = 1,
+  kLinkRaw = 101,        ///< raw IPv4 or IPv6 (DLT_RAW 12 and 14 are mapped here on read)
+  kLinkLoop = 108,       ///< OpenBSD loopback: 4-byte network-order address family
+  kLinkLinuxSll = 113,
+  kLinkIpv4 = 228,
+  kLinkIpv6 = 229,
+  kLinkLinuxSll2 = 276,
+};
+
+struct PacketRecord {
+  int64_t ts_ns = 0;              ///< capture time, ns since the epoch (UTC)
+  const std::byte* data = nullptr;  ///< captured bytes, owned by the batch
+  uint32_t captured_length = 0;   ///< bytes present at data
+  uint32_t wire_length = 0;       ///< original length on the wire (>= captured_length)
+  uint16_t link_type = kLinkEthernet;
+  uint16_t interface_id = 0;      ///< pcapng interface index; 0 for classic pcap
+
+  std::span<const std::byte> bytes() const { return {data, captured_length}; }
+};
+
+struct PacketBatch {
+  std::vector<PacketRecord> records;  ///< reserved once, cleared per use
+  std::vector<std::byte> storage;     ///< bytes the records point into
+  uint64_t sequence = 0;              ///< position of this batch in its stream (set by the reader stage)
+  uint64_t first_record_number = 0;   ///< 1-based number of records[0] in its input, for messages
+
+  void clear() {
+    records.clear();
+    sequence = 0;
+    first_record_number = 0;
+  }
+  size_t size() const { return records.size(); }
+  bool empty() const { return records.empty(); }
+};
+
+}  // namespace snapflow::pcap

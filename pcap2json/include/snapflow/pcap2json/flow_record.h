@@ -1,0 +1,64 @@
+// FlowRecord: one unidirectional flow's activity within one snapshot interval, i.e. exactly one
+// flow document. Produced by the snapshot engine, consumed by the encoders.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "snapflow/packet/flow_key.h"
+#include "snapflow/packet/view.h"
+
+namespace snapflow::pcap2json {
+
+// Indices into FlowCounters::tcp_flag_packets, in the order of the TCP flags byte's bits.
+enum TcpFlagIndex { kFin, kSyn, kRst, kPsh, kAck, kUrg, kEce, kCwr, kTcpFlagCount };
+
+struct FlowCounters {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;             ///< wire bytes (original length)
+  int64_t first_ts_ns = 0;        ///< event.start
+  int64_t last_ts_ns = 0;         ///< event.end
+  uint32_t size_min = UINT32_MAX;  ///< smallest frame (wire length)
+  uint32_t size_max = 0;
+  uint32_t late_packets = 0;      ///< stragglers folded in from an already closed interval
+  std::array<uint32_t, kTcpFlagCount> tcp_flag_packets{};  ///< packets carrying each flag
+  uint64_t late_bytes = 0;
+};
+
+// Descriptive fields taken from the first packet of the flow in the interval.
+struct FlowAttributes {
+  std::array<uint8_t, 6> source_mac{};
+  std::array<uint8_t, 6> destination_mac{};
+  bool has_ethernet = false;
+  uint8_t mpls_count = 0;
+  std::array<uint32_t, packet::kMaxMplsLabels> mpls_labels{};
+  packet::IpAddress tunnel_source;       ///< outermost tunnel's outer IPs
+  packet::IpAddress tunnel_destination;
+};
+
+struct FlowRecord {
+  packet::FlowKey key;
+  uint64_t hash = 0;  ///< packet::flow_hash(key)
+  FlowCounters counters;
+  FlowAttributes attributes;
+};
+
+// Totals of one snapshot interval over all flows: one `event.kind: metric` document.
+struct SnapshotTotals {
+  int64_t start_ns = 0;
+  int64_t interval_ns = 0;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t flows = 0;
+};
+
+// Everything one closed snapshot interval produces.
+struct SnapshotOutput {
+  SnapshotTotals totals;
+  std::vector<FlowRecord> flows;  ///< with --top-n, the N largest plus one "other" record
+  bool has_other = false;         ///< flows.back() is the folded "other" record
+  uint64_t other_flow_count = 0;  ///< how many flows were folded into it
+};
+
+}  // namespace snapflow::pcap2json

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything snapflow builds, tests and runs with, from Debian 12's packages.
+# Idempotent and quiet when everything is already there. Needs root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates curl
+  libpcap-dev libsimdjson-dev rapidjson-dev zlib1g-dev libisal-dev libtbb-dev
+  libxxhash-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  dpdk dpdk-dev libdpdk-dev
+  clang clang-format libclang-rt-14-dev
+  tshark tcpreplay tcpdump iproute2 jq procps
+  default-jre-headless maven
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer once, non-interactively.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

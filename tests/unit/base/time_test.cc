@@ -1,0 +1,47 @@
+#include "snapflow/base/time.h"
+
+#include <gtest/gtest.h>
+
+namespace snapflow::base {
+namespace {
+
+TEST(AlignDown, AlignsPositiveAndNegativeTimestamps) {
+  EXPECT_EQ(align_down(1'234'567'890, 100 * kNsPerMs), 1'200'000'000);
+  EXPECT_EQ(align_down(1'200'000'000, 100 * kNsPerMs), 1'200'000'000);
+  EXPECT_EQ(align_down(-1, 100 * kNsPerMs), -100 * kNsPerMs);
+}
+
+TEST(FormatRfc3339, WritesNanosecondsUtc) {
+  EXPECT_EQ(format_rfc3339_ns(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(format_rfc3339_ns(1'700'000'000'123'456'789), "2023-11-14T22:13:20.123456789Z");
+  // Leap day, and the last nanosecond of a year.
+  EXPECT_EQ(format_rfc3339_ns(951'782'400 * kNsPerSec), "2000-02-29T00:00:00.000000000Z");
+  EXPECT_EQ(format_rfc3339_ns(1'704'067'200 * kNsPerSec - 1), "2023-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(format_rfc3339_ns(-1), "1969-12-31T23:59:59.999999999Z");
+}
+
+TEST(FormatIndexDay, WritesDottedUtcDay) {
+  char day[10];
+  ASSERT_EQ(format_index_day(1'700'000'000 * kNsPerSec, day), 10u);
+  EXPECT_EQ(std::string(day, 10), "2023.11.14");
+}
+
+TEST(ParseDuration, AcceptsUnits) {
+  EXPECT_EQ(parse_duration_ns("100ms").value(), 100 * kNsPerMs);
+  EXPECT_EQ(parse_duration_ns("1s").value(), kNsPerSec);
+  EXPECT_EQ(parse_duration_ns("250us").value(), 250 * kNsPerUs);
+  EXPECT_EQ(parse_duration_ns("1h").value(), 3600 * kNsPerSec);
+  EXPECT_EQ(parse_duration_ns("30d").value(), 30 * 86400 * kNsPerSec);
+  EXPECT_EQ(parse_duration_ns("42").value(), 42);
+}
+
+TEST(ParseDuration, RejectsGarbageWithMessage) {
+  for (const char* bad : {"", "ms", "10 ms", "10parsecs", "-5ms", "99999999999999999999d"}) {
+    auto r = parse_duration_ns(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message().find("duration"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace snapflow::base
