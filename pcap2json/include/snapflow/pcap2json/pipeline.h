@@ -1,0 +1,74 @@
+// The pcap2json pipeline: packets in, documents out, on a TBB parallel_pipeline.
+//
+//   read (serial, in order)      PacketReader::next_batch into a pooled WorkItem
+//   decode (parallel)            decode + flow key + hash per packet; in packet mode, encode
+//   aggregate (serial, in order) SnapshotEngine: watermark, fragments, then a parallel_for
+//                                over shards (lock-free: one task per shard), then take the
+//                                snapshots that closed
+//   encode (parallel)            flow/totals documents per shard vector, top-N folding
+//   deliver (serial, in order)   DocumentSink::write (blocks when the sink is slow)
+//
+// Memory is bounded by the token count (4 x threads WorkItems, each holding one input batch
+// and the documents it produced) plus the open flow tables. A read error stops the input;
+// everything read before it is still aggregated, flushed and delivered before run() returns
+// the error, so no document for a packet before the fault is lost.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "snapflow/base/log.h"
+#include "snapflow/base/result.h"
+#include "snapflow/indexer/document_batch.h"
+#include "snapflow/packet/view.h"
+#include "snapflow/pcap/reader.h"
+#include "snapflow/pcap2json/flow_encoder.h"
+#include "snapflow/pcap2json/snapshot_engine.h"
+
+namespace snapflow::pcap2json {
+
+inline constexpr size_t kDefaultBatchPackets = 8192;
+inline constexpr size_t kDocumentBatchBytes = 4 << 20;
+
+struct PipelineOptions {
+  SnapshotConfig snapshot;
+  EncoderConfig encoder;
+  uint32_t threads = 0;  ///< 0: every core
+  size_t batch_packets = kDefaultBatchPackets;
+  uint32_t top_n = 0;       ///< 0: every flow gets its document
+  bool packet_mode = false;  ///< one document per packet instead of snapflows
+  bool totals = true;        ///< one snapflow.totals document per snapshot
+};
+
+struct PipelineStats {
+  EngineStats engine;
+  std::array<uint64_t, static_cast<size_t>(packet::DecodeStatus::kCount)> decode_status{};
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t documents = 0;             ///< every document delivered (flows, totals, packets)
+  uint64_t document_packets = 0;      ///< packets accounted for by delivered documents
+  uint64_t document_wire_bytes = 0;   ///< wire bytes accounted for by delivered documents
+  uint64_t document_bytes = 0;  ///< uncompressed bytes handed to the sink
+  uint64_t batches = 0;
+  double seconds = 0;
+};
+
+struct Progress {
+  uint64_t input_bytes = 0;
+  std::optional<uint64_t> input_size;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;
+};
+using ProgressCallback = std::function<void(const Progress&)>;
+
+// Runs the whole input through to the sink, then calls sink.finish(). Blocks until done.
+// On a read or sink error returns it (with context); the stats of what was done are in
+// `stats` either way.
+base::Status run_pipeline(const PipelineOptions& options, pcap::PacketReader& reader,
+                          indexer::DocumentSink& sink, PipelineStats& stats,
+                          const ProgressCallback& progress = {});
+
+}  // namespace snapflow::pcap2json

@@ -1,0 +1,145 @@
+// SnapshotEngine: turns decoded packets into per-interval flow tables ("snapflows").
+//
+// Data flow per input batch (called by the pipeline's serial aggregation stage, in order):
+//   prepare()         serial: advances the watermark packet by packet, assigns each packet
+//                     its snapshot (late packets go to the oldest open snapshot), gives
+//                     later IP fragments the ports of their first fragment, and partitions
+//                     the batch by shard (hash % shards)
+//   aggregate_shard() parallel over shards: each shard updates only its own tables, so no
+//                     locks; a shard belongs to exactly one task per batch
+//   take_closed()     serial: moves out every snapshot that can no longer receive packets
+// A snapshot [S, S+I) closes when the watermark (largest timestamp seen) reaches S+I+W, where
+// W is the reorder window. Packets older than that are "late": they are counted in the oldest
+// still-open snapshot (flagged in snapflow.late.*) so totals stay exact.
+//
+// Invariant: over the whole input, the packets and bytes of all closed snapshots equal the
+// packets and wire bytes given to prepare(). Not thread-safe except aggregate_shard() for
+// distinct shards.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "snapflow/packet/decode.h"
+#include "snapflow/packet/flow_key.h"
+#include "snapflow/pcap/record.h"
+#include "snapflow/pcap2json/flow_record.h"
+#include "snapflow/pcap2json/flow_table.h"
+
+namespace snapflow::pcap2json {
+
+inline constexpr int64_t kDefaultIntervalNs = 100'000'000;
+inline constexpr int64_t kDefaultReorderWindowNs = 10'000'000;
+inline constexpr int64_t kMinIntervalNs = 1'000'000;
+inline constexpr int64_t kMaxIntervalNs = 3'600'000'000'000;
+
+// One packet after the parallel decode stage: what aggregation needs, nothing more.
+struct DecodedPacket {
+  packet::FlowKey key;
+  uint64_t hash = 0;
+  int64_t ts_ns = 0;
+  int64_t snapshot_start_ns = 0;  ///< set by prepare()
+  uint32_t wire_length = 0;
+  uint32_t record_index = 0;  ///< in the PacketBatch, to re-decode attributes of a new flow
+  uint32_t ip_id = 0;         ///< for fragment matching
+  uint8_t tcp_flags = 0;
+  enum Fragment : uint8_t { kNotFragment, kFirstFragment, kLaterFragment } fragment = kNotFragment;
+  bool late = false;  ///< set by prepare()
+};
+
+// Fills out from one record: decode, key, hash. Thread-safe (stateless). Returns the status.
+packet::DecodeStatus decode_packet(const pcap::PacketRecord& record, uint32_t record_index,
+                                   const packet::DecodeOptions& options, DecodedPacket& out);
+
+struct SnapshotConfig {
+  int64_t interval_ns = kDefaultIntervalNs;
+  int64_t reorder_window_ns = kDefaultReorderWindowNs;
+  uint32_t shard_count = 16;  ///< rounded up to a power of two
+  packet::DecodeOptions decode_options;
+};
+
+// A closed snapshot: its totals and its flows, one vector per shard (not merged: encoders work
+// on the shard vectors in parallel and nothing is copied).
+struct ClosedSnapshot {
+  SnapshotTotals totals;
+  std::vector<std::vector<FlowRecord>> shards;
+};
+
+struct EngineStats {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t late_packets = 0;
+  uint64_t late_bytes = 0;
+  uint64_t fragments_matched = 0;    ///< later fragments given their first fragment's ports
+  uint64_t fragments_unmatched = 0;  ///< later fragments whose first fragment was not seen
+  uint64_t snapshots = 0;
+  uint64_t flows = 0;                ///< flow records emitted
+  uint64_t peak_flow_memory_bytes = 0;
+};
+
+// Which packets of the current batch belong to which shard: indices grouped by shard.
+struct ShardPlan {
+  std::vector<uint32_t> order;    ///< packet indices, grouped by shard, batch order within
+  std::vector<uint32_t> offsets;  ///< shard s owns order[offsets[s] .. offsets[s+1])
+};
+
+class SnapshotEngine {
+ public:
+  explicit SnapshotEngine(const SnapshotConfig& config);
+
+  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  int64_t interval_ns() const { return config_.interval_ns; }
+
+  void prepare(std::span<DecodedPacket> packets, ShardPlan& plan);
+  void aggregate_shard(uint32_t shard, const ShardPlan& plan,
+                       std::span<const DecodedPacket> packets, const pcap::PacketBatch& batch);
+  // Appends the snapshots that closed, oldest first.
+  void take_closed(std::vector<ClosedSnapshot>& out);
+  // End of input: appends every snapshot still open, oldest first.
+  void take_all(std::vector<ClosedSnapshot>& out);
+
+  const EngineStats& stats() const { return stats_; }
+
+ private:
+  struct OpenSnapshot {
+    int64_t start_ns = 0;
+    FlowTable table;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+  };
+  struct Shard {
+    std::vector<OpenSnapshot> open;   ///< few: ceil(W / I) + 1 at most in steady state
+    std::vector<FlowTable> spare;     ///< emptied tables kept for reuse
+    OpenSnapshot& snapshot_for(int64_t start_ns);
+  };
+  struct FragmentId {
+    packet::FlowKey key;  ///< without ports
+    uint32_t ip_id;
+    bool operator==(const FragmentId&) const = default;
+  };
+  struct FragmentIdHash {
+    size_t operator()(const FragmentId& id) const;
+  };
+  struct FragmentPorts {
+    uint16_t source_port;
+    uint16_t destination_port;
+    int64_t ts_ns;
+  };
+
+  void fix_fragment(DecodedPacket& packet);
+  void take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& out);
+
+  SnapshotConfig config_;
+  std::vector<Shard> shards_;
+  int64_t watermark_ns_ = INT64_MIN;
+  int64_t closed_before_ns_ = INT64_MIN;
+  bool seen_packet_ = false;
+  std::unordered_map<FragmentId, FragmentPorts, FragmentIdHash> fragments_;
+  std::deque<std::pair<int64_t, FragmentId>> fragment_expiry_;
+  EngineStats stats_;
+};
+
+}  // namespace snapflow::pcap2json

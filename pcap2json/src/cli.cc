@@ -1,0 +1,253 @@
+#include <getopt.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <string>
+
+#include "snapflow/base/time.h"
+#include "snapflow/pcap2json/config.h"
+
+namespace snapflow::pcap2json {
+namespace {
+
+using base::ErrorCode;
+using base::make_error;
+
+enum Option : int {
+  kOptBulk = 256,
+  kOptGzip,
+  kOptFormat,
+  kOptJsonPacket,
+  kOptReorderWindow,
+  kOptTopN,
+  kOptNoTotals,
+  kOptNoCommunityId,
+  kOptObserver,
+  kOptCapture,
+  kOptIndexPrefix,
+  kOptNoTunnels,
+  kOptVxlanPort,
+  kOptSkipBad,
+  kOptStats,
+  kOptProgress,
+  kOptNoProgress,
+  kOptBatchPackets,
+};
+
+const option kLongOptions[] = {
+    {"output", required_argument, nullptr, 'o'},
+    {"bulk", no_argument, nullptr, kOptBulk},
+    {"gzip", no_argument, nullptr, kOptGzip},
+    {"format", required_argument, nullptr, kOptFormat},
+    {"json-packet", no_argument, nullptr, kOptJsonPacket},
+    {"interval", required_argument, nullptr, 'i'},
+    {"reorder-window", required_argument, nullptr, kOptReorderWindow},
+    {"top-n", required_argument, nullptr, kOptTopN},
+    {"no-totals", no_argument, nullptr, kOptNoTotals},
+    {"no-community-id", no_argument, nullptr, kOptNoCommunityId},
+    {"observer", required_argument, nullptr, kOptObserver},
+    {"capture", required_argument, nullptr, kOptCapture},
+    {"index-prefix", required_argument, nullptr, kOptIndexPrefix},
+    {"no-tunnels", no_argument, nullptr, kOptNoTunnels},
+    {"vxlan-port", required_argument, nullptr, kOptVxlanPort},
+    {"threads", required_argument, nullptr, 't'},
+    {"batch-packets", required_argument, nullptr, kOptBatchPackets},
+    {"skip-bad-records", no_argument, nullptr, kOptSkipBad},
+    {"stats", no_argument, nullptr, kOptStats},
+    {"progress", no_argument, nullptr, kOptProgress},
+    {"no-progress", no_argument, nullptr, kOptNoProgress},
+    {"help", no_argument, nullptr, 'h'},
+    {"version", no_argument, nullptr, 'V'},
+    {nullptr, 0, nullptr, 0},
+};
+
+base::Result<uint64_t> parse_count(std::string_view flag, std::string_view text, uint64_t min,
+                                   uint64_t max) {
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(flag) + ": expected a whole number from " + std::to_string(min) +
+                          " to " + std::to_string(max) + ", got '" + std::string(text) + "'");
+  }
+  return value;
+}
+
+std::string default_observer() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "snapflow";
+  return name;
+}
+
+std::string base_name(const std::string& path) {
+  if (path == "-") return "stdin";
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string usage_text() {
+  return R"(Usage: pcap2json [options] FILE...
+Replays packet captures into snapshot netflows ("snapflows"): per flow, its packets and bytes
+in every interval (100 ms by default), as JSON documents.
+
+FILE is a PCAP or PCAPNG file, or - for stdin. Several files are read as one stream, ordered
+by their first packet's time.
+
+Output:
+  -o, --output FILE|-        where documents go (default: - for stdout)
+      --bulk                 Elasticsearch bulk form: an action line with a deterministic _id
+                             before each document
+      --gzip                 gzip the output (standard gzip, written with ISA-L)
+      --format ecs|fmadio    field names: Elastic Common Schema (default) or fmadio pcap2json's
+      --json-packet          one document per packet with its decoded headers
+      --index-prefix P       bulk index prefix (default: snapflow; daily indices P-YYYY.MM.DD)
+      --observer NAME        observer.name (default: this host's name)
+      --capture NAME         labels.capture (default: the first input's file name)
+Snapshots:
+  -i, --interval DURATION    snapshot length, 1ms to 1h (default: 100ms); units ns us ms s m h
+      --reorder-window DUR   how late a packet may arrive and still count in its own snapshot
+                             (default: 10ms); later ones are counted as late, never dropped
+      --top-n N              keep the N largest flows per snapshot; fold the rest into one
+                             "other" document so totals stay exact
+      --no-totals            no per-snapshot totals (event.kind: metric) documents
+      --no-community-id      skip network.community_id (saves a SHA-1 per document)
+Decoding:
+      --no-tunnels           key flows on the outermost headers, do not look inside tunnels
+      --vxlan-port PORT      also decode VXLAN on this UDP port (4789 and 8472 always are)
+      --skip-bad-records     resynchronise past corrupt records instead of stopping (counted)
+Running:
+  -t, --threads N            worker threads (default: every core)
+      --stats                print statistics to stderr at the end
+      --progress             progress bar on stderr (default: when stderr is a terminal)
+      --no-progress
+  -h, --help                 this text
+  -V, --version              version
+
+Exit status: 0 when every input was processed and delivered, 1 on a runtime error (bad input,
+output failure; documents for every packet before the fault are still written), 2 on a usage
+error.
+)";
+}
+
+base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
+  Pcap2JsonConfig config;
+  config.pipeline.encoder.observer = default_observer();
+  config.pipeline.encoder.bulk_form = false;  // plain NDJSON unless --bulk
+  bool capture_given = false;
+  optind = 1;
+  opterr = 0;  // we report errors ourselves, as one line naming the flag
+  int opt = 0;
+  int long_index = 0;
+  while ((opt = getopt_long(argc, argv, ":o:i:t:hV", kLongOptions, &long_index)) != -1) {
+    const std::string arg = optarg != nullptr ? optarg : "";
+    const auto flag_name = [&]() -> std::string {
+      for (const option& o : kLongOptions) {
+        if (o.name != nullptr && o.val == opt) return std::string("--") + o.name;
+      }
+      return std::string("-") + static_cast<char>(opt);
+    };
+    const auto duration = [&](int64_t& out) -> base::Status {
+      auto d = base::parse_duration_ns(arg);
+      if (!d.ok()) return std::move(d).error().context(flag_name());
+      out = *d;
+      return base::ok_status();
+    };
+    switch (opt) {
+      case 'o': config.output = arg; break;
+      case kOptBulk: config.pipeline.encoder.bulk_form = true; break;
+      case kOptGzip: config.gzip = true; break;
+      case kOptFormat:
+      {
+        auto format = parse_document_format(arg);
+        if (!format.ok()) return std::move(format).error().context("--format");
+        config.pipeline.encoder.format = *format;
+        break;
+      }
+      case kOptJsonPacket: config.pipeline.packet_mode = true; break;
+      case 'i': SNAPFLOW_TRY_STATUS(duration(config.pipeline.snapshot.interval_ns), "parse options"); break;
+      case kOptReorderWindow: SNAPFLOW_TRY_STATUS(duration(config.pipeline.snapshot.reorder_window_ns), "parse options"); break;
+      case kOptTopN: {
+        auto n = parse_count("--top-n", arg, 1, 10'000'000);
+        if (!n.ok()) return std::move(n).error();
+        config.pipeline.top_n = static_cast<uint32_t>(*n);
+        break;
+      }
+      case kOptNoTotals: config.pipeline.totals = false; break;
+      case kOptNoCommunityId: config.pipeline.encoder.community_id = false; break;
+      case kOptObserver: config.pipeline.encoder.observer = arg; break;
+      case kOptCapture:
+        config.pipeline.encoder.capture = arg;
+        capture_given = true;
+        break;
+      case kOptIndexPrefix: config.pipeline.encoder.index_prefix = arg; break;
+      case kOptNoTunnels: config.pipeline.snapshot.decode_options.decode_tunnels = false; break;
+      case kOptVxlanPort: {
+        auto port = parse_count("--vxlan-port", arg, 1, 65535);
+        if (!port.ok()) return std::move(port).error();
+        config.pipeline.snapshot.decode_options.extra_vxlan_port = static_cast<uint16_t>(*port);
+        break;
+      }
+      case 't': {
+        auto n = parse_count("--threads", arg, 1, 1024);
+        if (!n.ok()) return std::move(n).error();
+        config.pipeline.threads = static_cast<uint32_t>(*n);
+        break;
+      }
+      case kOptBatchPackets: {
+        auto n = parse_count("--batch-packets", arg, 1, 1 << 20);
+        if (!n.ok()) return std::move(n).error();
+        config.pipeline.batch_packets = *n;
+        break;
+      }
+      case kOptSkipBad: config.reader.skip_bad_records = true; break;
+      case kOptStats: config.show_stats = true; break;
+      case kOptProgress: config.progress = Pcap2JsonConfig::ProgressMode::kOn; break;
+      case kOptNoProgress: config.progress = Pcap2JsonConfig::ProgressMode::kOff; break;
+      case 'h': config.show_help = true; break;
+      case 'V': config.show_version = true; break;
+      case ':':
+        return make_error(ErrorCode::kInvalidArgument,
+                          std::string(argv[optind - 1]) + ": needs a value (see --help)");
+      default:
+        return make_error(ErrorCode::kInvalidArgument,
+                          "unknown option '" + std::string(argv[optind - 1]) + "' (see --help)");
+    }
+  }
+  for (int i = optind; i < argc; ++i) config.inputs.emplace_back(argv[i]);
+  if (!capture_given && !config.inputs.empty()) {
+    config.pipeline.encoder.capture = base_name(config.inputs.front());
+  }
+  config.pipeline.encoder.interval_ns = config.pipeline.snapshot.interval_ns;
+  return config;
+}
+
+base::Status validate(Pcap2JsonConfig& config) {
+  const auto bad = [](std::string message) {
+    return make_error(ErrorCode::kInvalidArgument, std::move(message));
+  };
+  if (config.show_help || config.show_version) return base::ok_status();
+  if (config.inputs.empty()) return bad("no input: give a capture file, or - for stdin (see --help)");
+  int stdin_count = 0;
+  for (const auto& input : config.inputs) stdin_count += input == "-";
+  if (stdin_count > 0 && config.inputs.size() > 1) {
+    return bad("-: stdin cannot be combined with other inputs");
+  }
+  const int64_t interval = config.pipeline.snapshot.interval_ns;
+  if (interval < kMinIntervalNs || interval > kMaxIntervalNs) {
+    return bad("--interval: must be from 1ms to 1h, got " + std::to_string(interval) + "ns");
+  }
+  if (config.pipeline.snapshot.reorder_window_ns > kMaxIntervalNs) {
+    return bad("--reorder-window: must be at most 1h");
+  }
+  if (config.pipeline.packet_mode && config.pipeline.top_n > 0) {
+    return bad("--top-n: applies to snapflows, not to --json-packet");
+  }
+  if (config.pipeline.encoder.observer.empty()) return bad("--observer: must not be empty");
+  config.pipeline.encoder.interval_ns = interval;
+  SNAPFLOW_TRY_STATUS(validate(config.pipeline.encoder), "check output options");
+  return base::ok_status();
+}
+
+}  // namespace snapflow::pcap2json

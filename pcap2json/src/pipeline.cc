@@ -1,0 +1,281 @@
+#include "snapflow/pcap2json/pipeline.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/concurrent_queue.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <optional>
+
+#include "snapflow/base/time.h"
+#include "snapflow/pcap2json/packet_encoder.h"
+#include "snapflow/pcap2json/top_n.h"
+
+namespace snapflow::pcap2json {
+namespace {
+
+constexpr int64_t kProgressEveryNs = 250 * base::kNsPerMs;
+constexpr size_t kStatusCount = static_cast<size_t>(packet::DecodeStatus::kCount);
+
+// Everything one input batch needs on its way through the stages. Pooled and reused.
+struct WorkItem {
+  pcap::PacketBatch batch;
+  std::vector<DecodedPacket> decoded;
+  ShardPlan plan;
+  std::vector<ClosedSnapshot> closed;
+  std::vector<indexer::DocumentBatch> documents;
+  std::array<uint64_t, kStatusCount> status_counts{};
+  bool end_of_input = false;
+
+  void reset() {
+    batch.clear();
+    decoded.clear();
+    closed.clear();
+    documents.clear();
+    status_counts.fill(0);
+    end_of_input = false;
+  }
+};
+
+// Appends a fresh DocumentBatch when the last one is full, so batches stay near the target
+// size and large snapshots are delivered in pieces.
+indexer::DocumentBatch& batch_with_room(std::vector<indexer::DocumentBatch>& batches,
+                                        bool bulk_form) {
+  if (batches.empty() || batches.back().body.size() >= kDocumentBatchBytes) {
+    auto& b = batches.emplace_back();
+    b.bulk_form = bulk_form;
+    b.body.reserve(kDocumentBatchBytes + 64 * 1024);
+  }
+  return batches.back();
+}
+
+class PipelineRun {
+ public:
+  PipelineRun(const PipelineOptions& options, pcap::PacketReader& reader,
+              indexer::DocumentSink& sink, PipelineStats& stats, const ProgressCallback& progress)
+      : options_(options),
+        reader_(reader),
+        sink_(sink),
+        stats_(stats),
+        progress_(progress),
+        engine_(options.snapshot),
+        // The encoder config was validated with the command line, so create() cannot fail.
+        flow_encoders_([&] { return FlowEncoder::create(options.encoder).value(); }),
+        packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }) {}
+
+  base::Status run() {
+    const int threads =
+        options_.threads > 0 ? static_cast<int>(options_.threads) : tbb::info::default_concurrency();
+    tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
+    const size_t tokens = static_cast<size_t>(threads) * 4;
+    started_ns_ = base::now_monotonic_ns();
+
+    tbb::parallel_pipeline(
+        tokens,
+        tbb::make_filter<void, WorkItem*>(tbb::filter_mode::serial_in_order,
+                                          [&](tbb::flow_control& fc) { return read(fc); }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(tbb::filter_mode::parallel,
+                                                   [&](WorkItem* w) { return decode(w); }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(tbb::filter_mode::serial_in_order,
+                                                   [&](WorkItem* w) { return aggregate(w); }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(tbb::filter_mode::parallel,
+                                                   [&](WorkItem* w) { return encode(w); }) &
+            tbb::make_filter<WorkItem*, void>(tbb::filter_mode::serial_in_order,
+                                              [&](WorkItem* w) { deliver(w); }));
+
+    stats_.engine = engine_.stats();
+    if (!sink_error_) {
+      if (auto finished = sink_.finish(); !finished.ok()) sink_error_ = std::move(finished).error();
+    }
+    stats_.seconds = static_cast<double>(base::now_monotonic_ns() - started_ns_) / 1e9;
+    report_progress(true);
+    if (read_error_) return std::move(*read_error_);
+    if (sink_error_) return std::move(*sink_error_).context("deliver documents");
+    return base::ok_status();
+  }
+
+ private:
+  WorkItem* acquire() {
+    std::unique_ptr<WorkItem> item;
+    WorkItem* raw = nullptr;
+    if (free_items_.try_pop(raw)) return raw;
+    items_.push_back(std::make_unique<WorkItem>());
+    items_.back()->decoded.reserve(options_.batch_packets);
+    return items_.back().get();
+  }
+
+  WorkItem* read(tbb::flow_control& fc) {
+    if (input_done_ || stop_requested()) {
+      fc.stop();
+      return nullptr;
+    }
+    WorkItem* w = acquire();
+    w->reset();
+    auto n = reader_.next_batch(w->batch, options_.batch_packets);
+    if (!n.ok()) read_error_ = std::move(n).error();
+    if (!n.ok() || *n == 0) {
+      // The end (or a fault) still travels down the pipeline once, so the open snapshots are
+      // flushed and delivered behind every batch read before it.
+      input_done_ = true;
+      w->batch.clear();
+      w->end_of_input = true;
+    } else {
+      w->batch.sequence = ++batch_sequence_;
+    }
+    report_progress(false);
+    return w;
+  }
+
+  WorkItem* decode(WorkItem* w) {
+    const auto& records = w->batch.records;
+    if (options_.packet_mode) {
+      PacketEncoder& encoder = packet_encoders_.local();
+      for (uint32_t i = 0; i < records.size(); ++i) {
+        packet::PacketView view;
+        const auto status = packet::decode(records[i].bytes(), records[i].link_type, view,
+                                           options_.snapshot.decode_options);
+        ++w->status_counts[static_cast<size_t>(status)];
+        encoder.encode_packet(records[i], w->batch.first_record_number + i, view,
+                              batch_with_room(w->documents, options_.encoder.bulk_form));
+      }
+      return w;
+    }
+    w->decoded.resize(records.size());
+    for (uint32_t i = 0; i < records.size(); ++i) {
+      const auto status =
+          decode_packet(records[i], i, options_.snapshot.decode_options, w->decoded[i]);
+      ++w->status_counts[static_cast<size_t>(status)];
+    }
+    return w;
+  }
+
+  WorkItem* aggregate(WorkItem* w) {
+    for (size_t s = 0; s < kStatusCount; ++s) stats_.decode_status[s] += w->status_counts[s];
+    for (const auto& r : w->batch.records) {
+      ++stats_.packets;
+      stats_.bytes += r.wire_length;
+    }
+    if (options_.packet_mode) return w;
+    if (!w->decoded.empty()) {
+      engine_.prepare(w->decoded, w->plan);
+      tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
+        engine_.aggregate_shard(shard, w->plan, w->decoded, w->batch);
+      });
+    }
+    if (w->end_of_input) {
+      engine_.take_all(w->closed);
+    } else {
+      engine_.take_closed(w->closed);
+    }
+    return w;
+  }
+
+  WorkItem* encode(WorkItem* w) {
+    for (const ClosedSnapshot& snapshot : w->closed) encode_snapshot(snapshot, w->documents);
+    return w;
+  }
+
+  void encode_snapshot(const ClosedSnapshot& snapshot, std::vector<indexer::DocumentBatch>& out) {
+    const bool bulk = options_.encoder.bulk_form;
+    if (options_.totals) {
+      FlowEncoder& encoder = flow_encoders_.local();
+      encoder.encode_totals(snapshot.totals, batch_with_room(out, bulk));
+    }
+    if (options_.top_n > 0 && snapshot.totals.flows > options_.top_n) {
+      const TopN top = select_top_n(snapshot, options_.top_n);
+      FlowEncoder& encoder = flow_encoders_.local();
+      for (const FlowRecord* record : top.kept) {
+        encoder.encode_flow(snapshot.totals.start_ns, *record, batch_with_room(out, bulk));
+      }
+      encoder.encode_other(snapshot.totals.start_ns, top.other, top.other_flow_count,
+                           batch_with_room(out, bulk));
+      return;
+    }
+    // One document batch list per shard, encoded in parallel, then appended in shard order
+    // so the output is deterministic whatever the scheduling.
+    std::vector<std::vector<indexer::DocumentBatch>> per_shard(snapshot.shards.size());
+    tbb::parallel_for(size_t{0}, snapshot.shards.size(), [&](size_t s) {
+      FlowEncoder& encoder = flow_encoders_.local();
+      for (const FlowRecord& record : snapshot.shards[s]) {
+        encoder.encode_flow(snapshot.totals.start_ns, record, batch_with_room(per_shard[s], bulk));
+      }
+    });
+    for (auto& batches : per_shard) {
+      for (auto& b : batches) out.push_back(std::move(b));
+    }
+  }
+
+  void deliver(WorkItem* w) {
+    for (indexer::DocumentBatch& b : w->documents) {
+      if (b.empty() || sink_error_) continue;
+      stats_.documents += b.size();
+      stats_.document_bytes += b.body.size();
+      stats_.document_packets += b.packets;
+      stats_.document_wire_bytes += b.bytes;
+      b.sequence = ++document_sequence_;
+      ++stats_.batches;
+      if (auto written = sink_.write(std::move(b)); !written.ok()) {
+        sink_error_ = std::move(written).error();
+        // Release pairs with the acquire in stop_requested(): the read stage runs on another
+        // thread and only needs to learn that it should stop.
+        sink_failed_.store(true, std::memory_order_release);
+      }
+    }
+    w->documents.clear();
+    free_items_.push(w);
+  }
+
+  bool stop_requested() const { return sink_failed_.load(std::memory_order_acquire); }
+
+  void report_progress(bool final) {
+    if (!progress_) return;
+    const int64_t now = base::now_monotonic_ns();
+    if (!final && now - last_progress_ns_ < kProgressEveryNs) return;
+    last_progress_ns_ = now;
+    Progress p;
+    p.input_bytes = reader_.stats().input_bytes;
+    p.input_size = reader_.size_bytes();
+    p.packets = reader_.stats().records;
+    p.bytes = reader_.stats().wire_bytes;
+    p.seconds = static_cast<double>(now - started_ns_) / 1e9;
+    progress_(p);
+  }
+
+  const PipelineOptions& options_;
+  pcap::PacketReader& reader_;
+  indexer::DocumentSink& sink_;
+  PipelineStats& stats_;
+  const ProgressCallback& progress_;
+  SnapshotEngine engine_;
+  tbb::enumerable_thread_specific<FlowEncoder> flow_encoders_;
+  tbb::enumerable_thread_specific<PacketEncoder> packet_encoders_;
+
+  // Pool: items are created on demand (at most `tokens` exist) and recycled by deliver().
+  std::vector<std::unique_ptr<WorkItem>> items_;  // touched only by the serial read stage
+  tbb::concurrent_queue<WorkItem*> free_items_;
+  bool input_done_ = false;
+  uint64_t batch_sequence_ = 0;
+  uint64_t document_sequence_ = 0;
+  std::optional<base::Error> read_error_;
+  std::optional<base::Error> sink_error_;  // written and read by the serial deliver stage
+  std::atomic<bool> sink_failed_{false};
+  int64_t started_ns_ = 0;
+  int64_t last_progress_ns_ = 0;
+};
+
+}  // namespace
+
+base::Status run_pipeline(const PipelineOptions& options, pcap::PacketReader& reader,
+                          indexer::DocumentSink& sink, PipelineStats& stats,
+                          const ProgressCallback& progress) {
+  PipelineRun run(options, reader, sink, stats, progress);
+  return run.run();
+}
+
+}  // namespace snapflow::pcap2json

@@ -1,0 +1,81 @@
+#include "snapflow/pcap2json/report.h"
+
+#include <cinttypes>
+#include <cstdarg>
+
+namespace snapflow::pcap2json {
+namespace {
+
+void append_format(std::string& out, const char* format, ...) __attribute__((format(printf, 2, 3)));
+void append_format(std::string& out, const char* format, ...) {
+  char line[256];
+  va_list args;
+  va_start(args, format);
+  const int n = std::vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  if (n > 0) out.append(line, std::min<size_t>(static_cast<size_t>(n), sizeof line - 1));
+}
+
+}  // namespace
+
+std::string format_stats(const PipelineStats& s, const pcap::ReaderStats& reader) {
+  std::string out;
+  const double secs = s.seconds > 0 ? s.seconds : 1e-9;
+  append_format(out, "packets             %" PRIu64 "\n", s.packets);
+  append_format(out, "bytes               %" PRIu64 "\n", s.bytes);
+  append_format(out, "snapshots           %" PRIu64 "\n", s.engine.snapshots);
+  append_format(out, "flow records        %" PRIu64 "\n", s.engine.flows);
+  append_format(out, "documents           %" PRIu64 " (%" PRIu64 " bytes of JSON)\n", s.documents,
+                s.document_bytes);
+  append_format(out, "late packets        %" PRIu64 " (%" PRIu64 " bytes, counted in the oldest open snapshot)\n",
+                s.engine.late_packets, s.engine.late_bytes);
+  append_format(out, "fragments           %" PRIu64 " matched to their first fragment, %" PRIu64 " unmatched\n",
+                s.engine.fragments_matched, s.engine.fragments_unmatched);
+  for (size_t i = 0; i < s.decode_status.size(); ++i) {
+    if (s.decode_status[i] == 0) continue;
+    append_format(out, "decode %-12s %" PRIu64 "\n",
+                  packet::to_string(static_cast<packet::DecodeStatus>(i)), s.decode_status[i]);
+  }
+  if (reader.skipped_records > 0 || reader.skipped_bytes > 0) {
+    append_format(out, "skipped input       %" PRIu64 " bad records, %" PRIu64 " bytes\n",
+                  reader.skipped_records, reader.skipped_bytes);
+  }
+  append_format(out, "peak flow memory    %.1f MiB\n",
+                static_cast<double>(s.engine.peak_flow_memory_bytes) / (1 << 20));
+  append_format(out, "time                %.3f s (%.2f Mpps, %.2f Gbps, %.0f docs/s)\n", s.seconds,
+                static_cast<double>(s.packets) / secs / 1e6,
+                static_cast<double>(s.bytes) * 8 / secs / 1e9,
+                static_cast<double>(s.documents) / secs);
+  const bool exact = s.document_packets == s.packets && s.document_wire_bytes == s.bytes;
+  append_format(out, "documents account   %" PRIu64 " packets, %" PRIu64 " bytes: %s\n",
+                s.document_packets, s.document_wire_bytes,
+                exact ? "exact" : "MISMATCH (please report)");
+  return out;
+}
+
+void ProgressBar::update(const Progress& p) {
+  const double secs = p.seconds > 0 ? p.seconds : 1e-9;
+  const double mpps = static_cast<double>(p.packets) / secs / 1e6;
+  const double gbps = static_cast<double>(p.bytes) * 8 / secs / 1e9;
+  if (p.input_size && *p.input_size > 0) {
+    const double fraction =
+        std::min(1.0, static_cast<double>(p.input_bytes) / static_cast<double>(*p.input_size));
+    const double eta = fraction > 0 ? secs * (1 - fraction) / fraction : 0;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(fraction * kWidth);
+    std::fprintf(out_, "\r[%.*s%*s] %5.1f%%  %6.2f Mpps  %6.2f Gbps  ETA %4.0fs ", filled,
+                 "##############################", kWidth - filled, "", fraction * 100, mpps, gbps,
+                 eta);
+  } else {
+    std::fprintf(out_, "\r%" PRIu64 " packets  %6.2f Mpps  %6.2f Gbps ", p.packets, mpps, gbps);
+  }
+  std::fflush(out_);
+  drawn_ = true;
+}
+
+void ProgressBar::finish() {
+  if (drawn_) std::fputc('\n', out_);
+  drawn_ = false;
+}
+
+}  // namespace snapflow::pcap2json

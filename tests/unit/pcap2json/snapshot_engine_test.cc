@@ -1,0 +1,242 @@
+#include "snapflow/pcap2json/snapshot_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "snapflow/base/time.h"
+#include "snapflow/pcap2json/top_n.h"
+
+namespace snapflow::pcap2json {
+namespace {
+
+using base::kNsPerMs;
+
+constexpr int64_t kBase = 1'700'000'000'000'000'000;  // 2023-11-14T22:13:20Z, interval-aligned
+
+// A minimal Ethernet/IPv4/UDP frame: aggregate_shard re-decodes a new flow's first packet.
+pcap::PacketBatch one_frame_batch() {
+  static const uint8_t kFrame[] = {
+      0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,              // Ethernet
+      0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,  // IPv4
+      0x04, 0xd2, 0x00, 0x35, 0, 8, 0, 0};                                 // UDP 1234->53
+  pcap::PacketBatch batch;
+  pcap::PacketRecord r;
+  r.data = reinterpret_cast<const std::byte*>(kFrame);
+  r.captured_length = sizeof kFrame;
+  r.wire_length = sizeof kFrame;
+  batch.records.push_back(r);
+  return batch;
+}
+
+DecodedPacket packet_at(int64_t ts_ns, uint16_t flow, uint32_t bytes, uint8_t tcp_flags = 0) {
+  DecodedPacket p;
+  p.key.ip_version = 4;
+  p.key.ip_protocol = 6;
+  p.key.source[0] = 10;
+  p.key.source[3] = static_cast<uint8_t>(flow);
+  p.key.destination[0] = 10;
+  p.key.destination[3] = 200;
+  p.key.source_port = flow;
+  p.key.destination_port = 443;
+  p.key.flags = packet::FlowKey::kHasPorts;
+  p.hash = packet::flow_hash(p.key);
+  p.ts_ns = ts_ns;
+  p.wire_length = bytes;
+  p.tcp_flags = tcp_flags;
+  return p;
+}
+
+// Runs packets through the engine in batches of batch_size, returning every closed snapshot.
+std::vector<ClosedSnapshot> run(SnapshotEngine& engine, std::vector<DecodedPacket> packets,
+                                size_t batch_size = 64) {
+  const pcap::PacketBatch batch = one_frame_batch();
+  std::vector<ClosedSnapshot> out;
+  ShardPlan plan;
+  for (size_t begin = 0; begin < packets.size(); begin += batch_size) {
+    std::span<DecodedPacket> chunk(packets.data() + begin,
+                                   std::min(batch_size, packets.size() - begin));
+    engine.prepare(chunk, plan);
+    for (uint32_t s = 0; s < engine.shard_count(); ++s) engine.aggregate_shard(s, plan, chunk, batch);
+    engine.take_closed(out);
+  }
+  engine.take_all(out);
+  return out;
+}
+
+struct Sums {
+  uint64_t packets = 0, bytes = 0, flows = 0;
+};
+
+Sums sum_flows(const ClosedSnapshot& s) {
+  Sums sums;
+  for (const auto& shard : s.shards) {
+    for (const FlowRecord& r : shard) {
+      sums.packets += r.counters.packets;
+      sums.bytes += r.counters.bytes;
+      ++sums.flows;
+    }
+  }
+  return sums;
+}
+
+TEST(SnapshotEngine, AlignsSnapshotsToIntervalMultiplesAndSplitsAtBoundaries) {
+  SnapshotConfig config;
+  config.reorder_window_ns = 0;
+  SnapshotEngine engine(config);
+  auto closed = run(engine, {packet_at(kBase + 5 * kNsPerMs, 1, 100),
+                             packet_at(kBase + 99'999'999, 1, 100),
+                             packet_at(kBase + 100 * kNsPerMs, 1, 100),  // first ns of the next
+                             packet_at(kBase + 250 * kNsPerMs, 1, 100)});
+  ASSERT_EQ(closed.size(), 3u);
+  EXPECT_EQ(closed[0].totals.start_ns, kBase);
+  EXPECT_EQ(closed[0].totals.packets, 2u);
+  EXPECT_EQ(closed[1].totals.start_ns, kBase + 100 * kNsPerMs);
+  EXPECT_EQ(closed[1].totals.packets, 1u);
+  EXPECT_EQ(closed[2].totals.start_ns, kBase + 200 * kNsPerMs);
+  const FlowRecord& first = [&]() -> const FlowRecord& {
+    for (const auto& shard : closed[0].shards) {
+      if (!shard.empty()) return shard.front();
+    }
+    throw std::runtime_error("no flow");
+  }();
+  EXPECT_EQ(first.counters.first_ts_ns, kBase + 5 * kNsPerMs);
+  EXPECT_EQ(first.counters.last_ts_ns, kBase + 99'999'999);
+  EXPECT_EQ(first.counters.bytes, 200u);
+  EXPECT_EQ(first.attributes.has_ethernet, true);
+}
+
+TEST(SnapshotEngine, SumsEqualInputForRandomTrafficAndAnyBatchSize) {
+  std::mt19937_64 rng(7);
+  std::vector<DecodedPacket> packets;
+  uint64_t bytes = 0;
+  int64_t ts = kBase + 3;
+  for (int i = 0; i < 20000; ++i) {
+    ts += static_cast<int64_t>(rng() % (2 * kNsPerMs));
+    const uint32_t size = 60 + static_cast<uint32_t>(rng() % 1455);
+    packets.push_back(packet_at(ts, static_cast<uint16_t>(rng() % 300), size));
+    bytes += size;
+  }
+  for (size_t batch_size : {1, 7, 64, 5000}) {
+    SnapshotEngine engine(SnapshotConfig{});
+    auto closed = run(engine, packets, batch_size);
+    Sums total;
+    int64_t previous_start = INT64_MIN;
+    for (const auto& s : closed) {
+      const Sums sums = sum_flows(s);
+      EXPECT_EQ(sums.packets, s.totals.packets);
+      EXPECT_EQ(sums.bytes, s.totals.bytes);
+      EXPECT_EQ(sums.flows, s.totals.flows);
+      EXPECT_GT(s.totals.start_ns, previous_start) << "snapshots must close oldest first";
+      EXPECT_EQ(s.totals.start_ns % (100 * kNsPerMs), 0);
+      previous_start = s.totals.start_ns;
+      total.packets += sums.packets;
+      total.bytes += sums.bytes;
+    }
+    EXPECT_EQ(total.packets, packets.size()) << "batch size " << batch_size;
+    EXPECT_EQ(total.bytes, bytes);
+    EXPECT_EQ(engine.stats().late_packets, 0u);
+  }
+}
+
+TEST(SnapshotEngine, ReorderWindowKeepsSlightlyLatePacketsInTheirOwnSnapshot) {
+  SnapshotConfig config;
+  config.reorder_window_ns = 50 * kNsPerMs;
+  SnapshotEngine engine(config);
+  // 130 ms, then a packet from 90 ms (40 ms late, within the window).
+  auto closed = run(engine, {packet_at(kBase + 10 * kNsPerMs, 1, 100),
+                             packet_at(kBase + 130 * kNsPerMs, 1, 100),
+                             packet_at(kBase + 90 * kNsPerMs, 2, 100)});
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].totals.packets, 2u);
+  EXPECT_EQ(closed[0].totals.flows, 2u);
+  EXPECT_EQ(engine.stats().late_packets, 0u);
+}
+
+TEST(SnapshotEngine, StragglersBeyondTheWindowAreCountedNotDropped) {
+  SnapshotConfig config;
+  config.reorder_window_ns = 0;
+  SnapshotEngine engine(config);
+  // The 350 ms packet closes snapshots 0 and 100..200; the 20 ms packet is late and lands
+  // in the oldest open snapshot (300 ms) flagged as late.
+  auto closed = run(engine, {packet_at(kBase + 10 * kNsPerMs, 1, 100),
+                             packet_at(kBase + 350 * kNsPerMs, 1, 200),
+                             packet_at(kBase + 20 * kNsPerMs, 3, 300)},
+                    1);
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].totals.packets, 1u);
+  EXPECT_EQ(closed[1].totals.start_ns, kBase + 300 * kNsPerMs);
+  EXPECT_EQ(closed[1].totals.packets, 2u);
+  EXPECT_EQ(closed[1].totals.bytes, 500u);
+  EXPECT_EQ(engine.stats().late_packets, 1u);
+  EXPECT_EQ(engine.stats().late_bytes, 300u);
+  uint32_t late_in_docs = 0;
+  for (const auto& shard : closed[1].shards) {
+    for (const auto& r : shard) late_in_docs += r.counters.late_packets;
+  }
+  EXPECT_EQ(late_in_docs, 1u);
+}
+
+TEST(SnapshotEngine, CountsTcpFlagsSizesAndFlows) {
+  SnapshotEngine engine(SnapshotConfig{});
+  auto closed = run(engine, {packet_at(kBase + 1, 1, 60, 0x02), packet_at(kBase + 2, 1, 1500, 0x12),
+                             packet_at(kBase + 3, 1, 800, 0x11), packet_at(kBase + 4, 2, 64)});
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].totals.flows, 2u);
+  for (const auto& shard : closed[0].shards) {
+    for (const auto& r : shard) {
+      if (r.key.source_port != 1) continue;
+      EXPECT_EQ(r.counters.tcp_flag_packets[kSyn], 2u);
+      EXPECT_EQ(r.counters.tcp_flag_packets[kAck], 2u);
+      EXPECT_EQ(r.counters.tcp_flag_packets[kFin], 1u);
+      EXPECT_EQ(r.counters.size_min, 60u);
+      EXPECT_EQ(r.counters.size_max, 1500u);
+    }
+  }
+}
+
+TEST(SnapshotEngine, LaterFragmentsJoinTheirFirstFragmentsFlow) {
+  SnapshotEngine engine(SnapshotConfig{});
+  DecodedPacket first = packet_at(kBase + 1, 9, 1500);
+  first.fragment = DecodedPacket::kFirstFragment;
+  first.ip_id = 4242;
+  DecodedPacket later = packet_at(kBase + 2, 9, 700);
+  later.key.source_port = later.key.destination_port = 0;
+  later.key.flags = 0;
+  later.hash = packet::flow_hash(later.key);
+  later.fragment = DecodedPacket::kLaterFragment;
+  later.ip_id = 4242;
+  DecodedPacket orphan = later;
+  orphan.ip_id = 999;
+  auto closed = run(engine, {first, later, orphan});
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].totals.flows, 2u);  // the matched flow, and the orphan without ports
+  EXPECT_EQ(engine.stats().fragments_matched, 1u);
+  EXPECT_EQ(engine.stats().fragments_unmatched, 1u);
+  for (const auto& shard : closed[0].shards) {
+    for (const auto& r : shard) {
+      if (r.key.source_port == 9) EXPECT_EQ(r.counters.bytes, 2200u);
+    }
+  }
+}
+
+TEST(TopN, KeepsTheLargestAndFoldsTheRestExactly) {
+  SnapshotEngine engine(SnapshotConfig{});
+  std::vector<DecodedPacket> packets;
+  for (uint16_t flow = 1; flow <= 10; ++flow) {
+    for (int i = 0; i < flow; ++i) packets.push_back(packet_at(kBase + flow * 10 + i, flow, 100));
+  }
+  auto closed = run(engine, packets);
+  ASSERT_EQ(closed.size(), 1u);
+  const TopN top = select_top_n(closed[0], 3);
+  ASSERT_EQ(top.kept.size(), 3u);
+  EXPECT_EQ(top.kept[0]->key.source_port, 10);
+  EXPECT_EQ(top.kept[2]->key.source_port, 8);
+  EXPECT_EQ(top.other_flow_count, 7u);
+  EXPECT_EQ(top.other.counters.packets, 28u);  // 1 + 2 + ... + 7
+  EXPECT_EQ(top.other.counters.bytes, 2800u);
+}
+
+}  // namespace
+}  // namespace snapflow::pcap2json
