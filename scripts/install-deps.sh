@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dpdk dpdk-dev libdpdk-dev
   clang clang-format libclang-rt-14-dev
-  tshark tcpreplay tcpdump iproute2 jq procps
+  tshark tcpreplay tcpdump iproute2 jq procps python3
   default-jre-headless maven
 )
 

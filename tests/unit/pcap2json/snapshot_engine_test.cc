@@ -216,7 +216,9 @@ TEST(SnapshotEngine, LaterFragmentsJoinTheirFirstFragmentsFlow) {
   EXPECT_EQ(engine.stats().fragments_unmatched, 1u);
   for (const auto& shard : closed[0].shards) {
     for (const auto& r : shard) {
-      if (r.key.source_port == 9) EXPECT_EQ(r.counters.bytes, 2200u);
+      if (r.key.source_port == 9) {
+        EXPECT_EQ(r.counters.bytes, 2200u);
+      }
     }
   }
 }

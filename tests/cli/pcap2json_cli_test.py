@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Command-line behaviour of pcap2json: exact sums, stdin, several files, and bad input.
+
+Bad input must give one clear line on stderr naming the file, record and byte offset, a
+non-zero exit, no crash, and every document for the packets before the fault.
+Usage: pcap2json_cli_test.py PCAP2JSON SNAPFLOW_GEN WORKDIR
+"""
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+import unittest
+
+PCAP2JSON, SNAPFLOW_GEN, WORKDIR = sys.argv[1:4]
+del sys.argv[1:4]
+
+PACKET = 64
+RECORD = 16 + PACKET
+
+
+def generate(name, *args):
+    path = os.path.join(WORKDIR, name + ".pcap")
+    subprocess.run([SNAPFLOW_GEN, "-o", path, *args], check=True, capture_output=True)
+    return path
+
+
+def pcap2json(*args, stdin=None):
+    return subprocess.run([PCAP2JSON, "--no-progress", *args], capture_output=True, input=stdin)
+
+
+def docs(stdout):
+    return [json.loads(line) for line in stdout.decode().splitlines()]
+
+
+def flow_sums(documents):
+    flows = [d for d in documents if d["event"]["dataset"] == "snapflow.flow"]
+    return (sum(d["network"]["packets"] for d in flows), sum(d["network"]["bytes"] for d in flows))
+
+
+def write_pcap(path, records, linktype=1, snaplen=65535):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+        for ts, data, wire in records:
+            f.write(struct.pack("<IIII", ts, 0, len(data), wire))
+            f.write(data)
+
+
+class Pcap2JsonCli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sample = generate("sample", "--flows", "50", "--packets", "1000", "--size", str(PACKET),
+                              "--seed", "3")
+
+    def assert_one_line_error(self, result, *needles):
+        self.assertEqual(result.returncode, 1, result.stderr)
+        err = result.stderr.decode().strip()
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertTrue(err.startswith("pcap2json: "), err)
+        for needle in needles:
+            self.assertIn(needle, err)
+
+    def test_help_and_version(self):
+        r = pcap2json("--help")
+        self.assertEqual(r.returncode, 0)
+        for flag in ("--interval", "--bulk", "--gzip", "--json-packet", "--threads", "--stats",
+                     "--top-n", "--format", "--observer", "--capture", "--output"):
+            self.assertIn(flag, r.stdout.decode())
+        self.assertIn("pcap2json", pcap2json("--version").stdout.decode())
+
+    def test_usage_errors_exit_2_with_the_flag_named(self):
+        for args, needle in ((["--interval", "5parsecs", self.sample], "--interval"),
+                             (["--interval", "2h", self.sample], "--interval"),
+                             (["--threads", "zero", self.sample], "--threads"),
+                             (["--bogus", self.sample], "--bogus"),
+                             ([], "no input")):
+            r = pcap2json(*args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(needle, r.stderr.decode())
+            self.assertEqual(len(r.stderr.decode().strip().splitlines()), 1)
+
+    def test_documents_account_for_every_packet_and_byte(self):
+        size = os.path.getsize(self.sample)
+        r = pcap2json("--stats", self.sample)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        packets, wire = flow_sums(docs(r.stdout))
+        self.assertEqual(packets, 1000)
+        self.assertEqual(wire, size - 24 - 1000 * 16)
+        self.assertIn("exact", r.stderr.decode())
+
+    def test_totals_documents_equal_flow_sums_per_snapshot(self):
+        documents = docs(pcap2json(self.sample).stdout)
+        per_snapshot = {}
+        for d in documents:
+            if d["event"]["dataset"] == "snapflow.flow":
+                s = per_snapshot.setdefault(d["@timestamp"], [0, 0, 0])
+                s[0] += d["network"]["packets"]
+                s[1] += d["network"]["bytes"]
+                s[2] += 1
+        totals = {d["@timestamp"]: [d["network"]["packets"], d["network"]["bytes"],
+                                    d["snapflow"]["flows"]]
+                  for d in documents if d["event"]["dataset"] == "snapflow.totals"}
+        self.assertEqual(per_snapshot, totals)
+
+    def test_stdin_gives_the_same_documents_as_the_file(self):
+        with open(self.sample, "rb") as f:
+            data = f.read()
+        from_stdin = pcap2json("--capture", "x", "-", stdin=data)
+        from_file = pcap2json("--capture", "x", self.sample)
+        self.assertEqual(from_stdin.returncode, 0, from_stdin.stderr)
+        self.assertEqual(sorted(from_stdin.stdout.splitlines()), sorted(from_file.stdout.splitlines()))
+
+    def test_gzip_bulk_output_is_standard_gzip_with_action_lines(self):
+        out = os.path.join(WORKDIR, "out.ndjson.gz")
+        r = pcap2json("--bulk", "--gzip", "-o", out, self.sample)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = gzip.open(out, "rt").read().splitlines()
+        self.assertEqual(len(lines) % 2, 0)
+        actions = [json.loads(l) for l in lines[0::2]]
+        self.assertTrue(all("create" in a and a["create"]["_index"].startswith("snapflow-") for a in actions))
+        ids = [a["create"]["_id"] for a in actions]
+        self.assertEqual(len(ids), len(set(ids)), "ids are unique")
+        again = os.path.join(WORKDIR, "again.ndjson.gz")
+        pcap2json("--bulk", "--gzip", "-o", again, self.sample)
+        ids_again = [json.loads(l)["create"]["_id"] for l in gzip.open(again, "rt").read().splitlines()[0::2]]
+        self.assertEqual(sorted(ids), sorted(ids_again), "ids are deterministic")
+
+    def test_several_files_are_read_in_time_order(self):
+        early = generate("early", "--flows", "5", "--packets", "100", "--start", "1700000000000000000", "--seed", "4")
+        late = generate("late", "--flows", "5", "--packets", "100", "--start", "1700000100000000000", "--seed", "5")
+        r = pcap2json("--json-packet", late, early)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        stamps = [d["@timestamp"] for d in docs(r.stdout)]
+        self.assertEqual(len(stamps), 200)
+        self.assertEqual(stamps, sorted(stamps))
+
+    def test_packet_mode_one_document_per_packet(self):
+        r = pcap2json("--json-packet", self.sample)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        documents = docs(r.stdout)
+        self.assertEqual(len(documents), 1000)
+        self.assertEqual([d["snapflow"]["record"] for d in documents], list(range(1, 1001)))
+
+    def test_truncated_file_reports_record_and_offset_and_keeps_earlier_documents(self):
+        with open(self.sample, "rb") as f:
+            data = f.read()
+        path = os.path.join(WORKDIR, "truncated.pcap")
+        cut = 24 + 700 * RECORD + 30  # inside record 701
+        with open(path, "wb") as f:
+            f.write(data[:cut])
+        r = pcap2json(path)
+        self.assert_one_line_error(r, "truncated.pcap", "record 701", "byte %d" % (24 + 700 * RECORD))
+        self.assertEqual(flow_sums(docs(r.stdout))[0], 700)
+
+    def test_truncated_file_with_skip_bad_records_succeeds_and_counts(self):
+        with open(self.sample, "rb") as f:
+            data = f.read()
+        path = os.path.join(WORKDIR, "truncated_skip.pcap")
+        with open(path, "wb") as f:
+            f.write(data[:24 + 700 * RECORD + 30])
+        r = pcap2json("--skip-bad-records", "--stats", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(flow_sums(docs(r.stdout))[0], 700)
+        self.assertIn("skipped", r.stderr.decode())
+
+    def test_wrong_magic(self):
+        path = os.path.join(WORKDIR, "notpcap.pcap")
+        with open(path, "wb") as f:
+            f.write(b"GIF89a" + bytes(100))
+        self.assert_one_line_error(pcap2json(path), "notpcap.pcap", "magic")
+
+    def test_oversize_captured_length(self):
+        path = os.path.join(WORKDIR, "oversize.pcap")
+        frame = bytes(60)
+        write_pcap(path, [(1, frame, 60), (2, frame, 60)])
+        with open(path, "r+b") as f:  # second record claims 300000 captured bytes
+            f.seek(24 + 16 + 60 + 8)
+            f.write(struct.pack("<I", 300000))
+        r = pcap2json(path)
+        self.assert_one_line_error(r, "oversize.pcap", "record 2", "byte 100")
+        self.assertEqual(flow_sums(docs(r.stdout))[0], 1)
+
+    def test_garbage_between_records_is_an_error_or_skipped(self):
+        with open(self.sample, "rb") as f:
+            data = f.read()
+        path = os.path.join(WORKDIR, "garbage.pcap")
+        at = 24 + 500 * RECORD
+        with open(path, "wb") as f:
+            f.write(data[:at] + bytes([0xFF]) * 37 + data[at:])
+        self.assert_one_line_error(pcap2json(path), "garbage.pcap", "record 501")
+        r = pcap2json("--skip-bad-records", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(flow_sums(docs(r.stdout))[0], 1000)
+
+    def test_unknown_link_type_is_an_error(self):
+        path = os.path.join(WORKDIR, "linktype.pcap")
+        write_pcap(path, [(1, bytes(60), 60)], linktype=147)
+        self.assert_one_line_error(pcap2json(path), "linktype.pcap", "link type 147")
+
+    def test_empty_and_missing_files(self):
+        empty = os.path.join(WORKDIR, "empty.pcap")
+        open(empty, "wb").close()
+        self.assert_one_line_error(pcap2json(empty), "empty.pcap")
+        self.assert_one_line_error(pcap2json(os.path.join(WORKDIR, "missing.pcap")), "missing.pcap")
+
+
+if __name__ == "__main__":
+    os.makedirs(WORKDIR, exist_ok=True)
+    unittest.main(verbosity=2)
