@@ -1,0 +1,110 @@
+// CaptureConfig: the one validated configuration of snapflow-capture.
+//
+// Sources of settings, later ones winning: built-in defaults (the kDefault* constants), a config
+// file of "key = value" lines (--config FILE; '#' starts a comment), then command-line flags
+// "--key=value" or "--key value" using the same keys. Credentials never come from the command
+// line: they are read from --api-credentials-file (one "user:password" or
+// "user:sha256:HEX" line) or the environment (SNAPFLOW_API_USER, SNAPFLOW_API_PASSWORD).
+// validate() checks every field and cross-field constraint and names the offending key.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "snapflow/base/log.h"
+#include "snapflow/base/result.h"
+
+namespace snapflow::capture {
+
+inline constexpr std::string_view kDefaultApiListen = "127.0.0.1:8480";
+inline constexpr uint64_t kDefaultRingBytes = 1ull << 30;
+inline constexpr uint64_t kDefaultSegmentBytes = 64ull << 20;
+inline constexpr uint64_t kDefaultPcapBufferBytes = 64ull << 20;
+inline constexpr uint32_t kDefaultSnaplen = 262144;
+inline constexpr uint32_t kDefaultDpdkBurst = 64;
+inline constexpr uint32_t kDefaultDpdkMbufs = 4096;
+inline constexpr uint32_t kDefaultApiMaxConnections = 16;
+inline constexpr uint32_t kDefaultApiPerIpConnections = 8;
+inline constexpr uint32_t kDefaultApiTimeoutS = 30;
+inline constexpr int64_t kDefaultFlushIntervalNs = 100'000'000;
+
+enum class RingPolicy { kOverwrite, kBlock };
+
+struct DpdkConfig {
+  std::vector<std::string> eal_args;   ///< split on spaces, passed to rte_eal_init
+  std::vector<uint16_t> ports = {0};   ///< ethdev port ids to receive from
+  uint16_t rx_queues = 1;              ///< per port; >1 enables RSS
+  uint32_t burst = kDefaultDpdkBurst;  ///< rte_eth_rx_burst size, 1..512
+  uint32_t mbufs = kDefaultDpdkMbufs;  ///< mempool size per port
+  uint32_t rx_descriptors = 1024;
+};
+
+struct Credentials {
+  std::string user;
+  std::array<uint8_t, 32> password_sha256{};  ///< only the hash is kept in memory
+  bool present() const { return !user.empty(); }
+};
+
+struct CaptureConfig {
+  // source
+  std::string source;      ///< "pcap:IFACE" or "dpdk"
+  std::string bpf_filter;  ///< optional libpcap filter (pcap source only)
+  uint64_t pcap_buffer_bytes = kDefaultPcapBufferBytes;
+  uint32_t snaplen = kDefaultSnaplen;
+  DpdkConfig dpdk;
+  // ring
+  std::string ring_dir;
+  uint64_t ring_bytes = kDefaultRingBytes;
+  uint64_t segment_bytes = kDefaultSegmentBytes;
+  RingPolicy policy = RingPolicy::kOverwrite;
+  int64_t flush_interval_ns = kDefaultFlushIntervalNs;
+  std::string start_capture;  ///< capture name to start immediately ("" = none)
+  // api
+  std::string api_listen = std::string(kDefaultApiListen);  ///< "" or "off" disables the API
+  bool api_insecure_no_auth = false;  ///< explicit, loudly named opt-out of Basic auth
+  std::string api_credentials_file;
+  Credentials credentials;  ///< filled by load_credentials()
+  uint32_t api_max_connections = kDefaultApiMaxConnections;
+  uint32_t api_per_ip_connections = kDefaultApiPerIpConnections;
+  uint32_t api_timeout_s = kDefaultApiTimeoutS;
+  // misc
+  base::LogLevel log_level = base::LogLevel::kInfo;
+  std::string observer_name = "snapflow";
+
+  bool api_enabled() const { return !api_listen.empty() && api_listen != "off"; }
+};
+
+// Applies one "key", "value" setting; unknown keys and malformed values are errors naming key.
+base::Status apply_setting(CaptureConfig& config, std::string_view key, std::string_view value);
+
+// Reads "key = value" lines from text (name used in messages: "FILE:LINE: ...").
+base::Status apply_config_text(CaptureConfig& config, std::string_view text, std::string_view name);
+
+// Parses argv (argv[0] skipped). "--config FILE" is applied first wherever it appears, so flags
+// override the file. "--help" sets *help.
+base::Result<CaptureConfig> parse_command_line(int argc, const char* const* argv, bool* help);
+
+// Fills config.credentials from api_credentials_file or the environment.
+base::Status load_credentials(CaptureConfig& config);
+
+// Every field and cross-field constraint; messages name the flag, e.g.
+// "--ring-segment-bytes=100: must be a multiple of 4096".
+base::Status validate(const CaptureConfig& config);
+
+// Parses "64M", "1G", "4096", "512K" (binary multiples).
+base::Result<uint64_t> parse_size_bytes(std::string_view text);
+
+// Splits "HOST:PORT" (IPv4 or [IPv6]); validates the port.
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+base::Result<ListenAddress> parse_listen_address(std::string_view text);
+
+std::string usage_text();
+
+}  // namespace snapflow::capture

@@ -1,0 +1,80 @@
+// Live counters of the capture daemon, and their two renderings for GET /sysmaster/status.
+//
+// Writers: capture threads and the ring writer thread update the atomics once per batch (never
+// per packet); the spooler's timer folds source counters and computes rates once a second.
+// Readers: API threads take a StatusSnapshot at any time. Every atomic is a monotonic counter or
+// a gauge read on its own, so relaxed ordering is enough: no reader infers anything about other
+// memory from a counter value. capture_name is the only non-atomic field; a mutex guards it
+// (control path only).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace snapflow::capture {
+
+struct StatusSnapshot {
+  int64_t uptime_s = 0;
+  uint64_t packets_received = 0;  ///< seen by the sources (kernel/NIC counters)
+  uint64_t packets_dropped = 0;   ///< lost before the ring: kernel/NIC drops + no free batch
+  uint64_t packets_errors = 0;    ///< frames received in error (NIC)
+  uint64_t packets_captured = 0;  ///< written into the ring
+  uint64_t bytes_captured = 0;    ///< wire bytes written into the ring
+  uint64_t bytes_pending = 0;     ///< captured bytes queued for the ring writer
+  uint64_t bytes_disk = 0;        ///< bytes the ring currently holds on disk
+  bool capture_link = false;
+  uint64_t capture_link_speed_mbps = 0;
+  uint64_t capture_bps = 0;  ///< bits/s into the ring over the last second
+  uint64_t capture_pps = 0;  ///< packets/s into the ring over the last second
+  std::string capture_name;
+  bool capture_active = false;
+};
+
+class CaptureStatus {
+ public:
+  explicit CaptureStatus(int64_t start_monotonic_ns) : start_ns_(start_monotonic_ns) {}
+
+  // Source counters are totals (not deltas): the timer stores the sum over all sources.
+  std::atomic<uint64_t> packets_received{0};
+  std::atomic<uint64_t> packets_dropped_source{0};
+  std::atomic<uint64_t> packets_dropped_queue{0};  ///< capture thread had no free batch
+  std::atomic<uint64_t> packets_errors{0};
+  std::atomic<uint64_t> packets_captured{0};
+  std::atomic<uint64_t> bytes_captured{0};
+  std::atomic<uint64_t> bytes_pending{0};
+  std::atomic<uint64_t> bytes_disk{0};
+  std::atomic<bool> link_up{false};
+  std::atomic<uint64_t> link_speed_mbps{0};
+  std::atomic<uint64_t> bps{0};
+  std::atomic<uint64_t> pps{0};
+
+  void set_capture(std::string name, bool active);
+  StatusSnapshot snapshot(int64_t now_monotonic_ns) const;
+
+ private:
+  int64_t start_ns_;
+  mutable std::mutex name_mutex_;
+  std::string capture_name_;
+  bool capture_active_ = false;
+};
+
+// "uptime, 12\npackets_received, 100\n..." in the fmadio order.
+std::string format_status_text(const StatusSnapshot& s);
+// {"uptime":12,"packets_received":100,...,"capture_name":"x","capture_active":true}
+std::string format_status_json(const StatusSnapshot& s);
+
+// Turns counter samples into per-second rates (used by the spooler timer). Not thread-safe.
+class RateMeter {
+ public:
+  // Returns {bits/s, packets/s} since the previous sample (0,0 on the first).
+  std::pair<uint64_t, uint64_t> sample(int64_t now_ns, uint64_t bytes, uint64_t packets);
+
+ private:
+  int64_t last_ns_ = 0;
+  uint64_t last_bytes_ = 0;
+  uint64_t last_packets_ = 0;
+};
+
+}  // namespace snapflow::capture

@@ -1,0 +1,114 @@
+#include "snapflow/capture/status.h"
+
+#include <string_view>
+
+#include "snapflow/base/time.h"
+
+namespace snapflow::capture {
+
+void CaptureStatus::set_capture(std::string name, bool active) {
+  std::lock_guard lock(name_mutex_);
+  capture_name_ = std::move(name);
+  capture_active_ = active;
+}
+
+StatusSnapshot CaptureStatus::snapshot(int64_t now_monotonic_ns) const {
+  constexpr auto r = std::memory_order_relaxed;
+  StatusSnapshot s;
+  s.uptime_s = (now_monotonic_ns - start_ns_) / base::kNsPerSec;
+  s.packets_received = packets_received.load(r);
+  s.packets_dropped = packets_dropped_source.load(r) + packets_dropped_queue.load(r);
+  s.packets_errors = packets_errors.load(r);
+  s.packets_captured = packets_captured.load(r);
+  s.bytes_captured = bytes_captured.load(r);
+  s.bytes_pending = bytes_pending.load(r);
+  s.bytes_disk = bytes_disk.load(r);
+  s.capture_link = link_up.load(r);
+  s.capture_link_speed_mbps = link_speed_mbps.load(r);
+  s.capture_bps = bps.load(r);
+  s.capture_pps = pps.load(r);
+  std::lock_guard lock(name_mutex_);
+  s.capture_name = capture_name_;
+  s.capture_active = capture_active_;
+  return s;
+}
+
+namespace {
+
+// Visits every field in the published order with (key, numeric-or-text value, is_text).
+template <typename F>
+void for_each_field(const StatusSnapshot& s, F&& f) {
+  f("uptime", std::to_string(s.uptime_s), false);
+  f("packets_received", std::to_string(s.packets_received), false);
+  f("packets_dropped", std::to_string(s.packets_dropped), false);
+  f("packets_errors", std::to_string(s.packets_errors), false);
+  f("packets_captured", std::to_string(s.packets_captured), false);
+  f("bytes_captured", std::to_string(s.bytes_captured), false);
+  f("bytes_pending", std::to_string(s.bytes_pending), false);
+  f("bytes_disk", std::to_string(s.bytes_disk), false);
+  f("capture_link", std::string(s.capture_link ? "up" : "down"), true);
+  f("capture_link_speed", std::to_string(s.capture_link_speed_mbps * 1'000'000), false);
+  f("capture_bps", std::to_string(s.capture_bps), false);
+  f("capture_pps", std::to_string(s.capture_pps), false);
+  f("capture_name", s.capture_name, true);
+  f("capture_active", std::string(s.capture_active ? "true" : "false"), false);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out.append("\\u00");
+      out.push_back(kHex[(c >> 4) & 0xf]);
+      out.push_back(kHex[c & 0xf]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string format_status_text(const StatusSnapshot& s) {
+  std::string out;
+  for_each_field(s, [&](std::string_view key, const std::string& value, bool) {
+    out.append(key).append(", ").append(value).append("\n");
+  });
+  return out;
+}
+
+std::string format_status_json(const StatusSnapshot& s) {
+  std::string out = "{";
+  for_each_field(s, [&](std::string_view key, const std::string& value, bool is_text) {
+    if (out.size() > 1) out.push_back(',');
+    append_json_string(out, key);
+    out.push_back(':');
+    if (is_text) {
+      append_json_string(out, value);
+    } else {
+      out.append(value);
+    }
+  });
+  out.append("}\n");
+  return out;
+}
+
+std::pair<uint64_t, uint64_t> RateMeter::sample(int64_t now_ns, uint64_t bytes, uint64_t packets) {
+  std::pair<uint64_t, uint64_t> rates{0, 0};
+  if (last_ns_ != 0 && now_ns > last_ns_) {
+    const double seconds = static_cast<double>(now_ns - last_ns_) / base::kNsPerSec;
+    rates.first = static_cast<uint64_t>(static_cast<double>(bytes - last_bytes_) * 8 / seconds);
+    rates.second = static_cast<uint64_t>(static_cast<double>(packets - last_packets_) / seconds);
+  }
+  last_ns_ = now_ns;
+  last_bytes_ = bytes;
+  last_packets_ = packets;
+  return rates;
+}
+
+}  // namespace snapflow::capture
