@@ -25,7 +25,7 @@
 namespace snapflow::pcap {
 
 inline constexpr size_t kMinReadBytes = 64 * 1024;
-inline constexpr size_t kMinBatchBytes = 4 * 1024;
+inline constexpr size_t kMinBatchBytes = 64;  // tests use tiny batches to force straddling
 
 template <typename Format>
 class FormatReader final : public PacketReader {
