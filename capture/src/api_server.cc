@@ -38,11 +38,23 @@ MHD_Result queue_text(MHD_Connection* connection, unsigned status, const std::st
   return ret;
 }
 
-MHD_Result collect_arg(void* cls, MHD_ValueKind, const char* key, const char* value) {
-  auto* args = static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
-  // Bounded by the connection memory limit, but cap the count anyway.
-  if (args->size() >= 32) return MHD_NO;
-  args->emplace_back(key ? key : "", value ? value : "");
+struct CollectedArgs {
+  std::vector<std::pair<std::string, std::string>>* args;
+  bool too_many = false;
+};
+
+constexpr size_t kMaxQueryArgs = 32;
+
+// The _n variant gives lengths, so a decoded %00 cannot silently shorten a value.
+MHD_Result collect_arg(void* cls, MHD_ValueKind, const char* key, size_t key_size,
+                       const char* value, size_t value_size) {
+  auto* collected = static_cast<CollectedArgs*>(cls);
+  if (collected->args->size() >= kMaxQueryArgs) {
+    collected->too_many = true;
+    return MHD_NO;
+  }
+  collected->args->emplace_back(key ? std::string(key, key_size) : std::string(),
+                                value ? std::string(value, value_size) : std::string());
   return MHD_YES;
 }
 
@@ -102,7 +114,13 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
   ApiRequest request;
   request.method = method;
   request.path = url;
-  MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &collect_arg, &request.args);
+  CollectedArgs collected{&request.args};
+  MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND, &collect_arg, &collected);
+  if (collected.too_many) {
+    return queue_text(
+        connection, MHD_HTTP_BAD_REQUEST,
+        "too many query parameters (at most " + std::to_string(kMaxQueryArgs) + ")\n");
+  }
   ApiResponse answer = handle_request(request, *impl->control);
   if (!answer.stream) {
     return queue_text(connection, static_cast<unsigned>(answer.status), answer.body,

@@ -1,0 +1,220 @@
+#include "snapflow/capture/spooler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "snapflow/base/time.h"
+#include "snapflow/queue/backoff.h"
+
+namespace snapflow::capture {
+
+struct Spooler::SourceLane {
+  SourceLane(std::unique_ptr<PacketSource> s, uint32_t batches)
+      : source(std::move(s)), filled(batches), free(batches), pool(batches) {}
+  std::unique_ptr<PacketSource> source;
+  queue::SpscRing<pcap::PacketBatch*> filled;  ///< capture thread -> writer thread
+  queue::SpscRing<pcap::PacketBatch*> free;    ///< writer thread -> capture thread
+  std::vector<pcap::PacketBatch> pool;
+  pcap::PacketBatch* held = nullptr;  ///< writer thread: popped, not yet appended
+};
+
+Spooler::Spooler(std::vector<std::unique_ptr<PacketSource>> sources, ring::RingWriter& writer,
+                 CaptureStatus& status, SpoolerOptions options, const base::Logger& log)
+    : writer_(writer), status_(status), options_(options), log_(log) {
+  for (auto& source : sources) {
+    auto lane = std::make_unique<SourceLane>(std::move(source), options_.batches_per_source);
+    for (auto& batch : lane->pool) {
+      prepare_batch(batch, options_.batch_storage_bytes, options_.batch_max_packets);
+      pcap::PacketBatch* p = &batch;
+      lane->free.try_push(p);  // capacity == pool size: cannot fail
+    }
+    lanes_.push_back(std::move(lane));
+  }
+}
+
+Spooler::~Spooler() {
+  if (running_) {
+    auto st = stop();
+    if (!st.ok()) log_.error("spooler: " + st.error().to_string());
+  }
+}
+
+void Spooler::start() {
+  running_ = true;
+  capture_threads_running_.store(static_cast<uint32_t>(lanes_.size()), std::memory_order_relaxed);
+  for (auto& lane : lanes_) {
+    capture_threads_.emplace_back([this, l = lane.get()] { capture_loop(*l); });
+  }
+  writer_thread_ = std::thread([this] { writer_loop(); });
+}
+
+base::Status Spooler::stop() {
+  if (!running_) return {};
+  running_ = false;
+  stopping_.store(true, std::memory_order_release);
+  for (auto& lane : lanes_) lane->source->request_stop();
+  for (auto& t : capture_threads_) t.join();
+  capture_threads_.clear();
+  writer_thread_.join();
+  auto err = error();
+  if (err) return *err;
+  return {};
+}
+
+void Spooler::fail(base::Error error) {
+  std::lock_guard lock(error_mutex_);
+  if (!first_error_) {
+    log_.error(error.to_string());
+    first_error_ = std::move(error);
+    failed_.store(true, std::memory_order_release);
+  }
+}
+
+std::optional<base::Error> Spooler::error() const {
+  std::lock_guard lock(error_mutex_);
+  return first_error_;
+}
+
+uint64_t Spooler::request_commit() {
+  const uint64_t target = writer_.commit_count();
+  commit_requests_.fetch_add(1, std::memory_order_release);  // acquire-read in writer_loop
+  return target;
+}
+
+bool Spooler::wait_for_commit(uint64_t target, int64_t timeout_ns) const {
+  const int64_t deadline = base::now_monotonic_ns() + timeout_ns;
+  while (writer_.commit_count() <= target) {
+    if (base::now_monotonic_ns() >= deadline || has_failed()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+void Spooler::capture_loop(SourceLane& lane) {
+  queue::Backoff backoff;
+  pcap::PacketBatch* batch = nullptr;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    if (!batch && !lane.free.try_pop(batch)) {
+      // Every batch is with the writer: let the kernel/NIC buffer absorb the burst.
+      backoff.idle();
+      continue;
+    }
+    backoff.reset();
+    const int64_t deadline = base::now_monotonic_ns() + options_.flush_interval_ns;
+    auto n = lane.source->next_batch(*batch, deadline);
+    if (!n) {
+      fail(std::move(n).error().context("capture thread " + lane.source->name()));
+      break;
+    }
+    if (*n == 0) continue;
+    uint64_t bytes = 0;
+    for (const auto& r : batch->records) bytes += r.captured_length;
+    status_.bytes_pending.fetch_add(bytes, std::memory_order_relaxed);
+    lane.filled.try_push(batch);  // total batches == capacity: cannot fail
+    batch = nullptr;
+  }
+  if (batch) lane.free.try_push(batch);
+  // release: every push above happens-before the writer seeing the count drop.
+  capture_threads_running_.fetch_sub(1, std::memory_order_release);
+}
+
+bool Spooler::drain_once() {
+  // Merge: among the lanes with a waiting batch, append the one that starts earliest.
+  SourceLane* best = nullptr;
+  for (auto& lane : lanes_) {
+    if (!lane->held) lane->filled.try_pop(lane->held);
+    if (lane->held &&
+        (!best || lane->held->records.front().ts_ns < best->held->records.front().ts_ns)) {
+      best = lane.get();
+    }
+  }
+  if (!best) return false;
+  pcap::PacketBatch* batch = best->held;
+  best->held = nullptr;
+  uint64_t wire = 0, captured = 0;
+  for (const auto& r : batch->records) {
+    wire += r.wire_length;
+    captured += r.captured_length;
+  }
+  auto st = writer_.append_batch(batch->records);
+  const size_t n = batch->records.size();
+  status_.bytes_pending.fetch_sub(captured, std::memory_order_relaxed);
+  best->free.try_push(batch);
+  if (!st.ok()) {
+    fail(std::move(st).error().context("ring writer"));
+    return false;
+  }
+  status_.packets_captured.fetch_add(n, std::memory_order_relaxed);
+  status_.bytes_captured.fetch_add(wire, std::memory_order_relaxed);
+  return true;
+}
+
+void Spooler::publish_stats(int64_t now_ns) {
+  SourceStats total;
+  LinkInfo link;
+  for (auto& lane : lanes_) {
+    SourceStats s = lane->source->stats();
+    total.packets_received += s.packets_received;
+    total.packets_dropped += s.packets_dropped;
+    total.packets_errors += s.packets_errors;
+    LinkInfo l = lane->source->link();
+    link.up = link.up || l.up;
+    link.speed_mbps = std::max(link.speed_mbps, l.speed_mbps);
+  }
+  constexpr auto r = std::memory_order_relaxed;
+  status_.packets_received.store(total.packets_received, r);
+  status_.packets_dropped_source.store(total.packets_dropped, r);
+  status_.packets_errors.store(total.packets_errors, r);
+  status_.link_up.store(link.up, r);
+  status_.link_speed_mbps.store(link.speed_mbps, r);
+  auto [bps, pps] =
+      rates_.sample(now_ns, status_.bytes_captured.load(r), status_.packets_captured.load(r));
+  status_.bps.store(bps, r);
+  status_.pps.store(pps, r);
+  auto segments = ring::list_segments(writer_.layout());
+  if (segments) {
+    uint64_t disk = 0;
+    for (const auto& seg : *segments) disk += seg.committed_bytes;
+    status_.bytes_disk.store(disk, r);
+  }
+}
+
+void Spooler::writer_loop() {
+  queue::Backoff backoff;
+  uint64_t served_requests = 0;
+  int64_t next_commit = base::now_monotonic_ns() + options_.flush_interval_ns;
+  int64_t next_stats = 0;
+  while (!has_failed()) {
+    const bool worked = drain_once();
+    const int64_t now = base::now_monotonic_ns();
+    const uint64_t requests = commit_requests_.load(std::memory_order_acquire);
+    if (now >= next_commit || requests != served_requests) {
+      auto st = writer_.commit();
+      if (!st.ok()) {
+        fail(std::move(st).error().context("ring commit"));
+        break;
+      }
+      served_requests = requests;
+      next_commit = now + options_.flush_interval_ns;
+    }
+    if (now >= next_stats) {
+      publish_stats(now);
+      next_stats = now + base::kNsPerSec;
+    }
+    if (worked) {
+      backoff.reset();
+      continue;
+    }
+    if (capture_threads_running_.load(std::memory_order_acquire) == 0) {
+      // The capture threads are gone; one more pass catches their last pushes.
+      if (drain_once()) continue;
+      break;
+    }
+    backoff.idle();
+  }
+  auto st = writer_.commit();
+  if (!st.ok()) fail(std::move(st).error().context("final ring commit"));
+  publish_stats(base::now_monotonic_ns());
+}
+
+}  // namespace snapflow::capture
