@@ -1,0 +1,97 @@
+// FlowEncoder: FlowRecords, snapshot totals and gap records -> JSON documents in a batch.
+//
+// Formats (docs/json.md has every field):
+//   ecs     the snapflow document of docs/formats.md (nested ECS objects; absent fields omitted)
+//   fmadio  field names of fmadio's pcap2json flow output (TotalPkt, MACSrc, IPv4.Src, ...), for
+//           dashboards built against it; totals and gap documents stay in ECS form
+// bulk_form adds the Elasticsearch bulk action line before each document:
+//   {"create":{"_index":"snapflow-2026.11.23","_id":"<22-char deterministic id>"}}
+//
+// Each document is appended to DocumentBatch::body with its start recorded in offsets. The
+// batch's packets/bytes grow by the flow documents' counts only (flow and "other" documents),
+// never by totals or gap documents, so summing a stream's batches gives exactly the packets
+// and bytes that were aggregated.
+//
+// One FlowEncoder per thread: it is NOT thread-safe (it keeps a scratch buffer, an id hasher
+// and a cached index name), and it is meant to be reused for the whole run. In steady state
+// encoding allocates nothing except what the batch body needs to grow (and the community id
+// string, see docs/json.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "snapflow/base/result.h"
+#include "snapflow/indexer/document_batch.h"
+#include "snapflow/pcap2json/document_id.h"
+#include "snapflow/pcap2json/flow_record.h"
+#include "snapflow/pcap2json/json_writer.h"
+
+namespace snapflow::pcap2json {
+
+enum class DocumentFormat : uint8_t { kEcs, kFmadio };
+std::string_view to_string(DocumentFormat format);
+base::Result<DocumentFormat> parse_document_format(std::string_view text);  // "ecs" | "fmadio"
+
+struct EncoderConfig {
+  DocumentFormat format = DocumentFormat::kEcs;
+  bool bulk_form = true;  ///< action lines for the _bulk API; false = plain NDJSON
+  std::string observer;   ///< observer.name (any text; escaped)
+  std::string capture;    ///< labels.capture (any text; escaped)
+  int64_t interval_ns = 100'000'000;
+  std::string index_prefix = "snapflow";                 ///< flow/totals/gap documents
+  std::string packet_index_prefix = "snapflow-packets";  ///< --json-packet documents
+  bool community_id = true;  ///< network.community_id (one SHA-1 per document)
+};
+
+// Checks what the encoders rely on: interval > 0, valid index prefixes.
+base::Status validate(const EncoderConfig& config);
+
+class FlowEncoder {
+ public:
+  // Fails on an invalid config (see validate()).
+  static base::Result<FlowEncoder> create(const EncoderConfig& config);
+
+  const EncoderConfig& config() const { return config_; }
+
+  // One flow document for a flow's activity in the snapshot starting at snapshot_start_ns.
+  void encode_flow(int64_t snapshot_start_ns, const FlowRecord& record,
+                   indexer::DocumentBatch& batch);
+  // The --top-n "other" document: counters of `folded_flows` flows summed into `record`
+  // (its key is ignored: the document carries no addresses).
+  void encode_other(int64_t snapshot_start_ns, const FlowRecord& record, uint64_t folded_flows,
+                    indexer::DocumentBatch& batch);
+  // One `event.kind: metric` document per snapshot (always ECS form).
+  void encode_totals(const SnapshotTotals& totals, indexer::DocumentBatch& batch);
+  // Ring data lost before a consumer read it: [start_ns, end_ns] (always ECS form).
+  void encode_gap(int64_t start_ns, int64_t end_ns, uint64_t packets, uint64_t bytes,
+                  std::string_view consumer, indexer::DocumentBatch& batch);
+
+  // Documents dropped because they did not fit the scratch buffer; sized so this stays 0.
+  uint64_t oversize_documents() const { return oversize_documents_; }
+
+ private:
+  explicit FlowEncoder(const EncoderConfig& config);
+
+  // Each document is built in scratch_ by a fresh JsonWriter (three pointers: free), then
+  // appended to the body; the writer is not a member so that moving the encoder is safe.
+  JsonWriter start_document(int64_t index_ts_ns, const DocumentId& id);
+  void finish_document(JsonWriter& writer, indexer::DocumentBatch& batch);
+  void write_ecs_flow(JsonWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
+                      bool other, uint64_t folded_flows);
+  void write_fmadio_flow(JsonWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
+                         bool other, uint64_t folded_flows);
+
+  EncoderConfig config_;
+  DocumentIdHasher ids_;
+  IndexNamer index_;
+  std::string scratch_;      ///< one document is built here, then appended to the body
+  std::string names_ecs_;    ///< `"observer":{"name":..},"labels":{"capture":..}`
+  std::string device_json_;  ///< observer name, quoted and escaped (fmadio "Device")
+  int64_t fmadio_snapshot_ns_ = INT64_MIN;  ///< FlowCnt restarts with each snapshot
+  uint64_t fmadio_flow_count_ = 0;
+  uint64_t oversize_documents_ = 0;
+};
+
+}  // namespace snapflow::pcap2json

@@ -1,0 +1,165 @@
+// JsonWriter and the text formatters: every output is parsed back with simdjson (an independent
+// parser) and IPv6 text is checked against glibc's inet_ntop and the RFC 5952 examples.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <random>
+#include <string>
+
+#include "snapflow/pcap2json/json_writer.h"
+
+namespace snapflow::pcap2json {
+namespace {
+
+std::string ipv6_text(const std::string& presentation) {
+  uint8_t bytes[16];
+  EXPECT_EQ(inet_pton(AF_INET6, presentation.c_str(), bytes), 1) << presentation;
+  char out[kMaxIpTextLength];
+  return std::string(out, format_ipv6(bytes, out));
+}
+
+TEST(EncoderJsonWriter, Ipv6CanonicalTextForTrickyAddresses) {
+  EXPECT_EQ(ipv6_text("::1"), "::1");
+  EXPECT_EQ(ipv6_text("::"), "::");
+  EXPECT_EQ(ipv6_text("2001:0DB8:0000:0000:0000:0000:0000:0001"), "2001:db8::1");
+  EXPECT_EQ(ipv6_text("1::"), "1::");
+  EXPECT_EQ(ipv6_text("1:0:0:0:0:0:0:0"), "1::");
+  EXPECT_EQ(ipv6_text("0:0:0:0:0:0:0:1"), "::1");
+  // A single zero group is not compressed (RFC 5952 4.2.2).
+  EXPECT_EQ(ipv6_text("2001:db8:0:1:1:1:1:1"), "2001:db8:0:1:1:1:1:1");
+  // The longest run wins; the first on ties (4.2.3).
+  EXPECT_EQ(ipv6_text("2001:0:0:1:0:0:0:1"), "2001:0:0:1::1");
+  EXPECT_EQ(ipv6_text("2001:db8:0:0:1:0:0:1"), "2001:db8::1:0:0:1");
+  EXPECT_EQ(ipv6_text("fe80::0001:0abc"), "fe80::1:abc");
+  EXPECT_EQ(ipv6_text("FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF"),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+  // IPv4-mapped keeps its dotted quad (RFC 5952 5).
+  EXPECT_EQ(ipv6_text("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
+  EXPECT_EQ(ipv6_text("::ffff:255.255.255.255"), "::ffff:255.255.255.255");
+}
+
+TEST(EncoderJsonWriter, Ipv6MatchesInetNtopOnRandomAddresses) {
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 20000; ++i) {
+    uint8_t bytes[16];
+    // Mostly-zero groups make runs of every length and position.
+    for (int g = 0; g < 8; ++g) {
+      const uint64_t r = rng();
+      const bool zero = (r & 3) != 0;
+      bytes[2 * g] = zero ? 0 : static_cast<uint8_t>(r >> 8);
+      bytes[2 * g + 1] = zero ? 0 : static_cast<uint8_t>(r >> 16);
+    }
+    // glibc also prints deprecated IPv4-compatible ::a.b.c.d addresses in dotted form, which
+    // RFC 5952 does not ask for; skip those inputs.
+    bool first_six_zero = true;
+    for (int b = 0; b < 12; ++b) first_six_zero &= bytes[b] == 0;
+    if (first_six_zero) continue;
+    char expected[INET6_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET6, bytes, expected, sizeof expected), nullptr);
+    char out[kMaxIpTextLength];
+    ASSERT_EQ(std::string(out, format_ipv6(bytes, out)), expected);
+  }
+}
+
+TEST(EncoderJsonWriter, Ipv4AndMacText) {
+  const uint8_t a[4] = {0, 10, 100, 255};
+  char out[kMaxIpTextLength];
+  EXPECT_EQ(std::string(out, format_ipv4(a, out)), "0.10.100.255");
+  packet::IpAddress none;
+  EXPECT_EQ(format_ip(none, out), 0u);
+  const std::array<uint8_t, 6> mac{0x00, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e};
+  EXPECT_EQ(std::string(out, format_mac_ecs(mac, out)), "00-1A-2B-3C-4D-5E");
+  EXPECT_EQ(std::string(out, format_mac_colon(mac, out)), "00:1a:2b:3c:4d:5e");
+}
+
+TEST(EncoderJsonWriter, EscapesWeirdStringsIntoValidJson) {
+  const std::string cases[] = {
+      "plain",
+      "quote\"back\\slash",
+      "tab\tnew\nline\rcr",
+      std::string("nul\0byte", 8),
+      "\x01\x1f\x7f",
+      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+      "</script>",
+      "",
+  };
+  simdjson::dom::parser parser;
+  for (const std::string& s : cases) {
+    const std::string doc = "{\"v\":" + json_quoted(s) + "}";
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(doc).get(root), simdjson::SUCCESS) << doc;
+    std::string_view back;
+    ASSERT_EQ(root["v"].get(back), simdjson::SUCCESS);
+    EXPECT_EQ(back, s);
+  }
+  // Invalid UTF-8 (lone continuation, truncated sequence, overlong, surrogate) becomes U+FFFD.
+  const std::string invalid =
+      "a\x80"
+      "b\xc3"
+      "c\xc0\xaf"
+      "d\xed\xa0\x80";
+  const std::string doc = "{\"v\":" + json_quoted(invalid) + "}";
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(doc).get(root), simdjson::SUCCESS) << doc;
+  std::string_view back;
+  ASSERT_EQ(root["v"].get(back), simdjson::SUCCESS);
+  EXPECT_EQ(back,
+            "a\xef\xbf\xbd"
+            "b\xef\xbf\xbd"
+            "c\xef\xbf\xbd\xef\xbf\xbd"
+            "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST(EncoderJsonWriter, WritesNestedStructureWithCommas) {
+  char buffer[512];
+  JsonWriter w(buffer, sizeof buffer);
+  w.begin_object();
+  w.field_uint("a", 18446744073709551615ull);
+  w.field_int("b", -5);
+  w.begin_object("c");
+  w.field_bool("t", true);
+  w.begin_array("list");
+  w.value_uint(1);
+  w.value_plain_string("x");
+  w.begin_object();
+  w.end_object();
+  w.end_array();
+  w.end_object();
+  w.key("s");
+  w.value_string("q\"");
+  w.key("n");
+  w.value_uint_string(6);
+  w.key("h");
+  w.value_hex(0xabc, 16);
+  w.field_timestamp("ts", 1'700'000'000'123'456'789);
+  w.fragment("\"frag\":1");
+  w.end_object();
+  ASSERT_FALSE(w.overflowed());
+  EXPECT_EQ(w.view(),
+            "{\"a\":18446744073709551615,\"b\":-5,\"c\":{\"t\":true,\"list\":[1,\"x\",{}]},"
+            "\"s\":\"q\\\"\",\"n\":\"6\",\"h\":\"0000000000000abc\","
+            "\"ts\":\"2023-11-14T22:13:20.123456789Z\",\"frag\":1}");
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(std::string(w.view())).get(root), simdjson::SUCCESS);
+}
+
+TEST(EncoderJsonWriter, StopsAtCapacityAndReportsOverflow) {
+  char buffer[16];
+  JsonWriter w(buffer, sizeof buffer);
+  w.begin_object();
+  w.field_uint("abc", 123);
+  EXPECT_FALSE(w.overflowed());
+  w.field_plain_string("long", "this does not fit");
+  EXPECT_TRUE(w.overflowed());
+  w.field_uint("more", 1);  // ignored, no write past the end
+  EXPECT_TRUE(w.overflowed());
+  EXPECT_LE(w.size(), sizeof buffer);
+  w.reset();
+  EXPECT_FALSE(w.overflowed());
+  EXPECT_EQ(w.size(), 0u);
+}
+
+}  // namespace
+}  // namespace snapflow::pcap2json
