@@ -1,0 +1,55 @@
+// Named consumer cursors: where each consumer (e.g. "pcap2json") has durably finished.
+//
+// Each cursor is one small text file DIR/cursors/NAME replaced atomically (write a temporary
+// file, fsync, rename, fsync the directory), so after any crash a cursor holds either its old
+// or its new position, never a torn one. A cursor file's existence registers the consumer:
+// under the block policy the writer will not reuse a segment until every registered cursor has
+// moved past it. remove() unregisters. pcap2json saves its cursor only at positions before
+// which every document has been acknowledged.
+//
+// Thread-safety: a CursorStore holds no mutable state; concurrent save() of *different* names
+// is safe, of the same name is last-writer-wins.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "snapflow/base/result.h"
+#include "snapflow/ring/ring.h"
+
+namespace snapflow::ring {
+
+struct Cursor {
+  RingPosition position;
+  int64_t last_ts_ns = 0;  ///< timestamp of the last record consumed (for gap reporting)
+
+  friend bool operator==(const Cursor&, const Cursor&) = default;
+};
+
+// Cursor and capture names: 1..64 of [A-Za-z0-9_.-], not starting with '.'.
+bool is_valid_name(std::string_view name);
+
+class CursorStore {
+ public:
+  explicit CursorStore(std::string ring_dir);
+
+  // Durable when it returns ok.
+  base::Status save(std::string_view name, const Cursor& cursor) const;
+  // nullopt when the consumer has no cursor yet.
+  base::Result<std::optional<Cursor>> load(std::string_view name) const;
+  base::Result<std::vector<std::pair<std::string, Cursor>>> list() const;
+  base::Status remove(std::string_view name) const;
+
+ private:
+  std::string dir_;  ///< ring_dir + "/cursors"
+};
+
+// Text form of a cursor file (exposed for tests and docs).
+std::string encode_cursor(const Cursor& cursor);
+base::Result<Cursor> decode_cursor(std::string_view text);
+
+}  // namespace snapflow::ring

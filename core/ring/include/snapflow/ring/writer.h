@@ -1,0 +1,120 @@
+// RingWriter: the one writer of a ring (one thread, one process: DIR/lock is flock()ed).
+//
+// append() copies a record into an aligned staging block (write_block_bytes); each full block
+// is written at its place in the current segment with one large pwrite (O_DIRECT when the
+// filesystem supports it, probed at open; otherwise buffered). commit() makes everything
+// appended so far durable and then visible, in this order:
+//   1. write the partial block (padded to 4 KiB under O_DIRECT; rewritten in place as it
+//      fills), fdatasync the segment;
+//   2. append the new time-index entries, fdatasync the index;
+//   3. write the segment metadata (committed length, counters, index_count) into its
+//      alternate slot, fdatasync;
+//   4. publish the committed position to this process (committed_position(), commit_count()).
+// Readers trust nothing beyond the committed length, so a crash at any point loses at most
+// the uncommitted tail, which recovery (run by open()) cuts off record-exactly.
+//
+// When a record does not fit in the current segment, the segment is committed, truncated to
+// its committed length (so it is a clean PCAP file) and sealed; the next sequence number takes
+// the next slot. If that slot holds the oldest data: kOverwrite reuses it at once (its metadata
+// is rewritten first, so readers of the old generation notice); kBlock first waits until every
+// registered cursor (cursor.h) has moved past it, polling with backoff, until
+// block_timeout_ns passes (kTimeout) or cancel() is called (kCancelled). A failed wait leaves
+// the writer usable: the next append retries.
+//
+// Thread-safety: append/append_batch/commit/close from one thread only. committed_position(),
+// commit_count() and cancel() may be called from any thread. Nothing allocates per record.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+
+#include "snapflow/base/bytes.h"
+#include "snapflow/base/result.h"
+#include "snapflow/pcap/record.h"
+#include "snapflow/ring/recover.h"
+#include "snapflow/ring/ring.h"
+
+namespace snapflow::ring {
+
+struct WriterStats {
+  uint64_t packets = 0;  ///< appended by this writer (committed or not)
+  uint64_t wire_bytes = 0;
+  uint64_t record_bytes = 0;
+  uint64_t commits = 0;
+  uint64_t segments_started = 0;
+  uint64_t segments_overwritten = 0;  ///< slots reused while holding older data
+  int64_t block_wait_ns = 0;          ///< time spent waiting for consumers (kBlock)
+};
+
+class RingWriter {
+ public:
+  // Creates the ring if needed (create_ring), takes DIR/lock, recovers, and resumes after the
+  // newest committed record. Blocks on I/O only.
+  static base::Result<std::unique_ptr<RingWriter>> open(const RingConfig& config);
+  ~RingWriter();  ///< close() if not done; errors are lost, so call close() explicitly.
+
+  RingWriter(const RingWriter&) = delete;
+  RingWriter& operator=(const RingWriter&) = delete;
+
+  // Appends one record; captured is copied. 1 <= captured.size() <= snaplen,
+  // wire_length >= captured.size(), ts_ns >= 0. Blocks only under kBlock when full.
+  base::Status append(int64_t ts_ns, base::ByteSpan captured, uint32_t wire_length);
+  base::Status append_batch(std::span<const pcap::PacketRecord> records);
+  // Durable, then visible (see above). Cheap when nothing was appended since the last commit.
+  base::Status commit();
+  // Commits, truncates the segment to its committed length and releases the lock.
+  base::Status close();
+
+  // Any thread: end of the committed data and the timestamp of its last record.
+  RingPosition committed_position() const;
+  int64_t committed_last_ts_ns() const;
+  // Any thread: incremented after each publish; acquire-load it before reading the files.
+  uint64_t commit_count() const;
+  // Any thread: makes a blocked append (kBlock) return kCancelled, now and later.
+  void cancel();
+
+  // Writer thread: the position after the last appended (maybe uncommitted) record.
+  RingPosition head_position() const { return head_; }
+  bool direct_io() const { return direct_; }
+  const RingLayout& layout() const { return layout_; }
+  const RecoveryReport& recovery_report() const { return recovery_; }
+  const WriterStats& stats() const { return stats_; }
+
+ private:
+  struct Impl;
+  explicit RingWriter(const RingConfig& config);
+
+  base::Status resume(const SegmentInfo& newest);
+  base::Status roll();
+  base::Status seal();
+  base::Status wait_for_consumers(const SegmentInfo& old);
+  base::Status copy_in(const std::byte* data, size_t size);
+  base::Status write_full_block();
+  void publish(const RingPosition& pos, int64_t last_ts_ns);
+
+  RingConfig config_;
+  RingLayout layout_;
+  RecoveryReport recovery_;
+  WriterStats stats_;
+  bool direct_ = false;
+  bool closed_ = false;
+  std::unique_ptr<Impl> impl_;
+
+  RingPosition head_;  ///< after the last appended record
+  uint64_t buf_file_offset_ = 0;
+  size_t buf_len_ = 0;
+
+  mutable std::mutex committed_mu_;  ///< guards the two fields below (written once per commit)
+  RingPosition committed_;
+  int64_t committed_last_ts_ns_ = 0;
+  // release-incremented by publish() after committed_ is stored; paired with the
+  // acquire load in commit_count() by readers that poll for new data.
+  std::atomic<uint64_t> commit_count_{0};
+  // relaxed-stored by cancel(); acquire-loaded in wait_for_consumers() (only a flag, no data).
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace snapflow::ring

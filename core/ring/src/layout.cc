@@ -1,0 +1,173 @@
+// ring.meta (the ring's fixed geometry), config validation and the segment listing.
+#include <fcntl.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+
+#include "file_util.h"
+#include "segment_meta.h"
+#include "snapflow/ring/ring.h"
+
+namespace snapflow::ring {
+namespace {
+
+constexpr std::string_view kRingMetaName = "ring.meta";
+constexpr std::string_view kRingMetaFirstLine = "snapflow-ring 1";
+
+base::Error invalid(std::string message) {
+  return base::make_error(base::ErrorCode::kInvalidArgument, std::move(message));
+}
+
+std::string slot_name(const std::string& dir, uint32_t slot, const char* ext) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "/seg-%05u.%s", slot, ext);
+  return dir + buf;
+}
+
+std::string encode_layout(const RingLayout& l) {
+  return std::string(kRingMetaFirstLine) + "\nsegment_bytes=" + std::to_string(l.segment_bytes) +
+         "\nsegment_count=" + std::to_string(l.segment_count) +
+         "\nlink_type=" + std::to_string(l.link_type) + "\nsnaplen=" + std::to_string(l.snaplen) +
+         "\n";
+}
+
+base::Result<RingLayout> decode_layout(const std::string& dir, std::string_view text) {
+  RingLayout l;
+  l.dir = dir;
+  auto bad = [&](std::string_view why) {
+    return base::make_error(base::ErrorCode::kFormat, dir + "/ring.meta: " + std::string(why));
+  };
+  if (text.substr(0, kRingMetaFirstLine.size()) != kRingMetaFirstLine) return bad("bad magic");
+  size_t found = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    const std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view key = line.substr(0, eq);
+    const std::string_view val = line.substr(eq + 1);
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(val.data(), val.data() + val.size(), v);
+    if (ec != std::errc() || end != val.data() + val.size()) return bad("bad value");
+    if (key == "segment_bytes") {
+      l.segment_bytes = v, ++found;
+    } else if (key == "segment_count") {
+      l.segment_count = static_cast<uint32_t>(v), ++found;
+    } else if (key == "link_type") {
+      l.link_type = static_cast<uint16_t>(v), ++found;
+    } else if (key == "snaplen") {
+      l.snaplen = static_cast<uint32_t>(v), ++found;
+    }
+  }
+  if (found != 4 || l.segment_count < 2 || l.segment_bytes < 2 * kDirectIoAlignment) {
+    return bad("missing or invalid fields");
+  }
+  return l;
+}
+
+}  // namespace
+
+std::string RingLayout::segment_path(uint32_t slot) const {
+  return slot_name(dir, slot, "pcap");
+}
+std::string RingLayout::meta_path(uint32_t slot) const {
+  return slot_name(dir, slot, "meta");
+}
+std::string RingLayout::index_path(uint32_t slot) const {
+  return slot_name(dir, slot, "idx");
+}
+
+base::Status validate(const RingConfig& c) {
+  if (c.dir.empty()) return invalid("ring dir: empty");
+  if (c.segment_bytes < 2 * kDirectIoAlignment || c.segment_bytes % kDirectIoAlignment != 0) {
+    return invalid("segment_bytes: must be a multiple of 4096 and at least 8192");
+  }
+  if (c.segment_count < 2) return invalid("segment_count: must be at least 2");
+  if (c.write_block_bytes < kDirectIoAlignment || c.write_block_bytes % kDirectIoAlignment != 0) {
+    return invalid("write_block_bytes: must be a positive multiple of 4096");
+  }
+  if (c.snaplen == 0 || c.snaplen + 16 + kSegmentHeaderBytes > c.segment_bytes) {
+    return invalid("snaplen: must be positive and a full record must fit in one segment");
+  }
+  if (c.index_interval_ns <= 0) return invalid("index_interval_ns: must be positive");
+  if (c.index_interval_bytes == 0) return invalid("index_interval_bytes: must be positive");
+  return base::ok_status();
+}
+
+base::Result<RingLayout> open_ring(const std::string& dir) {
+  auto text = read_small_file(dir + "/" + std::string(kRingMetaName), 4096);
+  if (!text.ok()) return std::move(text).error().context("open ring " + dir);
+  return decode_layout(dir, *text);
+}
+
+base::Result<RingLayout> create_ring(const RingConfig& config) {
+  SNAPFLOW_TRY_STATUS(validate(config), "create ring " + config.dir);
+  auto existing = open_ring(config.dir);
+  if (existing.ok()) {
+    const RingLayout& l = *existing;
+    if (l.segment_bytes != config.segment_bytes || l.segment_count != config.segment_count ||
+        l.link_type != config.link_type || l.snaplen != config.snaplen) {
+      return invalid("ring " + config.dir +
+                     " exists with a different geometry (segment size/count, link type or "
+                     "snaplen); use another dir or remove it");
+    }
+    return existing;
+  }
+  if (existing.error().code() != base::ErrorCode::kNotFound) return std::move(existing).error();
+  SNAPFLOW_TRY_STATUS(make_dir(config.dir), "create ring");
+  SNAPFLOW_TRY_STATUS(make_dir(config.dir + "/cursors"), "create ring");
+  RingLayout l;
+  l.dir = config.dir;
+  l.segment_bytes = config.segment_bytes;
+  l.segment_count = config.segment_count;
+  l.link_type = config.link_type;
+  l.snaplen = config.snaplen;
+  SNAPFLOW_TRY_STATUS(write_file_atomic(config.dir, std::string(kRingMetaName), encode_layout(l)),
+                      "create ring");
+  return l;
+}
+
+base::Result<SegmentInfo> read_segment_info(const RingLayout& layout, uint32_t slot) {
+  const std::string path = layout.meta_path(slot);
+  auto fd = open_file(path, O_RDONLY);
+  if (!fd.ok()) {
+    if (fd.error().code() == base::ErrorCode::kNotFound) {
+      SegmentInfo empty;
+      empty.slot = slot;
+      return empty;
+    }
+    return std::move(fd).error();
+  }
+  std::array<std::byte, 2 * kMetaSlotBytes> buf{};
+  auto n = pread_full(fd->get(), buf.data(), buf.size(), 0, path);
+  if (!n.ok()) return std::move(n).error();
+  return decode_meta_file(buf.data(), *n, slot, nullptr);
+}
+
+base::Result<std::vector<SegmentInfo>> list_segments(const RingLayout& layout) {
+  std::vector<SegmentInfo> out;
+  out.reserve(layout.segment_count);
+  uint64_t newest = 0;
+  for (uint32_t slot = 0; slot < layout.segment_count; ++slot) {
+    auto info = read_segment_info(layout, slot);
+    if (!info.ok()) return std::move(info).error().context("list segments of " + layout.dir);
+    if (info->state == SegmentState::kEmpty || info->seq == 0) continue;
+    newest = std::max(newest, info->seq);
+    out.push_back(*info);
+  }
+  // A slot left over from an older generation (e.g. metadata of a slot that a crash kept from
+  // being reused) cannot be older than newest - count + 1: drop anything outside that window.
+  std::erase_if(out, [&](const SegmentInfo& s) {
+    return s.seq + layout.segment_count <= newest || layout.slot_of(s.seq) != s.slot;
+  });
+  std::sort(out.begin(), out.end(),
+            [](const SegmentInfo& a, const SegmentInfo& b) { return a.seq < b.seq; });
+  return out;
+}
+
+}  // namespace snapflow::ring

@@ -1,0 +1,445 @@
+#include "snapflow/ring/writer.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+#include <vector>
+
+#include "file_util.h"
+#include "record_format.h"
+#include "segment_meta.h"
+#include "snapflow/queue/backoff.h"
+#include "snapflow/ring/cursor.h"
+#include "snapflow/ring/time_index.h"
+
+namespace snapflow::ring {
+namespace {
+
+struct FreeDeleter {
+  void operator()(std::byte* p) const { std::free(p); }
+};
+
+uint64_t align_up(uint64_t v, uint64_t a) {
+  return (v + a - 1) / a * a;
+}
+
+// O_DIRECT support varies by filesystem (tmpfs refuses it at open, some FUSE filesystems at
+// write): try a real aligned write in the ring directory.
+bool probe_direct_io(const std::string& dir) {
+  const std::string path = dir + "/.direct-io-probe";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  void* block = std::aligned_alloc(kDirectIoAlignment, kDirectIoAlignment);
+  bool ok = false;
+  if (block != nullptr) {
+    std::memset(block, 0, kDirectIoAlignment);
+    ok = ::pwrite(fd, block, kDirectIoAlignment, 0) == static_cast<ssize_t>(kDirectIoAlignment);
+    std::free(block);
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  return ok;
+}
+
+}  // namespace
+
+struct RingWriter::Impl {
+  Fd lock;
+  std::unique_ptr<std::byte, FreeDeleter> buffer;
+  // Current segment; `open` is false before the first append and after a failed roll.
+  bool open = false;
+  uint64_t next_seq = 1;
+  std::optional<SegmentMetaFile> meta;
+  SegmentInfo info;  ///< durable state of the current segment (as last written)
+  Fd data;
+  Fd idx;
+  std::string data_path;
+  std::string idx_path;
+  int64_t first_ts_ns = 0;
+  int64_t last_ts_ns = 0;
+  RingPosition segment_base;
+  std::vector<IndexEntry> pending_index;
+  std::vector<std::byte> index_scratch;
+  IndexPolicy index_policy{1, 1};
+};
+
+RingWriter::RingWriter(const RingConfig& config) : config_(config), impl_(new Impl) {
+  impl_->index_policy = IndexPolicy(config.index_interval_ns, config.index_interval_bytes);
+}
+
+RingWriter::~RingWriter() {
+  if (!closed_) (void)close();
+}
+
+base::Result<std::unique_ptr<RingWriter>> RingWriter::open(const RingConfig& config) {
+  const std::string ctx = "open ring writer " + config.dir;
+  auto layout = create_ring(config);
+  if (!layout.ok()) return std::move(layout).error().context(ctx);
+  std::unique_ptr<RingWriter> w(new RingWriter(config));
+  w->layout_ = *layout;
+  Impl& im = *w->impl_;
+
+  auto lock = open_file(config.dir + "/lock", O_RDWR | O_CREAT);
+  if (!lock.ok()) return std::move(lock).error().context(ctx);
+  im.lock = std::move(*lock);
+  if (::flock(im.lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    return base::make_error(base::ErrorCode::kUnavailable,
+                            "another writer holds " + config.dir + "/lock")
+        .context(ctx);
+  }
+  auto report = recover_ring(w->layout_, config);
+  if (!report.ok()) return std::move(report).error().context(ctx);
+  w->recovery_ = *report;
+  w->direct_ = config.direct_io && probe_direct_io(config.dir);
+
+  im.buffer.reset(
+      static_cast<std::byte*>(std::aligned_alloc(kDirectIoAlignment, config.write_block_bytes)));
+  if (!im.buffer) return base::make_error(base::ErrorCode::kIo, "out of memory").context(ctx);
+  im.pending_index.reserve(1024);
+
+  auto segments = list_segments(w->layout_);
+  if (!segments.ok()) return std::move(segments).error().context(ctx);
+  if (!segments->empty()) {
+    const SegmentInfo& newest = segments->back();
+    im.next_seq = newest.seq + 1;
+    w->head_ = newest.end();
+    w->publish(w->head_, newest.last_ts_ns);
+    if (newest.state == SegmentState::kActive) {
+      SNAPFLOW_TRY_STATUS(w->resume(newest), ctx);
+    }
+  }
+  return w;
+}
+
+// Continues appending to the newest, still active segment after its committed length.
+base::Status RingWriter::resume(const SegmentInfo& newest) {
+  Impl& im = *impl_;
+  auto meta = SegmentMetaFile::open(layout_, newest.slot);
+  if (!meta.ok()) return std::move(meta).error();
+  im.meta = std::move(*meta);
+  im.info = newest;
+  im.data_path = layout_.segment_path(newest.slot);
+  im.idx_path = layout_.index_path(newest.slot);
+  auto data = open_file(im.data_path, O_RDWR | O_CREAT | (direct_ ? O_DIRECT : 0));
+  if (!data.ok()) return std::move(data).error();
+  im.data = std::move(*data);
+  auto idx = open_file(im.idx_path, O_RDWR | O_CREAT);
+  if (!idx.ok()) return std::move(idx).error();
+  im.idx = std::move(*idx);
+  auto entries = load_index(im.idx_path, newest.index_count);
+  if (!entries.ok()) return std::move(entries).error();
+  im.index_policy.reset();
+  if (!entries->empty()) im.index_policy.seed(entries->back());
+
+  im.first_ts_ns = newest.first_ts_ns;
+  im.last_ts_ns = newest.last_ts_ns;
+  im.segment_base = newest.base;
+  if (newest.committed_bytes < kSegmentHeaderBytes) {
+    // Nothing durable yet (not even the header): start the file over.
+    if (::ftruncate(im.data.get(), 0) != 0) return io_error("truncate", im.data_path);
+    write_file_header(im.buffer.get(), layout_.link_type, layout_.snaplen);
+    base::store_le32(im.buffer.get() + 12, static_cast<uint32_t>(newest.seq));
+    buf_file_offset_ = 0;
+    buf_len_ = kSegmentHeaderBytes;
+    head_ = newest.base;
+  } else {
+    // Reload the partial block so rewriting it in place keeps the committed bytes.
+    buf_file_offset_ = newest.committed_bytes / kDirectIoAlignment * kDirectIoAlignment;
+    buf_len_ = static_cast<size_t>(newest.committed_bytes - buf_file_offset_);
+    if (buf_len_ > 0) {
+      auto n = pread_full(im.data.get(), im.buffer.get(), kDirectIoAlignment, buf_file_offset_,
+                          im.data_path);
+      if (!n.ok()) return std::move(n).error();
+      if (*n < buf_len_) {
+        return base::make_error(base::ErrorCode::kIo, im.data_path + ": shorter than committed");
+      }
+    }
+    head_ = newest.end();
+  }
+  im.open = true;
+  return base::ok_status();
+}
+
+base::Status RingWriter::write_full_block() {
+  Impl& im = *impl_;
+  SNAPFLOW_TRY_STATUS(pwrite_full(im.data.get(), im.buffer.get(), config_.write_block_bytes,
+                                  buf_file_offset_, im.data_path),
+                      "ring append");
+  buf_file_offset_ += config_.write_block_bytes;
+  buf_len_ = 0;
+  return base::ok_status();
+}
+
+base::Status RingWriter::copy_in(const std::byte* data, size_t size) {
+  std::byte* buf = impl_->buffer.get();
+  while (size > 0) {
+    const size_t room = config_.write_block_bytes - buf_len_;
+    const size_t n = size < room ? size : room;
+    std::memcpy(buf + buf_len_, data, n);
+    buf_len_ += n;
+    data += n;
+    size -= n;
+    if (buf_len_ == config_.write_block_bytes) SNAPFLOW_TRY_STATUS(write_full_block(), "copy");
+  }
+  return base::ok_status();
+}
+
+base::Status RingWriter::append(int64_t ts_ns, base::ByteSpan captured, uint32_t wire_length) {
+  Impl& im = *impl_;
+  if (closed_) return base::make_error(base::ErrorCode::kInvalidArgument, "ring writer closed");
+  const size_t cap = captured.size();
+  if (cap == 0 || cap > layout_.snaplen || wire_length < cap || wire_length > kMaxWireLength ||
+      ts_ns < 0) {
+    return base::make_error(base::ErrorCode::kInvalidArgument,
+                            "ring append: record outside limits (captured " + std::to_string(cap) +
+                                ", wire " + std::to_string(wire_length) + ", ts " +
+                                std::to_string(ts_ns) + ")");
+  }
+  const uint64_t rec_bytes = kRecordHeaderBytes + cap;
+  if (!im.open || head_.offset + rec_bytes > layout_.segment_bytes) {
+    SNAPFLOW_TRY_STATUS(roll(), "ring append");
+  }
+  if (im.index_policy.take(ts_ns, head_.offset)) {
+    im.pending_index.push_back(
+        {ts_ns, head_.offset, head_.packets, head_.wire_bytes, head_.record_bytes});
+  }
+  std::byte hdr[kRecordHeaderBytes];
+  write_record_header(hdr, ts_ns, static_cast<uint32_t>(cap), wire_length);
+  SNAPFLOW_TRY_STATUS(copy_in(hdr, sizeof hdr), "ring append");
+  SNAPFLOW_TRY_STATUS(copy_in(captured.data(), cap), "ring append");
+  if (head_.packets == im.segment_base.packets) im.first_ts_ns = ts_ns;
+  if (ts_ns > im.last_ts_ns || head_.packets == im.segment_base.packets) im.last_ts_ns = ts_ns;
+  head_.offset += rec_bytes;
+  head_.packets += 1;
+  head_.wire_bytes += wire_length;
+  head_.record_bytes += rec_bytes;
+  stats_.packets += 1;
+  stats_.wire_bytes += wire_length;
+  stats_.record_bytes += rec_bytes;
+  return base::ok_status();
+}
+
+base::Status RingWriter::append_batch(std::span<const pcap::PacketRecord> records) {
+  for (const auto& r : records) {
+    SNAPFLOW_TRY_STATUS(append(r.ts_ns, r.bytes(), r.wire_length), "ring append batch");
+  }
+  return base::ok_status();
+}
+
+base::Status RingWriter::commit() {
+  Impl& im = *impl_;
+  if (!im.open) return base::ok_status();
+  if (head_.offset == im.info.committed_bytes && im.pending_index.empty()) {
+    return base::ok_status();
+  }
+  // 1. data: the partial block (padded under O_DIRECT), then make all written blocks durable.
+  if (buf_len_ > 0) {
+    size_t len = buf_len_;
+    if (direct_) {
+      len = static_cast<size_t>(align_up(buf_len_, kDirectIoAlignment));
+      std::memset(im.buffer.get() + buf_len_, 0, len - buf_len_);
+    }
+    SNAPFLOW_TRY_STATUS(
+        pwrite_full(im.data.get(), im.buffer.get(), len, buf_file_offset_, im.data_path),
+        "ring commit");
+  }
+  SNAPFLOW_TRY_STATUS(sync_data(im.data.get(), im.data_path), "ring commit");
+  // 2. index entries, durable before the metadata that counts them.
+  if (!im.pending_index.empty()) {
+    im.index_scratch.resize(im.pending_index.size() * kIndexEntryBytes);
+    for (size_t i = 0; i < im.pending_index.size(); ++i) {
+      encode_index_entry(im.pending_index[i], im.index_scratch.data() + i * kIndexEntryBytes);
+    }
+    SNAPFLOW_TRY_STATUS(pwrite_full(im.idx.get(), im.index_scratch.data(), im.index_scratch.size(),
+                                    uint64_t{im.info.index_count} * kIndexEntryBytes, im.idx_path),
+                        "ring commit index");
+    SNAPFLOW_TRY_STATUS(sync_data(im.idx.get(), im.idx_path), "ring commit index");
+  }
+  // 3. metadata: from here on readers may use the data.
+  SegmentInfo next = im.info;
+  next.committed_bytes = head_.offset;
+  next.index_count += static_cast<uint32_t>(im.pending_index.size());
+  next.first_ts_ns = im.first_ts_ns;
+  next.last_ts_ns = im.last_ts_ns;
+  next.packets = head_.packets - im.segment_base.packets;
+  next.wire_bytes = head_.wire_bytes - im.segment_base.wire_bytes;
+  next.record_bytes = head_.record_bytes - im.segment_base.record_bytes;
+  SNAPFLOW_TRY_STATUS(im.meta->write(next), "ring commit");
+  im.info = next;
+  im.pending_index.clear();
+  stats_.commits += 1;
+  // 4. this process.
+  publish(head_, im.last_ts_ns);
+  return base::ok_status();
+}
+
+void RingWriter::publish(const RingPosition& pos, int64_t last_ts_ns) {
+  {
+    std::lock_guard lock(committed_mu_);
+    committed_ = pos;
+    committed_last_ts_ns_ = last_ts_ns;
+  }
+  // release pairs with the acquire load in commit_count(): a thread that sees the new count
+  // also sees committed_ and the files written before it.
+  commit_count_.fetch_add(1, std::memory_order_release);
+}
+
+RingPosition RingWriter::committed_position() const {
+  std::lock_guard lock(committed_mu_);
+  return committed_;
+}
+
+int64_t RingWriter::committed_last_ts_ns() const {
+  std::lock_guard lock(committed_mu_);
+  return committed_last_ts_ns_;
+}
+
+uint64_t RingWriter::commit_count() const {
+  // acquire pairs with the release fetch_add in publish().
+  return commit_count_.load(std::memory_order_acquire);
+}
+
+void RingWriter::cancel() {
+  // release pairs with the acquire load in wait_for_consumers().
+  cancelled_.store(true, std::memory_order_release);
+}
+
+// Commits the current segment, cuts the file to its committed length (a clean PCAP file that
+// any tool reads to the end) and marks it sealed.
+base::Status RingWriter::seal() {
+  Impl& im = *impl_;
+  SNAPFLOW_TRY_STATUS(commit(), "seal segment");
+  if (::ftruncate(im.data.get(), static_cast<off_t>(im.info.committed_bytes)) != 0) {
+    return io_error("truncate", im.data_path);
+  }
+  SNAPFLOW_TRY_STATUS(sync_data(im.data.get(), im.data_path), "seal segment");
+  SegmentInfo sealed = im.info;
+  sealed.state = SegmentState::kSealed;
+  SNAPFLOW_TRY_STATUS(im.meta->write(sealed), "seal segment");
+  im.info = sealed;
+  im.open = false;
+  im.next_seq = sealed.seq + 1;
+  return base::ok_status();
+}
+
+base::Status RingWriter::wait_for_consumers(const SegmentInfo& old) {
+  CursorStore cursors(layout_.dir);
+  queue::Backoff backoff({.spin_polls = 0, .min_sleep_ns = 100'000, .max_sleep_ns = 20'000'000});
+  const int64_t start_ns = base::now_monotonic_ns();
+  while (true) {
+    auto list = cursors.list();
+    if (!list.ok()) return std::move(list).error().context("wait for consumers");
+    const std::string* behind = nullptr;
+    for (const auto& [name, c] : *list) {
+      const RingPosition& p = c.position;
+      const bool past =
+          p.segment_seq > old.seq || (p.segment_seq == old.seq && p.offset >= old.committed_bytes);
+      if (!past) {
+        behind = &name;
+        break;
+      }
+    }
+    if (behind == nullptr) break;
+    const int64_t waited = base::now_monotonic_ns() - start_ns;
+    // acquire pairs with the release store in cancel().
+    if (cancelled_.load(std::memory_order_acquire)) {
+      stats_.block_wait_ns += waited;
+      return base::make_error(base::ErrorCode::kCancelled,
+                              "ring full: cancelled while waiting for consumer " + *behind);
+    }
+    if (config_.block_timeout_ns >= 0 && waited >= config_.block_timeout_ns) {
+      stats_.block_wait_ns += waited;
+      return base::make_error(base::ErrorCode::kTimeout, "ring full: consumer " + *behind +
+                                                             " did not leave segment " +
+                                                             std::to_string(old.seq) + " in time");
+    }
+    backoff.idle();
+  }
+  stats_.block_wait_ns += base::now_monotonic_ns() - start_ns;
+  return base::ok_status();
+}
+
+base::Status RingWriter::roll() {
+  Impl& im = *impl_;
+  if (im.open) SNAPFLOW_TRY_STATUS(seal(), "roll segment");
+  const uint64_t seq = im.next_seq;
+  const uint32_t slot = layout_.slot_of(seq);
+  auto meta = SegmentMetaFile::open(layout_, slot);
+  if (!meta.ok()) return std::move(meta).error().context("roll segment");
+  const SegmentInfo old = meta->info();
+  const bool reuse = old.state != SegmentState::kEmpty && old.seq != 0 && old.seq < seq;
+  if (reuse && config_.policy == RingPolicy::kBlock) {
+    SNAPFLOW_TRY_STATUS(wait_for_consumers(old), "roll segment");
+  }
+  // Metadata of the new generation first: a reader of the old one re-checks the sequence
+  // number after every read and so never trusts bytes written below.
+  SegmentInfo fresh;
+  fresh.slot = slot;
+  fresh.seq = seq;
+  fresh.state = SegmentState::kActive;
+  fresh.base = head_;
+  fresh.base.segment_seq = seq;
+  fresh.base.offset = kSegmentHeaderBytes;
+  SNAPFLOW_TRY_STATUS(meta->write(fresh), "roll segment");
+  im.meta = std::move(*meta);
+  im.info = fresh;
+  im.data_path = layout_.segment_path(slot);
+  im.idx_path = layout_.index_path(slot);
+  auto data = open_file(im.data_path, O_RDWR | O_CREAT | (direct_ ? O_DIRECT : 0));
+  if (!data.ok()) return std::move(data).error().context("roll segment");
+  im.data = std::move(*data);
+  // Drop the old generation's bytes durably before writing, so recovery can never mistake
+  // them for records of this one; then reserve the space again.
+  if (::ftruncate(im.data.get(), 0) != 0) return io_error("truncate", im.data_path);
+  if (::fsync(im.data.get()) != 0) return io_error("fsync", im.data_path);
+  if (::fallocate(im.data.get(), FALLOC_FL_KEEP_SIZE, 0,
+                  static_cast<off_t>(layout_.segment_bytes)) != 0 &&
+      errno != EOPNOTSUPP) {
+    return io_error("fallocate", im.data_path);
+  }
+  auto idx = open_file(im.idx_path, O_RDWR | O_CREAT | O_TRUNC);
+  if (!idx.ok()) return std::move(idx).error().context("roll segment");
+  im.idx = std::move(*idx);
+
+  // The segment's PCAP header; sigfigs (unused by every reader) carries the low 32 bits of
+  // the sequence number so recovery can tell this generation's file from a stale one.
+  write_file_header(im.buffer.get(), layout_.link_type, layout_.snaplen);
+  base::store_le32(im.buffer.get() + 12, static_cast<uint32_t>(seq));
+  buf_file_offset_ = 0;
+  buf_len_ = kSegmentHeaderBytes;
+  head_ = fresh.base;
+  im.segment_base = fresh.base;
+  im.first_ts_ns = 0;
+  im.last_ts_ns = 0;
+  im.index_policy.reset();
+  im.pending_index.clear();
+  im.open = true;
+  stats_.segments_started += 1;
+  stats_.segments_overwritten += reuse;
+  return base::ok_status();
+}
+
+base::Status RingWriter::close() {
+  if (closed_) return base::ok_status();
+  Impl& im = *impl_;
+  base::Status status = commit();
+  if (status.ok() && im.open && im.info.committed_bytes >= kSegmentHeaderBytes) {
+    // Leave the active segment a clean PCAP file (O_DIRECT padding removed); it stays active,
+    // so the next writer resumes it.
+    if (::ftruncate(im.data.get(), static_cast<off_t>(im.info.committed_bytes)) != 0 ||
+        ::fdatasync(im.data.get()) != 0) {
+      status = io_error("truncate", im.data_path);
+    }
+  }
+  closed_ = true;
+  im.data.reset();
+  im.idx.reset();
+  im.lock.reset();  // releases the flock
+  return status;
+}
+
+}  // namespace snapflow::ring
