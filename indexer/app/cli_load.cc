@@ -1,0 +1,90 @@
+// load: uploads NDJSON that pcap2json wrote in bulk form (action line + source line per
+// document). Plain NDJSON (sources only) is refused: its _id cannot be recomputed without the
+// flow key, and an id-less upload would break exactly-once.
+#include <iostream>
+
+#include "cli.h"
+#include "snapflow/compress/gzip_file.h"
+#include "snapflow/indexer/bulk_indexer.h"
+
+namespace snapflow::indexer::cli {
+
+namespace {
+
+constexpr size_t kBatchBytes = 1u << 20;
+
+base::Status load_file(const std::string& path, BulkIndexer& indexer, uint64_t& sequence,
+                       uint64_t& documents) {
+  auto file = compress::InputFile::open(path);
+  if (!file.ok()) return std::move(file).error();
+  DocumentBatch batch;
+  std::string action, source;
+  uint64_t line_no = 0;
+  for (;;) {
+    auto more = (*file)->read_line(action);
+    if (!more.ok()) return std::move(more).error().context("read " + path);
+    if (!*more) break;
+    ++line_no;
+    if (action.empty()) continue;
+    if (action.rfind("{\"create\":", 0) != 0 && action.rfind("{\"index\":", 0) != 0) {
+      return base::make_error(
+          base::ErrorCode::kFormat,
+          path + " line " + std::to_string(line_no) +
+              ": not a bulk action line; load takes bulk-form NDJSON (pcap2json's bulk "
+              "output), because plain documents carry no deterministic _index/_id");
+    }
+    auto got = (*file)->read_line(source);
+    if (!got.ok()) return std::move(got).error().context("read " + path);
+    ++line_no;
+    if (!*got || source.empty()) {
+      return base::make_error(
+          base::ErrorCode::kTruncated,
+          path + " line " + std::to_string(line_no) + ": action without source");
+    }
+    batch.offsets.push_back(static_cast<uint32_t>(batch.body.size()));
+    batch.body.append(action).append("\n").append(source).append("\n");
+    if (batch.body.size() >= kBatchBytes) {
+      batch.sequence = ++sequence;
+      documents += batch.size();
+      SNAPFLOW_TRY_STATUS(indexer.write(std::move(batch)), "upload " + path);
+      batch = DocumentBatch{};
+    }
+  }
+  if (!batch.empty()) {
+    batch.sequence = ++sequence;
+    documents += batch.size();
+    SNAPFLOW_TRY_STATUS(indexer.write(std::move(batch)), "upload " + path);
+  }
+  return base::ok_status();
+}
+
+}  // namespace
+
+int run_load(const Options& options, const base::Logger& logger) {
+  if (options.args.empty()) {
+    logger.error("load needs at least one FILE.ndjson[.gz] (or - for stdin)");
+    return kExitUsage;
+  }
+  BulkIndexer indexer(options.config, logger);
+  uint64_t sequence = 0, documents = 0;
+  base::Status st;
+  for (const auto& path : options.args) {
+    st = load_file(path, indexer, sequence, documents);
+    if (!st.ok()) break;
+  }
+  if (st.ok()) st = indexer.finish();
+  const IndexerStats stats = indexer.stats();
+  std::cout << "documents " << documents << ": " << format_stats(stats) << '\n';
+  if (!st.ok()) {
+    logger.error(st.error().to_string());
+    return kExitError;
+  }
+  if (stats.documents_dead_lettered > 0) {
+    logger.warning(std::to_string(stats.documents_dead_lettered) + " documents rejected; see " +
+                   options.config.dead_letter_path);
+    return kExitDeadLettered;
+  }
+  return kExitOk;
+}
+
+}  // namespace snapflow::indexer::cli

@@ -1,0 +1,216 @@
+#include "snapflow/indexer/es_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <string>
+
+namespace snapflow::indexer {
+
+using base::ErrorCode;
+using base::make_error;
+
+namespace {
+
+// curl_global_init is not thread-safe; run it once, before the first handle exists.
+void curl_global_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  const std::string_view line(data, size * n);
+  constexpr std::string_view kProduct = "x-elastic-product:";
+  if (line.size() >= kProduct.size()) {
+    bool match = true;
+    for (size_t i = 0; i < kProduct.size() && match; ++i) {
+      match = std::tolower(static_cast<unsigned char>(line[i])) == kProduct[i];
+    }
+    if (match) static_cast<HttpResponse*>(user)->elastic_product = true;
+  }
+  return size * n;
+}
+
+// Errors that a later attempt (or another host) may not hit: the server is down, slow or
+// restarting. Everything else (TLS, bad URL, auth) is a configuration problem.
+bool is_transient(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+struct EsClient::Host {
+  std::string base_url;
+  std::string redacted;
+  CURL* curl = nullptr;
+  curl_slist* headers_plain = nullptr;
+  curl_slist* headers_gzip = nullptr;
+  curl_slist* headers_ndjson = nullptr;
+  curl_slist* headers_ndjson_gzip = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Host() {
+    if (curl != nullptr) curl_easy_cleanup(curl);
+    for (auto* h : {headers_plain, headers_gzip, headers_ndjson, headers_ndjson_gzip}) {
+      curl_slist_free_all(h);
+    }
+  }
+};
+
+EsClient::EsClient(const IndexerConfig& config, const base::Logger& logger, size_t first_host)
+    : config_(config), logger_(logger), next_host_(first_host) {}
+
+EsClient::~EsClient() = default;
+
+size_t EsClient::host_count() const {
+  return hosts_.size();
+}
+
+base::Result<std::unique_ptr<EsClient>> EsClient::create(const IndexerConfig& config,
+                                                         const base::Logger& logger,
+                                                         size_t first_host) {
+  curl_global_once();
+  if (config.hosts.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "no Elasticsearch host configured");
+  }
+  std::unique_ptr<EsClient> client(new EsClient(config, logger, first_host % config.hosts.size()));
+  for (const auto& url : config.hosts) {
+    auto host = std::make_unique<Host>();
+    host->base_url = url;
+    host->redacted = redact_url(url);
+    host->curl = curl_easy_init();
+    if (host->curl == nullptr) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
+    // Headers built once; an API key header carries a secret but stays inside curl.
+    auto make = [&](std::string_view content_type, bool gzip) {
+      curl_slist* list = nullptr;
+      list = curl_slist_append(list, ("Content-Type: " + std::string(content_type)).c_str());
+      if (gzip) list = curl_slist_append(list, "Content-Encoding: gzip");
+      list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+      if (config.has_api_key()) {
+        list = curl_slist_append(list, ("Authorization: ApiKey " + config.api_key).c_str());
+      }
+      return list;
+    };
+    host->headers_plain = make("application/json", false);
+    host->headers_gzip = make("application/json", true);
+    host->headers_ndjson = make("application/x-ndjson", false);
+    host->headers_ndjson_gzip = make("application/x-ndjson", true);
+    client->hosts_.push_back(std::move(host));
+  }
+  return client;
+}
+
+base::Result<HttpResponse> EsClient::send_to(Host& host, const HttpRequest& request) {
+  CURL* c = host.curl;
+  HttpResponse response;
+  const std::string url = host.base_url + std::string(request.path);
+  curl_easy_reset(c);  // keeps the connection cache: the keep-alive connection is reused
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(config_.connect_timeout_ns / base::kNsPerMs));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(config_.request_timeout_ns / base::kNsPerMs));
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, host.error);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // small answers: let curl pick and decode
+  host.error[0] = '\0';
+  if (!config_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
+  if (config_.insecure_skip_tls_verify) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (config_.has_basic_auth()) {
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    curl_easy_setopt(c, CURLOPT_USERNAME, config_.username.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, config_.password.c_str());
+  }
+  const bool ndjson = request.content_type == "application/x-ndjson";
+  curl_slist* headers = ndjson ? (request.gzipped ? host.headers_ndjson_gzip : host.headers_ndjson)
+                               : (request.gzipped ? host.headers_gzip : host.headers_plain);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  const std::string method(request.method);
+  if (method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (method != "GET" || !request.body.empty()) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    if (method != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+
+  const CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    std::string what = std::string(request.method) + " " + host.redacted +
+                       std::string(request.path.substr(0, request.path.find('?'))) + ": " +
+                       curl_easy_strerror(rc);
+    if (host.error[0] != '\0') what.append(" (").append(host.error).append(")");
+    if (is_transient(rc)) return make_error(ErrorCode::kUnavailable, std::move(what));
+    if (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+        rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
+      what +=
+          "; check the URL scheme (https against an http port?), --es-ca-file, or --es-insecure";
+    }
+    return make_error(ErrorCode::kRejected, std::move(what));
+  }
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  response.host = host.redacted;
+  return response;
+}
+
+base::Result<HttpResponse> EsClient::send(const HttpRequest& request) {
+  std::string errors;
+  for (size_t tried = 0; tried < hosts_.size(); ++tried) {
+    Host& host = *hosts_[next_host_];
+    auto r = send_to(host, request);
+    if (r.ok() || r.error().code() != ErrorCode::kUnavailable) {
+      // Round-robin: the next request starts at the next host, spreading load.
+      next_host_ = (next_host_ + 1) % hosts_.size();
+      return r;
+    }
+    if (hosts_.size() > 1) logger_.debug(r.error().message() + "; trying the next host");
+    if (!errors.empty()) errors += "; ";
+    errors += r.error().message();
+    next_host_ = (next_host_ + 1) % hosts_.size();
+  }
+  return make_error(ErrorCode::kUnavailable, errors);
+}
+
+std::string describe_http_error(const HttpResponse& response, std::string_view what) {
+  std::string s =
+      std::string(what) + ": HTTP " + std::to_string(response.status) + " from " + response.host;
+  if (response.status == 401) s += " (authentication failed: check the credentials)";
+  if (response.status == 403) s += " (forbidden: the user lacks a privilege)";
+  if (!response.body.empty()) {
+    s += ": ";
+    s.append(response.body, 0, std::min<size_t>(response.body.size(), 400));
+  }
+  return s;
+}
+
+}  // namespace snapflow::indexer

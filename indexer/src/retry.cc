@@ -1,0 +1,29 @@
+#include "snapflow/indexer/retry.h"
+
+#include <algorithm>
+
+namespace snapflow::indexer {
+
+BackoffPolicy::BackoffPolicy(int64_t initial_ns, int64_t max_ns, int64_t total_ns, uint64_t seed)
+    : initial_ns_(std::max<int64_t>(initial_ns, 1)),
+      max_ns_(std::max(max_ns, initial_ns_)),
+      total_ns_(total_ns),
+      rng_(seed) {}
+
+int64_t BackoffPolicy::cap_ns(int attempt) const {
+  int64_t d = initial_ns_;
+  for (int i = 0; i < attempt && d < max_ns_; ++i) d *= 2;  // no overflow: stops at max
+  return std::min(d, max_ns_);
+}
+
+int64_t BackoffPolicy::delay_ns(int attempt) {
+  const int64_t cap = cap_ns(attempt);
+  std::uniform_int_distribution<int64_t> dist(cap / 2, cap);
+  return dist(rng_);
+}
+
+bool BackoffPolicy::within_budget(int64_t start_ns, int64_t now_ns, int64_t next_delay_ns) const {
+  return now_ns + next_delay_ns - start_ns <= total_ns_;
+}
+
+}  // namespace snapflow::indexer
