@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::string_view kCatalogMagic = "snapflow-catalog 1";
 constexpr std::string_view kCatalogName = "catalog";
-constexpr size_t kFieldsPerLine = 15;
+constexpr size_t kFieldsPerLine = 14;  // name active start_ns stop_ns + 2 x 5 position fields
 
 void append_position(std::string& out, const RingPosition& p) {
   out += ' ' + std::to_string(p.segment_seq) + ' ' + std::to_string(p.offset) + ' ' +
