@@ -1,0 +1,105 @@
+// Transport headers (TCP, UDP, ICMP/ICMPv6, SCTP) and the IP-protocol dispatch table that
+// leads to them or to the IP-borne tunnels (GRE, IP-in-IP).
+#include "decode_impl.h"
+
+namespace snapflow::packet::detail {
+namespace {
+
+void set_ports(Decoder& d) {
+  PacketView& v = d.view;
+  v.has_ports = true;
+  v.source_port = d.be16(0);
+  v.destination_port = d.be16(2);
+  v.l4_offset = offset16(d.pos);
+}
+
+}  // namespace
+
+Proto dispatch_ip_protocol(Decoder& d) {
+  switch (d.ip_protocol) {
+    case 6:
+      return Proto::kTcp;
+    case 17:
+      return Proto::kUdp;
+    case 1:
+      return Proto::kIcmp;
+    case 58:
+      return Proto::kIcmpv6;
+    case 132:
+      return Proto::kSctp;
+    case 51:
+      return Proto::kAuthHeader;
+    case 47:
+      return d.options.decode_tunnels ? Proto::kGre : Proto::kDone;
+    case 4:
+    case 41:
+      return d.options.decode_tunnels ? Proto::kIpInIp : Proto::kDone;
+    default:
+      return Proto::kDone;  // ESP, OSPF, ...: keyed by addresses and protocol
+  }
+}
+
+Proto decode_tcp(Decoder& d) {
+  if (!d.has(20)) return d.stop(DecodeStatus::kTruncatedTransport);
+  set_ports(d);
+  d.view.tcp_flags = d.u8(13);
+  const size_t header_bytes = static_cast<size_t>(d.u8(12) >> 4) * 4;
+  // A data offset below 20 is nonsense; the payload then starts after the fixed header.
+  const size_t skip = header_bytes < 20 ? 20 : header_bytes;
+  d.view.payload_offset = offset16(d.has(skip) ? d.pos + skip : d.end);
+  return Proto::kDone;
+}
+
+Proto decode_udp(Decoder& d) {
+  if (!d.has(8)) return d.stop(DecodeStatus::kTruncatedTransport);
+  set_ports(d);
+  const uint16_t length = d.be16(4);
+  if (length >= 8) d.limit_to(length);
+  const uint16_t destination_port = d.view.destination_port;
+  d.pos += 8;
+  d.view.payload_offset = offset16(d.pos);
+  if (!d.options.decode_tunnels) return Proto::kDone;
+  return udp_tunnel_for_port(destination_port, d.options);
+}
+
+// ICMP and ICMPv6 share the fixed part we read: type(1) code(1) checksum(2).
+Proto decode_icmp(Decoder& d) {
+  if (!d.has(4)) return d.stop(DecodeStatus::kTruncatedTransport);
+  PacketView& v = d.view;
+  v.has_icmp = true;
+  v.icmp_type = d.u8(0);
+  v.icmp_code = d.u8(1);
+  v.l4_offset = offset16(d.pos);
+  v.payload_offset = offset16(d.has(8) ? d.pos + 8 : d.end);
+  return Proto::kDone;
+}
+
+// SCTP common header: ports(4) verification tag(4) checksum(4).
+Proto decode_sctp(Decoder& d) {
+  if (!d.has(12)) return d.stop(DecodeStatus::kTruncatedTransport);
+  set_ports(d);
+  d.view.payload_offset = offset16(d.pos + 12);
+  return Proto::kDone;
+}
+
+// The UDP port table of tunnels, fixed at compile time (plus one configurable VXLAN port).
+// Only the destination port selects: tunnel endpoints listen there, and a source port match
+// would misread ordinary client traffic that happens to use an ephemeral port of that value.
+Proto udp_tunnel_for_port(uint16_t destination_port, const DecodeOptions& options) {
+  switch (destination_port) {
+    case 4789:  // IANA VXLAN; AWS VPC Traffic Mirroring
+    case 8472:  // Linux kernel's historical VXLAN default
+      return Proto::kVxlan;
+    case 6081:
+      return Proto::kGeneve;
+    case 2152:
+      return Proto::kGtpu;
+    default:
+      if (options.extra_vxlan_port != 0 && destination_port == options.extra_vxlan_port) {
+        return Proto::kVxlan;
+      }
+      return Proto::kDone;
+  }
+}
+
+}  // namespace snapflow::packet::detail
