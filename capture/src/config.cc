@@ -162,6 +162,8 @@ Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view va
     return set_uint32(key, value, c.dpdk.mbufs);
   } else if (key == "dpdk-rx-descriptors") {
     return set_uint32(key, value, c.dpdk.rx_descriptors);
+  } else if (key == "dpdk-hw-timestamps") {
+    return set_bool(key, value, c.dpdk.hw_timestamps);
   } else if (key == "ring-dir") {
     c.ring_dir = value;
   } else if (key == "ring-bytes") {
@@ -387,6 +389,7 @@ std::string usage_text() {
   --snaplen=262144                 bytes kept per packet
   --dpdk-eal-args="..."            EAL arguments, e.g. "-l 0 --no-huge -m 512 --no-pci"
   --dpdk-ports=0,1  --dpdk-rx-queues=1  --dpdk-burst=64  --dpdk-mbufs=4096
+  --dpdk-hw-timestamps=false       trust the PMD's RX timestamp as epoch ns (net_pcap, mlx5 RT)
   --ring-dir=DIR (required)  --ring-bytes=1G  --ring-segment-bytes=64M
   --ring-policy=overwrite|block  --flush-interval=100ms
   --start-capture=NAME             start a named capture at startup

@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 #include <rte_prefetch.h>
 #include <unistd.h>
@@ -54,13 +55,19 @@ class DpdkRuntime {
   }
   std::vector<uint16_t> ports_;
   std::vector<rte_mempool*> pools_;
+  int timestamp_offset = -1;  ///< mbuf dynfield offset of the RX timestamp (-1: TSC stamps)
+  uint64_t timestamp_flag = 0;
+  std::vector<uint16_t> hw_timestamp_ports;
 };
 
 class DpdkQueueSource final : public PacketSource {
  public:
   DpdkQueueSource(std::shared_ptr<DpdkRuntime> runtime, uint16_t port, uint16_t queue,
-                  uint32_t burst, bool owns_port_counters)
-      : runtime_(std::move(runtime)),
+                  uint32_t burst, bool owns_port_counters, int timestamp_offset,
+                  uint64_t timestamp_flag)
+      : timestamp_offset_(timestamp_offset),
+        timestamp_flag_(timestamp_flag),
+        runtime_(std::move(runtime)),
         port_(port),
         queue_(queue),
         burst_(burst),
@@ -87,6 +94,8 @@ class DpdkQueueSource final : public PacketSource {
   uint16_t link_type() const override { return pcap::kLinkEthernet; }
 
  private:
+  int timestamp_offset_;
+  uint64_t timestamp_flag_;
   std::shared_ptr<DpdkRuntime> runtime_;
   uint16_t port_;
   uint16_t queue_;
@@ -152,7 +161,12 @@ base::Result<size_t> DpdkQueueSource::next_batch(pcap::PacketBatch& batch, int64
       const void* src = rte_pktmbuf_read(m, 0, len, dst);
       if (src != dst) std::memcpy(dst, src, len);
       pcap::PacketRecord& r = batch.records.emplace_back();
-      r.ts_ns = now_ns;  // one TSC reading per burst: the packets arrived together
+      // Hardware stamp when the PMD set one; else one TSC reading per burst (they arrived
+      // together as far as the host can tell).
+      r.ts_ns = timestamp_offset_ >= 0 && (m->ol_flags & timestamp_flag_)
+                    ? static_cast<int64_t>(
+                          *RTE_MBUF_DYNFIELD(m, timestamp_offset_, const rte_mbuf_timestamp_t*))
+                    : now_ns;
       r.data = dst;
       r.captured_length = len;
       r.wire_length = len;
@@ -234,6 +248,22 @@ base::Status init_port(const CaptureConfig& config, uint16_t port, DpdkRuntime& 
           .context(where);
     }
   }
+  if (config.dpdk.hw_timestamps) {
+    if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+      conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+      if (runtime.timestamp_offset < 0 &&
+          rte_mbuf_dyn_rx_timestamp_register(&runtime.timestamp_offset, &runtime.timestamp_flag) !=
+              0) {
+        return make_error(ErrorCode::kUnavailable,
+                          rte_error("rte_mbuf_dyn_rx_timestamp_register", rte_errno))
+            .context(where);
+      }
+      runtime.hw_timestamp_ports.push_back(port);
+    } else {
+      log.warning(where + ": " + info.driver_name +
+                  " has no RX timestamp offload; using TSC timestamps");
+    }
+  }
   if (int rc = rte_eth_dev_configure(port, queues, 0, &conf); rc != 0) {
     return make_error(ErrorCode::kIo, rte_error("rte_eth_dev_configure", rc)).context(where);
   }
@@ -292,8 +322,12 @@ base::Result<std::vector<std::unique_ptr<PacketSource>>> make_dpdk_sources(
   std::vector<std::unique_ptr<PacketSource>> sources;
   for (uint16_t port : config.dpdk.ports) {
     for (uint16_t q = 0; q < config.dpdk.rx_queues; ++q) {
-      sources.push_back(
-          std::make_unique<DpdkQueueSource>(runtime, port, q, config.dpdk.burst, q == 0));
+      const bool hw =
+          std::find(runtime->hw_timestamp_ports.begin(), runtime->hw_timestamp_ports.end(), port) !=
+          runtime->hw_timestamp_ports.end();
+      sources.push_back(std::make_unique<DpdkQueueSource>(
+          runtime, port, q, config.dpdk.burst, q == 0, hw ? runtime->timestamp_offset : -1,
+          hw ? runtime->timestamp_flag : 0));
     }
   }
   log.info("dpdk: TSC " + std::to_string(rte_get_tsc_hz()) + " Hz, " +

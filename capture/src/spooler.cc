@@ -41,6 +41,7 @@ Spooler::~Spooler() {
 
 void Spooler::start() {
   running_ = true;
+  writer_running_.store(true, std::memory_order_release);
   capture_threads_running_.store(static_cast<uint32_t>(lanes_.size()), std::memory_order_relaxed);
   for (auto& lane : lanes_) {
     capture_threads_.emplace_back([this, l = lane.get()] { capture_loop(*l); });
@@ -76,14 +77,14 @@ std::optional<base::Error> Spooler::error() const {
 }
 
 uint64_t Spooler::request_commit() {
-  const uint64_t target = writer_.commit_count();
-  commit_requests_.fetch_add(1, std::memory_order_release);  // acquire-read in writer_loop
-  return target;
+  // acq_rel: the ticket orders after everything this thread did; the writer acquire-reads it.
+  return commit_requests_.fetch_add(1, std::memory_order_acq_rel) + 1;
 }
 
-bool Spooler::wait_for_commit(uint64_t target, int64_t timeout_ns) const {
+bool Spooler::wait_for_commit(uint64_t ticket, int64_t timeout_ns) const {
   const int64_t deadline = base::now_monotonic_ns() + timeout_ns;
-  while (writer_.commit_count() <= target) {
+  while (commits_served_.load(std::memory_order_acquire) < ticket) {
+    if (!is_running()) return true;
     if (base::now_monotonic_ns() >= deadline || has_failed()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -195,6 +196,7 @@ void Spooler::writer_loop() {
         break;
       }
       served_requests = requests;
+      commits_served_.store(requests, std::memory_order_release);
       next_commit = now + options_.flush_interval_ns;
     }
     if (now >= next_stats) {
@@ -214,6 +216,9 @@ void Spooler::writer_loop() {
   }
   auto st = writer_.commit();
   if (!st.ok()) fail(std::move(st).error().context("final ring commit"));
+  commits_served_.store(commit_requests_.load(std::memory_order_acquire),
+                        std::memory_order_release);
+  writer_running_.store(false, std::memory_order_release);
   publish_stats(base::now_monotonic_ns());
 }
 

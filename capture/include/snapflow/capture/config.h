@@ -41,6 +41,10 @@ struct DpdkConfig {
   uint32_t burst = kDefaultDpdkBurst;  ///< rte_eth_rx_burst size, 1..512
   uint32_t mbufs = kDefaultDpdkMbufs;  ///< mempool size per port
   uint32_t rx_descriptors = 1024;
+  // Use the PMD's RX timestamp (mbuf dynfield) as ns since the epoch. Only for PMDs that deliver
+  // epoch nanoseconds (net_pcap replaying a file; mlx5 in real-time clock mode); others give
+  // raw device ticks, so the default is the TSC calibrated against CLOCK_REALTIME.
+  bool hw_timestamps = false;
 };
 
 struct Credentials {

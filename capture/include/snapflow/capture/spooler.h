@@ -55,11 +55,12 @@ class Spooler {
   // error any thread met (or the final commit's error).
   base::Status stop();
 
-  // Any thread: asks the writer thread to commit now; returns the writer's commit_count() value
-  // that must be exceeded for the request to be served.
+  // Any thread: asks the writer thread to commit now; returns a ticket for wait_for_commit.
   uint64_t request_commit();
-  // Any thread: waits until commit_count() > target or timeout; false on timeout.
-  bool wait_for_commit(uint64_t target, int64_t timeout_ns) const;
+  // Any thread: waits until the writer thread has committed after the request with this ticket
+  // (true), or timeout passed (false). Returns true at once when the spooler is not running.
+  bool wait_for_commit(uint64_t ticket, int64_t timeout_ns) const;
+  bool is_running() const { return writer_running_.load(std::memory_order_acquire); }
 
   // Any thread: the first error of a capture or writer thread, if any (the daemon exits on it).
   std::optional<base::Error> error() const;
@@ -91,6 +92,11 @@ class Spooler {
   std::atomic<uint32_t> capture_threads_running_{0};
   // Incremented by request_commit (any thread), compared by the writer with the last served.
   std::atomic<uint64_t> commit_requests_{0};
+  // release-stored by the writer thread after a commit, with the request count it had read
+  // before committing; acquire-read by wait_for_commit.
+  std::atomic<uint64_t> commits_served_{0};
+  // release-stored by start()/the writer thread's exit; acquire-read by is_running().
+  std::atomic<bool> writer_running_{false};
   std::atomic<bool> failed_{false};  ///< release-set after first_error_ is stored
   mutable std::mutex error_mutex_;
   std::optional<base::Error> first_error_;

@@ -1,0 +1,140 @@
+#include "snapflow/capture/daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "snapflow/capture/api.h"
+#include "snapflow/capture/capture_service.h"
+#include "snapflow/capture/source.h"
+#include "snapflow/capture/spooler.h"
+#include "snapflow/ring/writer.h"
+
+namespace snapflow::capture {
+namespace {
+
+using base::ErrorCode;
+using base::make_error;
+
+// Owns the signalfd that receives SIGTERM and SIGINT (blocked for every thread).
+class SignalWaiter {
+ public:
+  static base::Result<SignalWaiter> create() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) {
+      return make_error(ErrorCode::kInternal, "pthread_sigmask failed");
+    }
+    int fd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (fd < 0) return make_error(ErrorCode::kIo, std::string("signalfd: ") + std::strerror(errno));
+    return SignalWaiter(fd);
+  }
+  SignalWaiter(SignalWaiter&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  SignalWaiter& operator=(SignalWaiter&&) = delete;
+  ~SignalWaiter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Waits up to timeout_ms; returns the signal number, or 0 on timeout.
+  int wait(int timeout_ms) const {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return 0;
+    signalfd_siginfo info{};
+    if (::read(fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
+    return static_cast<int>(info.ssi_signo);
+  }
+
+ private:
+  explicit SignalWaiter(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+ring::RingConfig ring_config(const CaptureConfig& c, uint16_t link_type) {
+  ring::RingConfig r;
+  r.dir = c.ring_dir;
+  r.segment_bytes = c.segment_bytes;
+  r.segment_count = static_cast<uint32_t>(c.ring_bytes / c.segment_bytes);
+  r.policy =
+      c.policy == RingPolicy::kBlock ? ring::RingPolicy::kBlock : ring::RingPolicy::kOverwrite;
+  r.link_type = link_type;
+  r.snaplen = c.snaplen;
+  return r;
+}
+
+}  // namespace
+
+base::Status run_daemon(const CaptureConfig& config, const base::Logger& log) {
+  auto signals = SignalWaiter::create();
+  if (!signals) return std::move(signals).error();
+  ::umask(077);
+
+  auto sources = make_sources(config, log);
+  if (!sources) return std::move(sources).error();
+  const uint16_t link_type = sources->front()->link_type();
+  for (const auto& s : *sources) {
+    if (s->link_type() != link_type) {
+      return make_error(ErrorCode::kUnsupported,
+                        "sources have different link types; one ring holds one link type");
+    }
+  }
+
+  auto writer = ring::RingWriter::open(ring_config(config, link_type));
+  if (!writer) return std::move(writer).error().context("--ring-dir=" + config.ring_dir);
+  log.info("ring " + config.ring_dir + ": " +
+           std::to_string(config.ring_bytes / config.segment_bytes) + " segments of " +
+           std::to_string(config.segment_bytes) + " bytes, " +
+           ((*writer)->direct_io() ? "O_DIRECT" : "buffered") + " writes");
+
+  CaptureStatus status(base::now_monotonic_ns());
+  SpoolerOptions spool;
+  spool.flush_interval_ns = config.flush_interval_ns;
+  Spooler spooler(std::move(*sources), **writer, status, spool, log);
+  auto service = CaptureService::open(**writer, &spooler, status, log);
+  if (!service) return std::move(service).error();
+  // Started before the sources run, so the capture holds every packet from the first one.
+  if (!config.start_capture.empty()) {
+    auto started = (*service)->start_capture(config.start_capture);
+    if (!started) return std::move(started).error().context("--start-capture");
+  }
+  spooler.start();
+
+  auto shutdown = [&](base::Status result) -> base::Status {
+    auto stopped = spooler.stop();
+    auto closed = (*writer)->close();
+    if (!result.ok()) return result;
+    if (!stopped.ok()) return stopped;
+    return closed;
+  };
+
+  std::unique_ptr<ApiServer> api;
+  std::string api_text = "off";
+  if (config.api_enabled()) {
+    auto options = api_options_from_config(config);
+    if (!options) return shutdown(std::move(options).error());
+    auto server = ApiServer::start(*options, **service, log);
+    if (!server) return shutdown(std::move(server).error());
+    api = std::move(*server);
+    api_text = options->host + ":" + std::to_string(api->port());
+    if (!options->require_auth) log.warning("api: authentication is OFF (--api-insecure-no-auth)");
+  }
+  log.info("ready: api on " + api_text + ", ring " + config.ring_dir + ", source " + config.source);
+
+  int signal_number = 0;
+  while (signal_number == 0 && !spooler.has_failed()) signal_number = signals->wait(200);
+  if (signal_number != 0) log.info(std::string("stopping on ") + strsignal(signal_number));
+  api.reset();  // no API request may outlive the service
+  auto result = shutdown({});
+  const StatusSnapshot final_status = status.snapshot(base::now_monotonic_ns());
+  log.info("stopped: " + std::to_string(final_status.packets_captured) + " packets captured, " +
+           std::to_string(final_status.packets_dropped) + " dropped, " +
+           std::to_string(final_status.packets_received) + " received");
+  return result;
+}
+
+}  // namespace snapflow::capture
