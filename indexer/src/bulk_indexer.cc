@@ -300,8 +300,12 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
     counters_.requests.fetch_add(1, std::memory_order_relaxed);
     counters_.bytes_gz.fetch_add(http.body.size(), std::memory_order_relaxed);
     auto sent = client.send(http);
+    // The first failure of a request is a warning; its further retries are debug noise.
+    const base::LogLevel retry_level =
+        a.retries == 0 ? base::LogLevel::kWarning : base::LogLevel::kDebug;
     auto retry_all = [&](std::string why) {
-      logger_.warning("bulk of " + std::to_string(n) + " documents: " + why + "; retrying");
+      logger_.log(retry_level,
+                  "bulk of " + std::to_string(n) + " documents: " + why + "; retrying");
       a.last_error = std::move(why);
       ++a.retries;
       todo.push_back(std::move(a));
@@ -378,7 +382,7 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
       std::string why = std::to_string(retry.size()) + " of " + std::to_string(n) +
                         " documents answered " + std::to_string(example->status) + " " +
                         example->type;
-      logger_.warning(why + "; retrying those");
+      logger_.log(retry_level, why + "; retrying those");
       todo.push_back(Attempt{subset(a.request, retry), a.retries + 1, a.first_ns, why});
     }
   }
