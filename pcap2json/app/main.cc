@@ -46,7 +46,9 @@ int run(int argc, char** argv) {
 
   auto reader = pcap::open_files(config.inputs, config.reader);
   if (!reader.ok()) return fail(reader.error(), kExitRuntime);
-  auto sink = pcap2json::FileSink::open(config.output, config.gzip);
+  pcap2json::FileSinkOptions sink_options;
+  sink_options.gzip = config.gzip;
+  auto sink = pcap2json::FileSink::open(config.output, sink_options);
   if (!sink.ok()) return fail(sink.error(), kExitRuntime);
 
   pcap2json::ProgressBar bar(stderr);

@@ -155,34 +155,55 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
       return base::ok_status();
     };
     switch (opt) {
-      case 'o': config.output = arg; break;
-      case kOptBulk: config.pipeline.encoder.bulk_form = true; break;
-      case kOptGzip: config.gzip = true; break;
-      case kOptFormat:
-      {
+      case 'o':
+        config.output = arg;
+        break;
+      case kOptBulk:
+        config.pipeline.encoder.bulk_form = true;
+        break;
+      case kOptGzip:
+        config.gzip = true;
+        break;
+      case kOptFormat: {
         auto format = parse_document_format(arg);
         if (!format.ok()) return std::move(format).error().context("--format");
         config.pipeline.encoder.format = *format;
         break;
       }
-      case kOptJsonPacket: config.pipeline.packet_mode = true; break;
-      case 'i': SNAPFLOW_TRY_STATUS(duration(config.pipeline.snapshot.interval_ns), "parse options"); break;
-      case kOptReorderWindow: SNAPFLOW_TRY_STATUS(duration(config.pipeline.snapshot.reorder_window_ns), "parse options"); break;
+      case kOptJsonPacket:
+        config.pipeline.packet_mode = true;
+        break;
+      case 'i':
+        SNAPFLOW_TRY_STATUS(duration(config.pipeline.snapshot.interval_ns), "parse options");
+        break;
+      case kOptReorderWindow:
+        SNAPFLOW_TRY_STATUS(duration(config.pipeline.snapshot.reorder_window_ns), "parse options");
+        break;
       case kOptTopN: {
         auto n = parse_count("--top-n", arg, 1, 10'000'000);
         if (!n.ok()) return std::move(n).error();
         config.pipeline.top_n = static_cast<uint32_t>(*n);
         break;
       }
-      case kOptNoTotals: config.pipeline.totals = false; break;
-      case kOptNoCommunityId: config.pipeline.encoder.community_id = false; break;
-      case kOptObserver: config.pipeline.encoder.observer = arg; break;
+      case kOptNoTotals:
+        config.pipeline.totals = false;
+        break;
+      case kOptNoCommunityId:
+        config.pipeline.encoder.community_id = false;
+        break;
+      case kOptObserver:
+        config.pipeline.encoder.observer = arg;
+        break;
       case kOptCapture:
         config.pipeline.encoder.capture = arg;
         capture_given = true;
         break;
-      case kOptIndexPrefix: config.pipeline.encoder.index_prefix = arg; break;
-      case kOptNoTunnels: config.pipeline.snapshot.decode_options.decode_tunnels = false; break;
+      case kOptIndexPrefix:
+        config.pipeline.encoder.index_prefix = arg;
+        break;
+      case kOptNoTunnels:
+        config.pipeline.snapshot.decode_options.decode_tunnels = false;
+        break;
       case kOptVxlanPort: {
         auto port = parse_count("--vxlan-port", arg, 1, 65535);
         if (!port.ok()) return std::move(port).error();
@@ -201,12 +222,24 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
         config.pipeline.batch_packets = *n;
         break;
       }
-      case kOptSkipBad: config.reader.skip_bad_records = true; break;
-      case kOptStats: config.show_stats = true; break;
-      case kOptProgress: config.progress = Pcap2JsonConfig::ProgressMode::kOn; break;
-      case kOptNoProgress: config.progress = Pcap2JsonConfig::ProgressMode::kOff; break;
-      case 'h': config.show_help = true; break;
-      case 'V': config.show_version = true; break;
+      case kOptSkipBad:
+        config.reader.skip_bad_records = true;
+        break;
+      case kOptStats:
+        config.show_stats = true;
+        break;
+      case kOptProgress:
+        config.progress = Pcap2JsonConfig::ProgressMode::kOn;
+        break;
+      case kOptNoProgress:
+        config.progress = Pcap2JsonConfig::ProgressMode::kOff;
+        break;
+      case 'h':
+        config.show_help = true;
+        break;
+      case 'V':
+        config.show_version = true;
+        break;
       case ':':
         return make_error(ErrorCode::kInvalidArgument,
                           std::string(argv[optind - 1]) + ": needs a value (see --help)");
@@ -228,7 +261,8 @@ base::Status validate(Pcap2JsonConfig& config) {
     return make_error(ErrorCode::kInvalidArgument, std::move(message));
   };
   if (config.show_help || config.show_version) return base::ok_status();
-  if (config.inputs.empty()) return bad("no input: give a capture file, or - for stdin (see --help)");
+  if (config.inputs.empty())
+    return bad("no input: give a capture file, or - for stdin (see --help)");
   int stdin_count = 0;
   for (const auto& input : config.inputs) stdin_count += input == "-";
   if (stdin_count > 0 && config.inputs.size() > 1) {

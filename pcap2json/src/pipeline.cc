@@ -70,8 +70,8 @@ class PipelineRun {
         packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }) {}
 
   base::Status run() {
-    const int threads =
-        options_.threads > 0 ? static_cast<int>(options_.threads) : tbb::info::default_concurrency();
+    const int threads = options_.threads > 0 ? static_cast<int>(options_.threads)
+                                             : tbb::info::default_concurrency();
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
     const size_t tokens = static_cast<size_t>(threads) * 4;
     started_ns_ = base::now_monotonic_ns();
@@ -141,8 +141,15 @@ class PipelineRun {
         const auto status = packet::decode(records[i].bytes(), records[i].link_type, view,
                                            options_.snapshot.decode_options);
         ++w->status_counts[static_cast<size_t>(status)];
-        encoder.encode_packet(records[i], w->batch.first_record_number + i, view,
-                              batch_with_room(w->documents, options_.encoder.bulk_form));
+        const packet::FlowKey key = packet::make_flow_key(view);
+        PacketFields fields;
+        fields.ts_ns = records[i].ts_ns;
+        fields.record_number = w->batch.first_record_number + i;
+        fields.wire_length = records[i].wire_length;
+        fields.captured_length = records[i].captured_length;
+        fields.view = &view;
+        fields.key = &key;
+        encoder.encode(fields, batch_with_room(w->documents, options_.encoder.bulk_form));
       }
       return w;
     }

@@ -1,5 +1,7 @@
 #include "snapflow/pcap2json/report.h"
 
+#include <sys/resource.h>
+
 #include <cinttypes>
 #include <cstdarg>
 
@@ -27,9 +29,13 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats& reader
   append_format(out, "flow records        %" PRIu64 "\n", s.engine.flows);
   append_format(out, "documents           %" PRIu64 " (%" PRIu64 " bytes of JSON)\n", s.documents,
                 s.document_bytes);
-  append_format(out, "late packets        %" PRIu64 " (%" PRIu64 " bytes, counted in the oldest open snapshot)\n",
+  append_format(out,
+                "late packets        %" PRIu64 " (%" PRIu64
+                " bytes, counted in the oldest open snapshot)\n",
                 s.engine.late_packets, s.engine.late_bytes);
-  append_format(out, "fragments           %" PRIu64 " matched to their first fragment, %" PRIu64 " unmatched\n",
+  append_format(out,
+                "fragments           %" PRIu64 " matched to their first fragment, %" PRIu64
+                " unmatched\n",
                 s.engine.fragments_matched, s.engine.fragments_unmatched);
   for (size_t i = 0; i < s.decode_status.size(); ++i) {
     if (s.decode_status[i] == 0) continue;
@@ -42,6 +48,11 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats& reader
   }
   append_format(out, "peak flow memory    %.1f MiB\n",
                 static_cast<double>(s.engine.peak_flow_memory_bytes) / (1 << 20));
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    append_format(out, "peak RSS            %.1f MiB\n",
+                  static_cast<double>(usage.ru_maxrss) / 1024);
+  }
   append_format(out, "time                %.3f s (%.2f Mpps, %.2f Gbps, %.0f docs/s)\n", s.seconds,
                 static_cast<double>(s.packets) / secs / 1e6,
                 static_cast<double>(s.bytes) * 8 / secs / 1e9,

@@ -32,7 +32,8 @@ void count_packet(FlowCounters& c, const DecodedPacket& p) {
   c.size_min = std::min(c.size_min, p.wire_length);
   c.size_max = std::max(c.size_max, p.wire_length);
   if (p.tcp_flags != 0) {
-    for (int bit = 0; bit < kTcpFlagCount; ++bit) c.tcp_flag_packets[bit] += (p.tcp_flags >> bit) & 1u;
+    for (int bit = 0; bit < kTcpFlagCount; ++bit)
+      c.tcp_flag_packets[bit] += (p.tcp_flags >> bit) & 1u;
   }
   if (p.late) {
     ++c.late_packets;
@@ -62,7 +63,8 @@ packet::DecodeStatus decode_packet(const pcap::PacketRecord& record, uint32_t re
 }
 
 size_t SnapshotEngine::FragmentIdHash::operator()(const FragmentId& id) const {
-  return static_cast<size_t>(packet::flow_hash(id.key) ^ (uint64_t{id.ip_id} * 0x9e3779b97f4a7c15ULL));
+  return static_cast<size_t>(packet::flow_hash(id.key) ^
+                             (uint64_t{id.ip_id} * 0x9e3779b97f4a7c15ULL));
 }
 
 SnapshotEngine::SnapshotEngine(const SnapshotConfig& config)
@@ -90,8 +92,8 @@ void SnapshotEngine::fix_fragment(DecodedPacket& p) {
       fragments_.erase(fragment_expiry_.front().second);
       fragment_expiry_.pop_front();
     }
-    auto [it, inserted] = fragments_.try_emplace(id, FragmentPorts{p.key.source_port,
-                                                                   p.key.destination_port, p.ts_ns});
+    auto [it, inserted] = fragments_.try_emplace(
+        id, FragmentPorts{p.key.source_port, p.key.destination_port, p.ts_ns});
     if (inserted) fragment_expiry_.emplace_back(p.ts_ns, id);
     return;
   }
@@ -104,9 +106,10 @@ void SnapshotEngine::fix_fragment(DecodedPacket& p) {
   p.key.source_port = it->second.source_port;
   p.key.destination_port = it->second.destination_port;
   // The first fragment's key decides whether the ports are ports or ICMP type/code.
-  p.key.flags = static_cast<uint8_t>(p.key.flags | (p.key.ip_protocol == 1 || p.key.ip_protocol == 58
-                                                        ? packet::FlowKey::kHasIcmp
-                                                        : packet::FlowKey::kHasPorts));
+  p.key.flags =
+      static_cast<uint8_t>(p.key.flags | (p.key.ip_protocol == 1 || p.key.ip_protocol == 58
+                                              ? packet::FlowKey::kHasIcmp
+                                              : packet::FlowKey::kHasPorts));
   p.hash = packet::flow_hash(p.key);
 }
 
@@ -122,9 +125,9 @@ void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan) 
       const int64_t horizon = watermark_ns_ < INT64_MIN + config_.reorder_window_ns
                                   ? INT64_MIN
                                   : watermark_ns_ - config_.reorder_window_ns;
-      closed_before_ns_ = std::max(closed_before_ns_, horizon == INT64_MIN
-                                                          ? INT64_MIN
-                                                          : base::align_down(horizon, interval));
+      closed_before_ns_ =
+          std::max(closed_before_ns_,
+                   horizon == INT64_MIN ? INT64_MIN : base::align_down(horizon, interval));
     }
     p.snapshot_start_ns = base::align_down(p.ts_ns, interval);
     if (p.snapshot_start_ns < closed_before_ns_) {
@@ -227,6 +230,8 @@ void SnapshotEngine::take_closed(std::vector<ClosedSnapshot>& out) {
   if (closed_before_ns_ != INT64_MIN) take_before(closed_before_ns_, out);
 }
 
-void SnapshotEngine::take_all(std::vector<ClosedSnapshot>& out) { take_before(INT64_MAX, out); }
+void SnapshotEngine::take_all(std::vector<ClosedSnapshot>& out) {
+  take_before(INT64_MAX, out);
+}
 
 }  // namespace snapflow::pcap2json

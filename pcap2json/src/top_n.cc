@@ -27,7 +27,8 @@ TopN select_top_n(const ClosedSnapshot& snapshot, uint32_t n) {
   }
   const auto larger = [](const FlowRecord* a, const FlowRecord* b) {
     if (a->counters.bytes != b->counters.bytes) return a->counters.bytes > b->counters.bytes;
-    if (a->counters.packets != b->counters.packets) return a->counters.packets > b->counters.packets;
+    if (a->counters.packets != b->counters.packets)
+      return a->counters.packets > b->counters.packets;
     return a->hash < b->hash;
   };
   TopN top;

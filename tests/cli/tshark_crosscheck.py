@@ -86,29 +86,31 @@ def tshark_flows(path, decode_as=()):
 
 
 def tshark_conversations(path, proto):
-    """{frozenset({(ip, port), (ip, port)}): (frames, bytes)} from tshark -z conv,PROTO."""
+    """{(A, B): (frames B->A, frames A->B, (lo, hi) total bytes)} from tshark -z conv,PROTO.
+
+    tshark 4.0 prints conversation bytes rounded ("21 kB"), so frame counts are compared
+    exactly per direction and bytes within the printed rounding; the fields-based tests
+    compare bytes exactly.
+    """
     out = run(["tshark", "-n", "-q", "-r", path, "-z", "conv," + proto]).stdout
     convs = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) < 10 or parts[1] != "<->":
+        if len(parts) < 12 or parts[1] != "<->":
             continue
         a, b = parts[0].rsplit(":", 1), parts[2].rsplit(":", 1)
-        # Columns: A <-> B  frames bytes(B->A) | frames bytes (A->B) | frames bytes (total) ...
-        nums = [p for p in parts[3:] if p != "|"]
-        total_frames = int(nums[4])
-        total_bytes = parse_bytes(nums[5:7])
-        convs[frozenset({(a[0], int(a[1])), (b[0], int(b[1]))})] = (total_frames, total_bytes)
+        n = parts[3:]  # frames value unit, three times: B->A, A->B, total
+        key = ((a[0], int(a[1])), (b[0], int(b[1])))
+        convs[key] = (int(n[0]), int(n[3]), byte_range(n[7], n[8]))
     return convs
 
 
-def parse_bytes(tokens):
-    """tshark prints '1234 bytes' or '12 kB' style units in newer versions; handle both."""
-    value = tokens[0]
-    unit = tokens[1] if len(tokens) > 1 else "bytes"
-    if unit == "bytes":
-        return int(value)
-    raise ValueError("tshark printed rounded byte units (%s %s); cannot compare exactly" % (value, unit))
+def byte_range(value, unit):
+    scale = {"bytes": 1, "kB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3}[unit]
+    v = int(value)
+    if scale == 1:
+        return (v, v)
+    return ((v - 1) * scale, (v + 1) * scale)
 
 
 class TsharkCrossCheck(unittest.TestCase):
@@ -133,14 +135,15 @@ class TsharkCrossCheck(unittest.TestCase):
         for proto, number in (("tcp", "6"), ("udp", "17")):
             convs = tshark_conversations(path, proto)
             self.assertGreater(len(convs), 0, proto)
-            mine = collections.defaultdict(lambda: [0, 0])
-            for key, packets in ours_p.items():
-                if key[2] != number:
-                    continue
-                conv = frozenset({(key[0], key[3]), (key[1], key[4])})
-                mine[conv][0] += packets
-                mine[conv][1] += ours_b[key]
-            self.assertEqual({k: tuple(v) for k, v in mine.items()}, convs, proto)
+            for (a, b), (b_to_a, a_to_b, (lo, hi)) in convs.items():
+                forward = (a[0], b[0], number, a[1], b[1])
+                backward = (b[0], a[0], number, b[1], a[1])
+                self.assertEqual(ours_p.get(forward, 0), a_to_b, (proto, a, b))
+                self.assertEqual(ours_p.get(backward, 0), b_to_a, (proto, a, b))
+                total = ours_b.get(forward, 0) + ours_b.get(backward, 0)
+                self.assertTrue(lo <= total <= hi, (proto, a, b, total, lo, hi))
+            ours_convs = {k for k in ours_p if k[2] == number}
+            self.assertEqual(len(ours_convs), sum((x > 0) + (y > 0) for x, y, _ in convs.values()))
 
     def test_vlan(self):
         self.assert_same_flows(generate("vlan", "--flows", "100", "--packets", "5000", "--vlan",

@@ -18,9 +18,9 @@ constexpr int64_t kBase = 1'700'000'000'000'000'000;  // 2023-11-14T22:13:20Z, i
 // A minimal Ethernet/IPv4/UDP frame: aggregate_shard re-decodes a new flow's first packet.
 pcap::PacketBatch one_frame_batch() {
   static const uint8_t kFrame[] = {
-      0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,              // Ethernet
-      0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,  // IPv4
-      0x04, 0xd2, 0x00, 0x35, 0, 8, 0, 0};                                 // UDP 1234->53
+      0x02, 0,    0,    0,    0, 2, 0x02, 0, 0,  0,  0, 1, 0x08, 0x00,  // Ethernet
+      0x45, 0,    0,    28,   0, 1, 0,    0, 64, 17, 0, 0, 10,   0,    0, 1, 10, 0, 0, 2,  // IPv4
+      0x04, 0xd2, 0x00, 0x35, 0, 8, 0,    0};  // UDP 1234->53
   pcap::PacketBatch batch;
   pcap::PacketRecord r;
   r.data = reinterpret_cast<const std::byte*>(kFrame);
@@ -58,7 +58,8 @@ std::vector<ClosedSnapshot> run(SnapshotEngine& engine, std::vector<DecodedPacke
     std::span<DecodedPacket> chunk(packets.data() + begin,
                                    std::min(batch_size, packets.size() - begin));
     engine.prepare(chunk, plan);
-    for (uint32_t s = 0; s < engine.shard_count(); ++s) engine.aggregate_shard(s, plan, chunk, batch);
+    for (uint32_t s = 0; s < engine.shard_count(); ++s)
+      engine.aggregate_shard(s, plan, chunk, batch);
     engine.take_closed(out);
   }
   engine.take_all(out);
@@ -85,10 +86,10 @@ TEST(SnapshotEngine, AlignsSnapshotsToIntervalMultiplesAndSplitsAtBoundaries) {
   SnapshotConfig config;
   config.reorder_window_ns = 0;
   SnapshotEngine engine(config);
-  auto closed = run(engine, {packet_at(kBase + 5 * kNsPerMs, 1, 100),
-                             packet_at(kBase + 99'999'999, 1, 100),
-                             packet_at(kBase + 100 * kNsPerMs, 1, 100),  // first ns of the next
-                             packet_at(kBase + 250 * kNsPerMs, 1, 100)});
+  auto closed =
+      run(engine, {packet_at(kBase + 5 * kNsPerMs, 1, 100), packet_at(kBase + 99'999'999, 1, 100),
+                   packet_at(kBase + 100 * kNsPerMs, 1, 100),  // first ns of the next
+                   packet_at(kBase + 250 * kNsPerMs, 1, 100)});
   ASSERT_EQ(closed.size(), 3u);
   EXPECT_EQ(closed[0].totals.start_ns, kBase);
   EXPECT_EQ(closed[0].totals.packets, 2u);
@@ -145,9 +146,9 @@ TEST(SnapshotEngine, ReorderWindowKeepsSlightlyLatePacketsInTheirOwnSnapshot) {
   config.reorder_window_ns = 50 * kNsPerMs;
   SnapshotEngine engine(config);
   // 130 ms, then a packet from 90 ms (40 ms late, within the window).
-  auto closed = run(engine, {packet_at(kBase + 10 * kNsPerMs, 1, 100),
-                             packet_at(kBase + 130 * kNsPerMs, 1, 100),
-                             packet_at(kBase + 90 * kNsPerMs, 2, 100)});
+  auto closed = run(
+      engine, {packet_at(kBase + 10 * kNsPerMs, 1, 100), packet_at(kBase + 130 * kNsPerMs, 1, 100),
+               packet_at(kBase + 90 * kNsPerMs, 2, 100)});
   ASSERT_EQ(closed.size(), 2u);
   EXPECT_EQ(closed[0].totals.packets, 2u);
   EXPECT_EQ(closed[0].totals.flows, 2u);
@@ -160,10 +161,11 @@ TEST(SnapshotEngine, StragglersBeyondTheWindowAreCountedNotDropped) {
   SnapshotEngine engine(config);
   // The 350 ms packet closes snapshots 0 and 100..200; the 20 ms packet is late and lands
   // in the oldest open snapshot (300 ms) flagged as late.
-  auto closed = run(engine, {packet_at(kBase + 10 * kNsPerMs, 1, 100),
-                             packet_at(kBase + 350 * kNsPerMs, 1, 200),
-                             packet_at(kBase + 20 * kNsPerMs, 3, 300)},
-                    1);
+  auto closed =
+      run(engine,
+          {packet_at(kBase + 10 * kNsPerMs, 1, 100), packet_at(kBase + 350 * kNsPerMs, 1, 200),
+           packet_at(kBase + 20 * kNsPerMs, 3, 300)},
+          1);
   ASSERT_EQ(closed.size(), 2u);
   EXPECT_EQ(closed[0].totals.packets, 1u);
   EXPECT_EQ(closed[1].totals.start_ns, kBase + 300 * kNsPerMs);

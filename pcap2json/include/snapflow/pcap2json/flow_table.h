@@ -24,9 +24,7 @@ class FlowTable {
   FlowRecord& find_or_insert(const packet::FlowKey& key, uint64_t hash, bool& inserted);
 
   // Hints the CPU to fetch the slot for hash: call a few packets ahead of find_or_insert.
-  void prefetch(uint64_t hash) const {
-    __builtin_prefetch(&slots_[slot_index(hash)]);
-  }
+  void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[slot_index(hash)]); }
 
   size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }

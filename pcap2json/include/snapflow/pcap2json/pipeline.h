@@ -37,7 +37,7 @@ struct PipelineOptions {
   EncoderConfig encoder;
   uint32_t threads = 0;  ///< 0: every core
   size_t batch_packets = kDefaultBatchPackets;
-  uint32_t top_n = 0;       ///< 0: every flow gets its document
+  uint32_t top_n = 0;        ///< 0: every flow gets its document
   bool packet_mode = false;  ///< one document per packet instead of snapflows
   bool totals = true;        ///< one snapflow.totals document per snapshot
 };
@@ -47,10 +47,10 @@ struct PipelineStats {
   std::array<uint64_t, static_cast<size_t>(packet::DecodeStatus::kCount)> decode_status{};
   uint64_t packets = 0;
   uint64_t bytes = 0;
-  uint64_t documents = 0;             ///< every document delivered (flows, totals, packets)
-  uint64_t document_packets = 0;      ///< packets accounted for by delivered documents
-  uint64_t document_wire_bytes = 0;   ///< wire bytes accounted for by delivered documents
-  uint64_t document_bytes = 0;  ///< uncompressed bytes handed to the sink
+  uint64_t documents = 0;            ///< every document delivered (flows, totals, packets)
+  uint64_t document_packets = 0;     ///< packets accounted for by delivered documents
+  uint64_t document_wire_bytes = 0;  ///< wire bytes accounted for by delivered documents
+  uint64_t document_bytes = 0;       ///< uncompressed bytes handed to the sink
   uint64_t batches = 0;
   double seconds = 0;
 };

@@ -76,7 +76,7 @@ struct EngineStats {
   uint64_t fragments_matched = 0;    ///< later fragments given their first fragment's ports
   uint64_t fragments_unmatched = 0;  ///< later fragments whose first fragment was not seen
   uint64_t snapshots = 0;
-  uint64_t flows = 0;                ///< flow records emitted
+  uint64_t flows = 0;  ///< flow records emitted
   uint64_t peak_flow_memory_bytes = 0;
 };
 
@@ -111,8 +111,8 @@ class SnapshotEngine {
     uint64_t bytes = 0;
   };
   struct Shard {
-    std::vector<OpenSnapshot> open;   ///< few: ceil(W / I) + 1 at most in steady state
-    std::vector<FlowTable> spare;     ///< emptied tables kept for reuse
+    std::vector<OpenSnapshot> open;  ///< few: ceil(W / I) + 1 at most in steady state
+    std::vector<FlowTable> spare;    ///< emptied tables kept for reuse
     OpenSnapshot& snapshot_for(int64_t start_ns);
   };
   struct FragmentId {
