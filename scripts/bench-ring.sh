@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Ring write throughput as a fraction of the disk's sequential write bandwidth.
+#   scripts/bench-ring.sh [BUILD_DIR] [DIR_ON_THE_DISK]
+# 1. dd if=/dev/zero bs=1M count=2048 oflag=direct into DIR (the raw sequential bandwidth);
+# 2. ring_bench's 1500-byte RingWrite (O_DIRECT blocks; a commit = fdatasync every 16 MiB and
+#    every 256 MiB) into DIR; prints each and its ratio to dd (target >= 90 %). Needs ~2.5 GiB free in DIR; removes its files.
+set -euo pipefail
+build_dir=${1:-build}
+dir=${2:-/var/tmp}
+bench=${SNAPFLOW_RING_BENCH:-"$build_dir/tests/bench/ring_bench"}
+[[ -x "$bench" ]] || { echo "bench-ring: $bench not built (ninja -C $build_dir ring_bench)" >&2; exit 2; }
+work="$dir/snapflow-bench-ring.$$"
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
+
+dd_out=$(dd if=/dev/zero of="$work/dd.bin" bs=1M count=2048 oflag=direct 2>&1 | tail -1)
+rm -f "$work/dd.bin"
+dd_mbps=$(python3 -c '
+import re, sys
+line = sys.argv[1]
+m = re.search(r"copied, ([0-9.]+) s", line)
+print(f"{2048 * 1048576 / float(m.group(1)) / 1e6:.1f}")' "$dd_out")
+
+json="$work/ring.json"
+SNAPFLOW_RING_BENCH_DIR="$work" "$bench" --benchmark_filter='RingWrite/bytes:1500' \
+  --benchmark_format=json --benchmark_out="$json" --benchmark_out_format=json >/dev/null
+python3 - "$json" "$dd_mbps" <<'PY'
+import json, sys
+runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"] if b.get("run_type") == "iteration"]
+dd = float(sys.argv[2])
+print(f"dd oflag=direct (2 GiB, bs=1M): {dd:.1f} MB/s")
+for r in runs:
+    mbps = r["disk_bytes_per_s"] / 1e6
+    print(f"{r['name']}: {mbps:.1f} MB/s, {r['packets_per_s'] / 1e3:.0f} kpps, "
+          f"ratio {100 * mbps / dd:.1f} % (target >= 90 %)")
+PY
