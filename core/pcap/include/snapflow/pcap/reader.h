@@ -7,6 +7,7 @@
 //
 // Errors: a Result error names the input, the 1-based record number and the byte offset:
 //   "trace.pcap: record 1042 at byte 66112: captured length 300000 exceeds limit 262144".
+// For PCAPNG the unit is the block ("block 7 at byte 1234"), counting every block from 1.
 // When an error happens after records were added to the batch, next_batch returns those
 // records first and the error on the following call, so nothing read before a fault is lost.
 #pragma once
