@@ -125,8 +125,9 @@ base::Result<ListenAddress> parse_listen_address(std::string_view text) {
     out.host = std::string(text.substr(0, colon));
     port = text.substr(colon + 1);
   }
-  if (!parse_uint(port, out.port) || out.port == 0) {
-    return make_error(ErrorCode::kInvalidArgument, "port must be 1..65535");
+  // Port 0 asks the kernel for a free port; the readiness line reports the one bound.
+  if (!parse_uint(port, out.port)) {
+    return make_error(ErrorCode::kInvalidArgument, "port must be 0..65535");
   }
   return out;
 }
