@@ -37,7 +37,12 @@ FlowEncoder::FlowEncoder(const EncoderConfig& config)
       index_(config.index_prefix),
       scratch_(detail::scratch_bytes(config), '\0'),
       names_ecs_(detail::ecs_names_fragment(config)),
-      device_json_(json_quoted(config.observer)) {}
+      device_json_(json_quoted(config.observer)),
+      community_ids_(std::make_unique<detail::CommunityIdCache>()) {}
+
+FlowEncoder::~FlowEncoder() = default;
+FlowEncoder::FlowEncoder(FlowEncoder&&) noexcept = default;
+FlowEncoder& FlowEncoder::operator=(FlowEncoder&&) noexcept = default;
 
 JsonWriter FlowEncoder::start_document(int64_t index_ts_ns, const DocumentId& id) {
   JsonWriter w(scratch_.data(), scratch_.size());
@@ -96,12 +101,12 @@ void FlowEncoder::write_ecs_flow(JsonWriter& w, int64_t snapshot_start_ns, const
   const bool has_ports = !other && (key.flags & packet::FlowKey::kHasPorts) != 0;
 
   w.begin_object();
-  w.field_timestamp("@timestamp", snapshot_start_ns);
+  w.field_timestamp("@timestamp", snapshot_start_ns, times_);
   w.begin_object("event");
   w.field_plain_string("kind", "event");
   w.field_plain_string("dataset", "snapflow.flow");
-  w.field_timestamp("start", c.first_ts_ns);
-  w.field_timestamp("end", c.last_ts_ns);
+  w.field_timestamp("start", c.first_ts_ns, times_);
+  w.field_timestamp("end", c.last_ts_ns, times_);
   w.field_int("duration", c.last_ts_ns - c.first_ts_ns);
   w.end_object();
   w.fragment(names_ecs_);
@@ -149,7 +154,7 @@ void FlowEncoder::write_ecs_flow(JsonWriter& w, int64_t snapshot_start_ns, const
   w.field_uint("packets", c.packets);
   w.field_uint("bytes", c.bytes);
   if (has_ip && config_.community_id) {
-    const std::string id = packet::community_id(key);
+    const std::string_view id = community_ids_->get(key, record.hash);
     if (!id.empty()) w.field_plain_string("community_id", id);
   }
   w.end_object();
@@ -299,7 +304,7 @@ void FlowEncoder::encode_totals(const SnapshotTotals& totals, indexer::DocumentB
   JsonWriter w = start_document(totals.start_ns, ids_.totals(totals.start_ns));
   const int64_t interval_ns = totals.interval_ns > 0 ? totals.interval_ns : config_.interval_ns;
   w.begin_object();
-  w.field_timestamp("@timestamp", totals.start_ns);
+  w.field_timestamp("@timestamp", totals.start_ns, times_);
   w.begin_object("event");
   w.field_plain_string("kind", "metric");
   w.field_plain_string("dataset", "snapflow.totals");
@@ -323,12 +328,12 @@ void FlowEncoder::encode_gap(int64_t start_ns, int64_t end_ns, uint64_t packets,
                              std::string_view consumer, indexer::DocumentBatch& batch) {
   JsonWriter w = start_document(start_ns, ids_.gap(start_ns, end_ns));
   w.begin_object();
-  w.field_timestamp("@timestamp", start_ns);
+  w.field_timestamp("@timestamp", start_ns, times_);
   w.begin_object("event");
   w.field_plain_string("kind", "gap");
   w.field_plain_string("dataset", "snapflow.gap");
-  w.field_timestamp("start", start_ns);
-  w.field_timestamp("end", end_ns);
+  w.field_timestamp("start", start_ns, times_);
+  w.field_timestamp("end", end_ns, times_);
   w.end_object();
   w.fragment(names_ecs_);
   w.begin_object("network");

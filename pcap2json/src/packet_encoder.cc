@@ -15,7 +15,12 @@ PacketEncoder::PacketEncoder(const EncoderConfig& config)
       index_(config.packet_index_prefix),
       scratch_(detail::scratch_bytes(config), '\0'),
       names_ecs_(detail::ecs_names_fragment(config)),
-      device_json_(json_quoted(config.observer)) {}
+      device_json_(json_quoted(config.observer)),
+      community_ids_(std::make_unique<detail::CommunityIdCache>()) {}
+
+PacketEncoder::~PacketEncoder() = default;
+PacketEncoder::PacketEncoder(PacketEncoder&&) noexcept = default;
+PacketEncoder& PacketEncoder::operator=(PacketEncoder&&) noexcept = default;
 
 void PacketEncoder::encode(const PacketFields& p, indexer::DocumentBatch& batch) {
   JsonWriter w(scratch_.data(), scratch_.size());
@@ -43,9 +48,10 @@ void PacketEncoder::write_ecs(JsonWriter& w, const PacketFields& p) {
   const packet::FlowKey& key = *p.key;
   const bool has_ip = key.ip_version != 0;
   const bool has_ports = (key.flags & packet::FlowKey::kHasPorts) != 0;
+  const uint64_t hash = packet::flow_hash(key);
 
   w.begin_object();
-  w.field_timestamp("@timestamp", p.ts_ns);
+  w.field_timestamp("@timestamp", p.ts_ns, times_);
   w.begin_object("event");
   w.field_plain_string("kind", "event");
   w.field_plain_string("dataset", "snapflow.packet");
@@ -89,7 +95,7 @@ void PacketEncoder::write_ecs(JsonWriter& w, const PacketFields& p) {
   }
   w.field_uint("bytes", p.wire_length);
   if (has_ip && config_.community_id) {
-    const std::string id = packet::community_id(key);
+    const std::string_view id = community_ids_->get(key, hash);
     if (!id.empty()) w.field_plain_string("community_id", id);
   }
   w.end_object();
@@ -98,7 +104,7 @@ void PacketEncoder::write_ecs(JsonWriter& w, const PacketFields& p) {
   w.field_uint("record", p.record_number);
   w.field_uint("captured_length", p.captured_length);
   w.key("flow_id");
-  w.value_hex(packet::flow_hash(key), 16);
+  w.value_hex(hash, 16);
   if (v.vlan_count > 1) {
     w.begin_object("vlan");
     w.field_uint("inner_id", v.vlan_ids[1]);

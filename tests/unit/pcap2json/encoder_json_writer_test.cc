@@ -145,6 +145,29 @@ TEST(EncoderJsonWriter, WritesNestedStructureWithCommas) {
   ASSERT_EQ(parser.parse(std::string(w.view())).get(root), simdjson::SUCCESS);
 }
 
+TEST(EncoderJsonWriter, TimestampCacheMatchesBaseFormatting) {
+  TimestampCache cache;
+  std::mt19937_64 rng(1);
+  int64_t ts = 1'795'478'399'000'000'000;
+  for (int i = 0; i < 100000; ++i) {
+    // Mostly small steps (the cache hits), sometimes jumps, negative times and extremes.
+    const uint64_t r = rng();
+    if (r % 100 == 0) {
+      ts = static_cast<int64_t>(rng());
+    } else if (r % 100 == 1) {
+      ts = -static_cast<int64_t>(rng() % 4'000'000'000'000'000'000ull);
+    } else {
+      ts += static_cast<int64_t>(r % 300'000'000) - 100'000'000;
+    }
+    if (i == 5) ts = INT64_MIN;
+    if (i == 6) ts = INT64_MAX;
+    char a[base::kRfc3339NsLength];
+    char b[base::kRfc3339NsLength];
+    ASSERT_EQ(cache.format(ts, a), base::format_rfc3339_ns(ts, b));
+    ASSERT_EQ(std::string_view(a, sizeof a), std::string_view(b, sizeof b)) << ts;
+  }
+}
+
 TEST(EncoderJsonWriter, StopsAtCapacityAndReportsOverflow) {
   char buffer[16];
   JsonWriter w(buffer, sizeof buffer);

@@ -14,11 +14,12 @@
 //
 // One FlowEncoder per thread: it is NOT thread-safe (it keeps a scratch buffer, an id hasher
 // and a cached index name), and it is meant to be reused for the whole run. In steady state
-// encoding allocates nothing except what the batch body needs to grow (and the community id
-// string, see docs/json.md).
+// encoding allocates nothing except what the batch body needs to grow (and a community id
+// computed for a flow key not in its cache, see docs/json.md).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,10 @@
 #include "snapflow/pcap2json/json_writer.h"
 
 namespace snapflow::pcap2json {
+
+namespace detail {
+class CommunityIdCache;
+}
 
 enum class DocumentFormat : uint8_t { kEcs, kFmadio };
 std::string_view to_string(DocumentFormat format);
@@ -52,6 +57,9 @@ class FlowEncoder {
  public:
   // Fails on an invalid config (see validate()).
   static base::Result<FlowEncoder> create(const EncoderConfig& config);
+  ~FlowEncoder();
+  FlowEncoder(FlowEncoder&&) noexcept;
+  FlowEncoder& operator=(FlowEncoder&&) noexcept;
 
   const EncoderConfig& config() const { return config_; }
 
@@ -86,9 +94,11 @@ class FlowEncoder {
   EncoderConfig config_;
   DocumentIdHasher ids_;
   IndexNamer index_;
+  TimestampCache times_;
   std::string scratch_;      ///< one document is built here, then appended to the body
   std::string names_ecs_;    ///< `"observer":{"name":..},"labels":{"capture":..}`
   std::string device_json_;  ///< observer name, quoted and escaped (fmadio "Device")
+  std::unique_ptr<detail::CommunityIdCache> community_ids_;  ///< ~360 KB, so on the heap
   int64_t fmadio_snapshot_ns_ = INT64_MIN;  ///< FlowCnt restarts with each snapshot
   uint64_t fmadio_flow_count_ = 0;
   uint64_t oversize_documents_ = 0;

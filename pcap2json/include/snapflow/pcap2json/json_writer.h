@@ -51,6 +51,46 @@ void append_json_escaped(std::string_view in, std::string& out);
 // `in` escaped and wrapped in double quotes.
 std::string json_quoted(std::string_view in);
 
+// Formats RFC 3339 ns timestamps like base::format_rfc3339_ns, but remembers the text of the
+// last whole second: the documents of one snapshot share their second, so most timestamps
+// cost nine fraction digits instead of a calendar computation. One per encoder (not shared).
+class TimestampCache {
+  static constexpr char kDigitPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+
+ public:
+  size_t format(int64_t ts_ns, char* out) {
+    // second * 1e9 below must not overflow: the last ~9 s before INT64_MIN take the slow path.
+    if (ts_ns < INT64_MIN + 10 * base::kNsPerSec) return base::format_rfc3339_ns(ts_ns, out);
+    int64_t second = ts_ns / base::kNsPerSec;
+    int64_t fraction = ts_ns % base::kNsPerSec;
+    if (fraction < 0) {
+      fraction += base::kNsPerSec;
+      --second;
+    }
+    if (second != second_) {
+      base::format_rfc3339_ns(second * base::kNsPerSec, text_);
+      second_ = second;
+    }
+    std::memcpy(out, text_, 20);  // "YYYY-MM-DDTHH:MM:SS."
+    // Nine fraction digits, two at a time from a table (per-digit division showed in profiles).
+    auto f = static_cast<uint32_t>(fraction);
+    for (int i = 27; i >= 21; i -= 2) {
+      std::memcpy(out + i, kDigitPairs + 2 * (f % 100), 2);
+      f /= 100;
+    }
+    out[20] = static_cast<char>('0' + f);
+    out[29] = 'Z';
+    return base::kRfc3339NsLength;
+  }
+
+ private:
+  int64_t second_ = INT64_MIN;
+  char text_[base::kRfc3339NsLength] = {};
+};
+
 class JsonWriter {
  public:
   JsonWriter(char* buffer, size_t capacity) : begin_(buffer), p_(buffer), end_(buffer + capacity) {}
@@ -165,6 +205,14 @@ class JsonWriter {
     *p_++ = '"';
     need_comma_ = true;
   }
+  void value_timestamp(int64_t ts_ns, TimestampCache& cache) {
+    separate();
+    if (!room(base::kRfc3339NsLength + 2)) return;
+    *p_++ = '"';
+    p_ += cache.format(ts_ns, p_);
+    *p_++ = '"';
+    need_comma_ = true;
+  }
   void value_ip(const packet::IpAddress& ip) {
     separate();
     if (!room(kMaxIpTextLength + 2)) return;
@@ -223,6 +271,10 @@ class JsonWriter {
   void field_timestamp(std::string_view name, int64_t ts_ns) {
     key(name);
     value_timestamp(ts_ns);
+  }
+  void field_timestamp(std::string_view name, int64_t ts_ns, TimestampCache& cache) {
+    key(name);
+    value_timestamp(ts_ns, cache);
   }
   void field_ip(std::string_view name, const packet::IpAddress& ip) {
     key(name);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "snapflow/base/result.h"
@@ -24,6 +25,10 @@
 #include "snapflow/pcap2json/json_writer.h"
 
 namespace snapflow::pcap2json {
+
+namespace detail {
+class CommunityIdCache;
+}
 
 // The per-packet inputs (a pcap::PacketRecord's metadata plus its decode).
 struct PacketFields {
@@ -38,6 +43,9 @@ struct PacketFields {
 class PacketEncoder {
  public:
   static base::Result<PacketEncoder> create(const EncoderConfig& config);
+  ~PacketEncoder();
+  PacketEncoder(PacketEncoder&&) noexcept;
+  PacketEncoder& operator=(PacketEncoder&&) noexcept;
 
   const EncoderConfig& config() const { return config_; }
   void encode(const PacketFields& packet, indexer::DocumentBatch& batch);
@@ -51,9 +59,11 @@ class PacketEncoder {
   EncoderConfig config_;
   DocumentIdHasher ids_;
   IndexNamer index_;
+  TimestampCache times_;
   std::string scratch_;
   std::string names_ecs_;
   std::string device_json_;
+  std::unique_ptr<detail::CommunityIdCache> community_ids_;
   uint64_t oversize_documents_ = 0;
 };
 
