@@ -162,15 +162,20 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan
   Shard& shard = shards_[shard_index];
   const uint32_t begin = plan.offsets[shard_index];
   const uint32_t end = plan.offsets[shard_index + 1];
-  constexpr uint32_t kPrefetchDistance = 4;
+  // Slots are fetched 16 packets ahead and records 8 ahead (see FlowTable::prefetch_*).
+  constexpr uint32_t kSlotPrefetchDistance = 16;
+  constexpr uint32_t kRecordPrefetchDistance = 8;
   OpenSnapshot* current = nullptr;
   for (uint32_t i = begin; i < end; ++i) {
     const DecodedPacket& p = packets[plan.order[i]];
     if (current == nullptr || current->start_ns != p.snapshot_start_ns) {
       current = &shard.snapshot_for(p.snapshot_start_ns);
     }
-    if (i + kPrefetchDistance < end) {
-      current->table.prefetch(packets[plan.order[i + kPrefetchDistance]].hash);
+    if (i + kSlotPrefetchDistance < end) {
+      current->table.prefetch_slot(packets[plan.order[i + kSlotPrefetchDistance]].hash);
+    }
+    if (i + kRecordPrefetchDistance < end) {
+      current->table.prefetch_record(packets[plan.order[i + kRecordPrefetchDistance]].hash);
     }
     bool inserted = false;
     FlowRecord& record = current->table.find_or_insert(p.key, p.hash, inserted);

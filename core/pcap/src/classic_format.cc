@@ -42,6 +42,12 @@ ParseStep ClassicFormat::parse_file_header(const std::byte* p, size_t avail, boo
   frac_to_ns_ = nano ? 1 : 1000;
   frac_limit_ = nano ? 1'000'000'000 : 1'000'000;
   link_type_ = normalise_link_type(load32(p + 20));
+  if (!ctx_.options->allow_unknown_link_types && !is_supported_link_type(link_type_)) {
+    error_ = base::make_error(base::ErrorCode::kUnsupported,
+                              *ctx_.name + ": byte 20: link type " + std::to_string(link_type_) +
+                                  " is not supported (" + kSupportedLinkTypesText + ")");
+    return ParseStep::error();
+  }
   state_ = State::kRecords;
   return ParseStep::skip(kFileHeaderBytes);
 }

@@ -271,6 +271,12 @@ ParseStep PcapngFormat::packet(const std::byte* p, uint32_t type, uint32_t total
                     "captured length " + std::to_string(captured) + " overruns block of " +
                         std::to_string(total) + " bytes");
   }
+  if (!ctx_.options->allow_unknown_link_types && !is_supported_link_type(iface.link_type)) {
+    return bad_body(offset, total,
+                    "interface " + std::to_string(interface_id) + " has link type " +
+                        std::to_string(iface.link_type) + ", which is not supported (" +
+                        kSupportedLinkTypesText + ")");
+  }
   if (wire == 0) wire = captured;
   if (captured > wire) {
     return bad_body(offset, total,

@@ -98,12 +98,32 @@ TEST_P(ClassicVariants, NanosecondFractionsSurviveOnlyInNanoFiles) {
 INSTANTIATE_TEST_SUITE_P(MagicAndOrder, ClassicVariants,
                          ::testing::Combine(::testing::Bool(), ::testing::Bool()));
 
-TEST(ClassicReader, MapsDltRawAndKeepsOtherLinkTypes) {
+TEST(ClassicReader, RejectsUnknownLinkTypesByDefaultNamingThem) {
   TempDir dir;
+  ClassicBuilder b(true, false, 147);
+  b.record(kBaseNs, payload(40, 3));
+  auto reader = PacketReader::open(dir.write("u.pcap", b.bytes()));
+  std::string message;
+  if (!reader.ok()) {
+    message = reader.error().message();
+  } else {
+    PacketBatch batch;
+    auto n = (*reader)->next_batch(batch, 16);
+    ASSERT_FALSE(n.ok());
+    message = n.error().message();
+  }
+  EXPECT_NE(message.find("u.pcap"), std::string::npos) << message;
+  EXPECT_NE(message.find("link type 147"), std::string::npos) << message;
+}
+
+TEST(ClassicReader, MapsDltRawAndKeepsOtherLinkTypesWhenAllowed) {
+  TempDir dir;
+  ReaderOptions options;
+  options.allow_unknown_link_types = true;
   for (auto [in, out] : {std::pair{12u, 101}, {14u, 101}, {101u, 101}, {147u, 147}, {1u, 1}}) {
     ClassicBuilder b(true, false, in);
     b.record(kBaseNs, payload(40, 3));
-    auto reader = PacketReader::open(dir.write("l.pcap", b.bytes()));
+    auto reader = PacketReader::open(dir.write("l.pcap", b.bytes()), options);
     ASSERT_TRUE(reader.ok());
     auto got = read_all(**reader);
     ASSERT_EQ(got.records.size(), 1u);

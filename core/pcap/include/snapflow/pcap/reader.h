@@ -29,6 +29,10 @@ struct ReaderOptions {
   uint32_t max_captured_length = kDefaultMaxCapturedLength;  ///< hard cap on any record
   bool skip_bad_records = false;  ///< resynchronise past bad records instead of failing
   size_t batch_bytes = 4 << 20;   ///< storage bytes per batch (one large read)
+  /// Accept link types the decoder does not know (is_supported_link_type). Off by default:
+  /// such packets could only be counted as undecodable, so an unknown link type is reported
+  /// as an error naming it, at the file header (PCAP) or the first packet (PCAPNG).
+  bool allow_unknown_link_types = false;
 };
 
 struct ReaderStats {

@@ -15,23 +15,43 @@ namespace snapflow::pcap {
 
 // LINKTYPE_* values from the tcpdump registry that snapflow decodes.
 enum LinkType : uint16_t {
-  kLinkNull = 0,         ///< BSD loopback: 4-byte host-order address family
+  kLinkNull = 0,  ///< BSD loopback: 4-byte host-order address family
   kLinkEthernet = 1,
-  kLinkRaw = 101,        ///< raw IPv4 or IPv6 (DLT_RAW 12 and 14 are mapped here on read)
-  kLinkLoop = 108,       ///< OpenBSD loopback: 4-byte network-order address family
+  kLinkRaw = 101,   ///< raw IPv4 or IPv6 (DLT_RAW 12 and 14 are mapped here on read)
+  kLinkLoop = 108,  ///< OpenBSD loopback: 4-byte network-order address family
   kLinkLinuxSll = 113,
   kLinkIpv4 = 228,
   kLinkIpv6 = 229,
   kLinkLinuxSll2 = 276,
 };
 
+// True for the link types above: the ones snapflow's decoder understands.
+constexpr bool is_supported_link_type(uint16_t link_type) {
+  switch (link_type) {
+    case kLinkNull:
+    case kLinkEthernet:
+    case kLinkRaw:
+    case kLinkLoop:
+    case kLinkLinuxSll:
+    case kLinkIpv4:
+    case kLinkIpv6:
+    case kLinkLinuxSll2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline constexpr const char* kSupportedLinkTypesText =
+    "supported: 1 Ethernet, 101/228/229 raw IP, 113/276 Linux SLL/SLL2, 0/108 BSD loopback";
+
 struct PacketRecord {
-  int64_t ts_ns = 0;              ///< capture time, ns since the epoch (UTC)
+  int64_t ts_ns = 0;                ///< capture time, ns since the epoch (UTC)
   const std::byte* data = nullptr;  ///< captured bytes, owned by the batch
-  uint32_t captured_length = 0;   ///< bytes present at data
-  uint32_t wire_length = 0;       ///< original length on the wire (>= captured_length)
+  uint32_t captured_length = 0;     ///< bytes present at data
+  uint32_t wire_length = 0;         ///< original length on the wire (>= captured_length)
   uint16_t link_type = kLinkEthernet;
-  uint16_t interface_id = 0;      ///< pcapng interface index; 0 for classic pcap
+  uint16_t interface_id = 0;  ///< pcapng interface index; 0 for classic pcap
 
   std::span<const std::byte> bytes() const { return {data, captured_length}; }
 };
@@ -39,8 +59,8 @@ struct PacketRecord {
 struct PacketBatch {
   std::vector<PacketRecord> records;  ///< reserved once, cleared per use
   std::vector<std::byte> storage;     ///< bytes the records point into
-  uint64_t sequence = 0;              ///< position of this batch in its stream (set by the reader stage)
-  uint64_t first_record_number = 0;   ///< 1-based number of records[0] in its input, for messages
+  uint64_t sequence = 0;  ///< position of this batch in its stream (set by the reader stage)
+  uint64_t first_record_number = 0;  ///< 1-based number of records[0] in its input, for messages
 
   void clear() {
     records.clear();
