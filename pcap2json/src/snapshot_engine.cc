@@ -163,8 +163,8 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan
   const uint32_t begin = plan.offsets[shard_index];
   const uint32_t end = plan.offsets[shard_index + 1];
   // Slots are fetched 16 packets ahead and records 8 ahead (see FlowTable::prefetch_*).
-  constexpr uint32_t kSlotPrefetchDistance = 16;
-  constexpr uint32_t kRecordPrefetchDistance = 8;
+  constexpr uint32_t kSlotPrefetchDistance = 64;
+  constexpr uint32_t kRecordPrefetchDistance = 32;
   OpenSnapshot* current = nullptr;
   for (uint32_t i = begin; i < end; ++i) {
     const DecodedPacket& p = packets[plan.order[i]];
