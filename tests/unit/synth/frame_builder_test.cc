@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "snapflow/base/bytes.h"
 
 namespace snapflow::synth {
@@ -222,7 +224,23 @@ TEST(FrameBuilder, LinkHeaders) {
 TEST(FrameBuilder, SctpCrc32cAndIcmpv6Checksum) {
   auto f = FrameBuilder().ipv4(ip4("1.1.1.1"), ip4("2.2.2.2")).sctp(5000, 5001).payload(16).build();
   EXPECT_EQ(at(f, 9), 132);
-  EXPECT_NE(be32(f, 28), 0u);
+  // CRC-32C (reflected, polynomial 0x82f63b78) over the SCTP packet with the checksum field
+  // zeroed, stored as SCTP implementations do (little-endian); checked on RFC 3720's vector.
+  auto crc32c = [](const std::vector<std::byte>& bytes, size_t begin) {
+    uint32_t crc = 0xffffffff;
+    for (size_t k = begin; k < bytes.size(); ++k) {
+      crc ^= static_cast<uint32_t>(bytes[k]);
+      for (int bit = 0; bit < 8; ++bit) crc = (crc & 1) ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+    }
+    return ~crc;
+  };
+  std::vector<std::byte> check;
+  for (char c : std::string("123456789")) check.push_back(static_cast<std::byte>(c));
+  EXPECT_EQ(crc32c(check, 0), 0xe3069283u);
+  auto zeroed = f;
+  ASSERT_EQ(zeroed.size(), 48u);
+  base::store_le32(zeroed.data() + 28, 0);
+  EXPECT_EQ(base::load_le32(f.data() + 28), crc32c(zeroed, 20));
   auto v6 = FrameBuilder().ipv6(ip6("::1"), ip6("::2")).icmpv6(128, 0, 1, 2).build();
   uint32_t pseudo = 1 + 2 + 58 + 8;
   EXPECT_EQ(verify_sum(v6, 40, 8, pseudo), 0xffff);
