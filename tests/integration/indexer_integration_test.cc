@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -33,7 +34,13 @@ class SearchServerTest : public ::testing::Test {
     ASSERT_TRUE(setup.ok()) << setup.error().to_string();
   }
   void TearDown() override {
-    if (client_) (void)client_->send({"DELETE", "/" + prefix_ + "-*", {}});
+    // By exact name: Elasticsearch refuses wildcard deletes (action.destructive_requires_name).
+    if (client_) {
+      auto indices = list_daily_indices(*client_, prefix_);
+      if (indices.ok()) {
+        for (const auto& idx : *indices) (void)client_->send({"DELETE", "/" + idx.name, {}});
+      }
+    }
     std::remove(config_.dead_letter_path.c_str());
   }
 
@@ -57,7 +64,9 @@ class SearchServerTest : public ::testing::Test {
     EXPECT_EQ(t.packets, static_cast<int64_t>(docs.packets));
   }
 
-  base::Logger logger_{"itest", base::LogLevel::kWarning};
+  base::Logger logger_{"itest", std::getenv("SNAPFLOW_TEST_VERBOSE") != nullptr
+                                    ? base::LogLevel::kDebug
+                                    : base::LogLevel::kError};
   std::string url_, prefix_;
   IndexerConfig config_;
   std::unique_ptr<EsClient> client_;
@@ -201,21 +210,23 @@ TEST_F(SearchServerTest, StarvedWritePoolAnswers429AndEverythingLands) {
   ASSERT_EQ(rc, 0) << out;
   const std::string starved_url = out.substr(out.rfind('\n') + 1);
   IndexerConfig config = test_config(starved_url, prefix_);
-  config.max_in_flight = 8;
-  config.queue_requests = 8;
+  config.max_in_flight = 3;
+  config.queue_requests = 4;
+  config.retry_max_ns = 500 * base::kNsPerMs;
   config.bulk_bytes = 64 * 1024;
   config.retry_initial_ns = 20 * base::kNsPerMs;
   ASSERT_TRUE(validate(config).ok());
   auto client = EsClient::create(config, logger_);
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE(setup_indices(**client, config).ok());
-  config.shards = 4;
   const GeneratedDocs docs = generate_flow_docs(prefix_, 30000, 200, 8);
   IndexerStats s;
   ingest_through_fault(
       *this, docs, config, logger_, [] {}, s);
   const IndexTotals t = index_totals(**client, prefix_);
-  (void)(*client)->send({"DELETE", "/" + prefix_ + "-*", {}});
+  if (auto indices = list_daily_indices(**client, prefix_); indices.ok()) {
+    for (const auto& idx : *indices) (void)(*client)->send({"DELETE", "/" + idx.name, {}});
+  }
   run_script("stop", rc, env);
   EXPECT_GT(s.documents_retried, 0u) << "no 429 seen: " << format_stats(s);
   EXPECT_EQ(t.count, static_cast<int64_t>(docs.documents));
