@@ -1,36 +1,94 @@
-// pcap2json: packet captures in, snapflow documents out. Parses and validates the command
-// line, builds the reader, the sink and the pipeline, runs, and maps errors to exit codes.
+// pcap2json: packet captures (files, stdin, or the live capture ring) in, snapflow documents
+// out (a file, stdout, or Elasticsearch). Parses and validates the command line, builds the
+// input, the sink and the pipeline, runs, and maps errors to exit codes.
+#include <pthread.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <thread>
 
-#include "snapflow/pcap/reader.h"
+#include "snapflow/base/log.h"
+#include "snapflow/indexer/bulk_indexer.h"
 #include "snapflow/pcap2json/config.h"
 #include "snapflow/pcap2json/file_sink.h"
+#include "snapflow/pcap2json/input.h"
 #include "snapflow/pcap2json/pipeline.h"
 #include "snapflow/pcap2json/report.h"
+#include "snapflow/pcap2json/ring_input.h"
 
 namespace {
+
+using namespace snapflow;
 
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
-int fail(const snapflow::base::Error& error, int code) {
+int fail(const base::Error& error, int code) {
   std::fprintf(stderr, "pcap2json: %s\n", error.to_string().c_str());
   return code;
 }
 
-bool show_progress(const snapflow::pcap2json::Pcap2JsonConfig& config) {
-  using Mode = snapflow::pcap2json::Pcap2JsonConfig::ProgressMode;
-  if (config.progress != Mode::kAuto) return config.progress == Mode::kOn;
-  return isatty(STDERR_FILENO) && config.inputs.front() != "-";
+base::Result<std::unique_ptr<pcap2json::PacketInput>> open_input(
+    pcap2json::Pcap2JsonConfig& config) {
+  if (config.use_ring) {
+    auto ring = pcap2json::RingInput::open(config.ring);
+    if (!ring.ok()) return std::move(ring).error();
+    // A resuming consumer continues the watermark where it stopped, so packets that were
+    // late before the restart are late again and land where they landed the first time.
+    if ((*ring)->resumed_from()) {
+      config.pipeline.initial_watermark_ns = (*ring)->resumed_from()->last_ts_ns;
+    }
+    return std::unique_ptr<pcap2json::PacketInput>(std::move(*ring));
+  }
+  auto reader = pcap::open_files(config.inputs, config.reader);
+  if (!reader.ok()) return std::move(reader).error();
+  return std::unique_ptr<pcap2json::PacketInput>(
+      std::make_unique<pcap2json::FileInput>(std::move(*reader)));
 }
 
+base::Result<std::unique_ptr<indexer::DocumentSink>> open_sink(
+    const pcap2json::Pcap2JsonConfig& config, const base::Logger& logger) {
+  if (config.upload) {
+    return std::unique_ptr<indexer::DocumentSink>(
+        std::make_unique<indexer::BulkIndexer>(config.indexer, logger));
+  }
+  pcap2json::FileSinkOptions options;
+  options.gzip = config.gzip;
+  auto file = pcap2json::FileSink::open(config.output, options);
+  if (!file.ok()) return std::move(file).error();
+  return std::unique_ptr<indexer::DocumentSink>(std::move(*file));
+}
+
+// SIGINT/SIGTERM end the input (a following reader stops waiting); the pipeline then drains,
+// delivers and commits. Signals are taken by sigwait on one thread, not by a handler.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(pcap2json::PacketInput& input) {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    sigaddset(&signals_, SIGUSR1);                   // our own wake-up at exit
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);  // before any other thread starts
+    thread_ = std::thread([this, &input] {
+      int signal = 0;
+      if (sigwait(&signals_, &signal) == 0 && signal != SIGUSR1) input.cancel();
+    });
+  }
+  ~SignalWatcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+
+ private:
+  sigset_t signals_;
+  std::thread thread_;
+};
+
 int run(int argc, char** argv) {
-  using namespace snapflow;
   auto parsed = pcap2json::parse_command_line(argc, argv);
   if (!parsed.ok()) return fail(parsed.error(), kExitUsage);
   pcap2json::Pcap2JsonConfig& config = *parsed;
@@ -44,23 +102,32 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
 
-  auto reader = pcap::open_files(config.inputs, config.reader);
-  if (!reader.ok()) return fail(reader.error(), kExitRuntime);
-  pcap2json::FileSinkOptions sink_options;
-  sink_options.gzip = config.gzip;
-  auto sink = pcap2json::FileSink::open(config.output, sink_options);
+  const base::Logger logger("pcap2json");
+  auto input = open_input(config);
+  if (!input.ok()) return fail(input.error(), kExitRuntime);
+  auto sink = open_sink(config, logger);
   if (!sink.ok()) return fail(sink.error(), kExitRuntime);
+  SignalWatcher signals(**input);
 
+  using Mode = pcap2json::Pcap2JsonConfig::ProgressMode;
+  const bool show_progress =
+      config.progress == Mode::kAuto
+          ? isatty(STDERR_FILENO) && !config.use_ring && config.inputs.front() != "-"
+          : config.progress == Mode::kOn;
   pcap2json::ProgressBar bar(stderr);
   pcap2json::ProgressCallback progress;
-  if (show_progress(config)) progress = [&bar](const pcap2json::Progress& p) { bar.update(p); };
+  if (show_progress) progress = [&bar](const pcap2json::Progress& p) { bar.update(p); };
 
   pcap2json::PipelineStats stats;
   const base::Status status =
-      pcap2json::run_pipeline(config.pipeline, **reader, **sink, stats, progress);
+      pcap2json::run_pipeline(config.pipeline, **input, **sink, stats, progress);
   bar.finish();
   if (config.show_stats) {
-    std::fputs(pcap2json::format_stats(stats, (*reader)->stats()).c_str(), stderr);
+    std::fputs(pcap2json::format_stats(stats, (*input)->reader_stats()).c_str(), stderr);
+    if (auto* bulk = dynamic_cast<indexer::BulkIndexer*>(sink->get())) {
+      std::fprintf(stderr, "indexer             %s\n",
+                   indexer::format_stats(bulk->stats()).c_str());
+    }
   }
   if (!status.ok()) return fail(status.error(), kExitRuntime);
   return kExitOk;

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <string>
+#include <vector>
 
 #include "snapflow/base/time.h"
 #include "snapflow/pcap2json/config.h"
@@ -32,6 +33,11 @@ enum Option : int {
   kOptProgress,
   kOptNoProgress,
   kOptBatchPackets,
+  kOptRing,
+  kOptConsumer,
+  kOptFollow,
+  kOptRingStart,
+  kOptIdleLag,
 };
 
 const option kLongOptions[] = {
@@ -52,6 +58,11 @@ const option kLongOptions[] = {
     {"vxlan-port", required_argument, nullptr, kOptVxlanPort},
     {"threads", required_argument, nullptr, 't'},
     {"batch-packets", required_argument, nullptr, kOptBatchPackets},
+    {"ring", required_argument, nullptr, kOptRing},
+    {"consumer", required_argument, nullptr, kOptConsumer},
+    {"follow", no_argument, nullptr, kOptFollow},
+    {"ring-start", required_argument, nullptr, kOptRingStart},
+    {"idle-close", required_argument, nullptr, kOptIdleLag},
     {"skip-bad-records", no_argument, nullptr, kOptSkipBad},
     {"stats", no_argument, nullptr, kOptStats},
     {"progress", no_argument, nullptr, kOptProgress},
@@ -88,7 +99,7 @@ std::string base_name(const std::string& path) {
 }  // namespace
 
 std::string usage_text() {
-  return R"(Usage: pcap2json [options] FILE...
+  std::string text = R"(Usage: pcap2json [options] FILE...
 Replays packet captures into snapshot netflows ("snapflows"): per flow, its packets and bytes
 in every interval (100 ms by default), as JSON documents.
 
@@ -117,7 +128,16 @@ Decoding:
       --no-tunnels           key flows on the outermost headers, do not look inside tunnels
       --vxlan-port PORT      also decode VXLAN on this UDP port (4789 and 8472 always are)
       --skip-bad-records     resynchronise past corrupt records instead of stopping (counted)
-Running:
+Live ring (instead of FILE):
+      --ring DIR             read the capture ring snapflow-capture writes
+      --consumer NAME        keep this consumer's place in the ring: resume there, and commit
+                             it only behind documents the sink has acknowledged
+      --follow               keep reading new data as it is captured, like tail -f; stop with
+                             SIGINT/SIGTERM (open snapshots are finished by the next run)
+      --ring-start oldest|end  where a new consumer starts (default: oldest)
+      --idle-close DURATION  when the ring is idle, close snapshots older than now - DURATION
+                             (default: 2s)
+%ES_FLAGS%Running:
   -t, --threads N            worker threads (default: every core)
       --stats                print statistics to stderr at the end
       --progress             progress bar on stderr (default: when stderr is a terminal)
@@ -129,10 +149,28 @@ Exit status: 0 when every input was processed and delivered, 1 on a runtime erro
 output failure; documents for every packet before the fault are still written), 2 on a usage
 error.
 )";
+  const std::string marker = "%ES_FLAGS%";
+  text.replace(text.find(marker), marker.size(), indexer::indexer_flags_help());
+  return text;
 }
 
 base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
   Pcap2JsonConfig config;
+  // The --es-* flags belong to the indexer: take them out first, getopt sees the rest.
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc;) {
+    auto consumed = indexer::parse_indexer_flag(argc, argv, i, config.indexer);
+    if (!consumed.ok()) return std::move(consumed).error();
+    if (*consumed == 0) {
+      rest.push_back(argv[i++]);
+      continue;
+    }
+    config.upload = true;
+    i += *consumed;
+  }
+  rest.push_back(nullptr);
+  argc = static_cast<int>(rest.size()) - 1;
+  argv = rest.data();
   config.pipeline.encoder.observer = default_observer();
   config.pipeline.encoder.bulk_form = false;  // plain NDJSON unless --bulk
   bool capture_given = false;
@@ -222,6 +260,26 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
         config.pipeline.batch_packets = *n;
         break;
       }
+      case kOptRing:
+        config.use_ring = true;
+        config.ring.dir = arg;
+        break;
+      case kOptConsumer:
+        config.ring.consumer = arg;
+        break;
+      case kOptFollow:
+        config.ring.follow = true;
+        break;
+      case kOptRingStart:
+        if (arg != "oldest" && arg != "end") {
+          return make_error(ErrorCode::kInvalidArgument,
+                            "--ring-start: expected oldest or end, got '" + arg + "'");
+        }
+        config.ring.start_at_end = arg == "end";
+        break;
+      case kOptIdleLag:
+        SNAPFLOW_TRY_STATUS(duration(config.ring.idle_lag_ns), "parse options");
+        break;
       case kOptSkipBad:
         config.reader.skip_bad_records = true;
         break;
@@ -252,6 +310,10 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
   if (!capture_given && !config.inputs.empty()) {
     config.pipeline.encoder.capture = base_name(config.inputs.front());
   }
+  if (!capture_given && config.use_ring) {
+    config.pipeline.encoder.capture = config.ring.consumer.empty() ? "ring" : config.ring.consumer;
+  }
+  config.pipeline.consumer = config.ring.consumer;
   config.pipeline.encoder.interval_ns = config.pipeline.snapshot.interval_ns;
   return config;
 }
@@ -261,8 +323,18 @@ base::Status validate(Pcap2JsonConfig& config) {
     return make_error(ErrorCode::kInvalidArgument, std::move(message));
   };
   if (config.show_help || config.show_version) return base::ok_status();
-  if (config.inputs.empty())
-    return bad("no input: give a capture file, or - for stdin (see --help)");
+  if (config.use_ring) {
+    if (!config.inputs.empty()) return bad("--ring: cannot be combined with input files");
+    if (config.pipeline.packet_mode && config.ring.follow) {
+      return bad("--json-packet: not supported with --follow");
+    }
+  } else {
+    if (config.ring.follow) return bad("--follow: needs --ring DIR");
+    if (!config.ring.consumer.empty()) return bad("--consumer: needs --ring DIR");
+  }
+  if (config.inputs.empty() && !config.use_ring) {
+    return bad("no input: give a capture file, or - for stdin, or --ring DIR (see --help)");
+  }
   int stdin_count = 0;
   for (const auto& input : config.inputs) stdin_count += input == "-";
   if (stdin_count > 0 && config.inputs.size() > 1) {
@@ -279,6 +351,20 @@ base::Status validate(Pcap2JsonConfig& config) {
     return bad("--top-n: applies to snapflows, not to --json-packet");
   }
   if (config.pipeline.encoder.observer.empty()) return bad("--observer: must not be empty");
+  if (config.upload) {
+    if (config.output != "-") return bad("--output: cannot be combined with --es-host");
+    if (config.gzip) {
+      return bad("--gzip: bulk requests to --es-host are always gzipped; --gzip is for files");
+    }
+    config.pipeline.encoder.bulk_form = true;
+    // --index-prefix and --es-index-prefix name the same thing; whichever was given wins.
+    if (config.pipeline.encoder.index_prefix == "snapflow") {
+      config.pipeline.encoder.index_prefix = config.indexer.index_prefix;
+    }
+    config.indexer.index_prefix = config.pipeline.encoder.index_prefix;
+    SNAPFLOW_TRY_STATUS(indexer::validate(config.indexer), "check --es-* options");
+    SNAPFLOW_TRY_STATUS(indexer::load_credentials(config.indexer), "load credentials");
+  }
   config.pipeline.encoder.interval_ns = interval;
   SNAPFLOW_TRY_STATUS(validate(config.pipeline.encoder), "check output options");
   return base::ok_status();

@@ -210,24 +210,6 @@ uint64_t per_second(uint64_t count, int64_t interval_ns) {
   return rate > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(rate);
 }
 
-std::string_view CommunityIdCache::get(const packet::FlowKey& key, uint64_t hash) {
-  Entry* set = &entries_[2 * (hash & (kSets - 1))];
-  if (set[0].valid && set[0].key == key) return {set[0].text, set[0].length};
-  if (set[1].valid && set[1].key == key) {
-    std::swap(set[0], set[1]);  // most recently used first
-    return {set[0].text, set[0].length};
-  }
-  ++misses_;
-  set[1] = set[0];  // evict the least recently used
-  const std::string id = packet::community_id(key);
-  Entry& e = set[0];
-  e.key = key;
-  e.length = static_cast<uint8_t>(id.size() <= sizeof e.text ? id.size() : 0);
-  std::memcpy(e.text, id.data(), e.length);
-  e.valid = true;
-  return {e.text, e.length};
-}
-
 void write_action_line(JsonWriter& w, std::string_view index, const DocumentId& id) {
   w.raw("{\"create\":{\"_index\":\"");
   w.raw(index);

@@ -48,28 +48,15 @@ uint64_t per_second(uint64_t count, int64_t interval_ns);
 // {"create":{"_index":"<index>","_id":"<id>"}}\n  (index names are validated: no escaping)
 void write_action_line(JsonWriter& w, std::string_view index, const DocumentId& id);
 
-// Community ID strings of recently seen flow keys. A flow active for a while appears in every
-// 100 ms snapshot, and computing its id costs a SHA-1 plus an allocation (~0.5-1 us); a small
-// two-way set-associative table (LRU within a set) indexed by the flow hash turns the repeats
-// into a 48-byte compare. Fixed size (kSets x 2 x 88 bytes = 720 KB), allocated once.
-// Not thread-safe.
-class CommunityIdCache {
- public:
-  CommunityIdCache() : entries_(2 * kSets) {}
-  std::string_view get(const packet::FlowKey& key, uint64_t hash);
-  uint64_t misses() const { return misses_; }
-
- private:
-  static constexpr size_t kSets = 4096;  // power of two
-  struct Entry {
-    packet::FlowKey key;
-    uint8_t length = 0;
-    bool valid = false;
-    char text[38];
-  };
-  std::vector<Entry> entries_;  ///< set i is entries_[2i] (most recent) and entries_[2i+1]
-  uint64_t misses_ = 0;
-};
+// `"community_id":"1:..."` for IP flows; nothing for others. Computed for every document:
+// packet::community_id() into a stack buffer costs ~0.1 us and allocates nothing, which
+// measured cheaper than the per-encoder cache of ids this replaced (720 KB, mostly missing
+// at 100k flows; docs/performance.md).
+inline void write_community_id(JsonWriter& w, const packet::FlowKey& key) {
+  char text[packet::kCommunityIdLength];
+  const size_t length = packet::community_id(key, text);
+  if (length != 0) w.field_plain_string("community_id", std::string_view(text, length));
+}
 
 // An address from FlowKey bytes and the key's ip_version.
 inline packet::IpAddress key_address(const std::array<uint8_t, 16>& bytes, uint8_t version) {

@@ -37,8 +37,7 @@ FlowEncoder::FlowEncoder(const EncoderConfig& config)
       index_(config.index_prefix),
       scratch_(detail::scratch_bytes(config), '\0'),
       names_ecs_(detail::ecs_names_fragment(config)),
-      device_json_(json_quoted(config.observer)),
-      community_ids_(std::make_unique<detail::CommunityIdCache>()) {}
+      device_json_(json_quoted(config.observer)) {}
 
 FlowEncoder::~FlowEncoder() = default;
 FlowEncoder::FlowEncoder(FlowEncoder&&) noexcept = default;
@@ -154,8 +153,7 @@ void FlowEncoder::write_ecs_flow(JsonWriter& w, int64_t snapshot_start_ns, const
   w.field_uint("packets", c.packets);
   w.field_uint("bytes", c.bytes);
   if (has_ip && config_.community_id) {
-    const std::string_view id = community_ids_->get(key, record.hash);
-    if (!id.empty()) w.field_plain_string("community_id", id);
+    detail::write_community_id(w, key);
   }
   w.end_object();
 

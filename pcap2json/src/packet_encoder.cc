@@ -15,8 +15,7 @@ PacketEncoder::PacketEncoder(const EncoderConfig& config)
       index_(config.packet_index_prefix),
       scratch_(detail::scratch_bytes(config), '\0'),
       names_ecs_(detail::ecs_names_fragment(config)),
-      device_json_(json_quoted(config.observer)),
-      community_ids_(std::make_unique<detail::CommunityIdCache>()) {}
+      device_json_(json_quoted(config.observer)) {}
 
 PacketEncoder::~PacketEncoder() = default;
 PacketEncoder::PacketEncoder(PacketEncoder&&) noexcept = default;
@@ -95,8 +94,7 @@ void PacketEncoder::write_ecs(JsonWriter& w, const PacketFields& p) {
   }
   w.field_uint("bytes", p.wire_length);
   if (has_ip && config_.community_id) {
-    const std::string_view id = community_ids_->get(key, hash);
-    if (!id.empty()) w.field_plain_string("community_id", id);
+    detail::write_community_id(w, key);
   }
   w.end_object();
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <optional>
 
@@ -31,7 +32,12 @@ struct WorkItem {
   std::vector<ClosedSnapshot> closed;
   std::vector<indexer::DocumentBatch> documents;
   std::array<uint64_t, kStatusCount> status_counts{};
+  std::vector<GapEvent> gaps;
+  std::optional<int64_t> idle_ns;
   bool end_of_input = false;
+  bool flush_at_end = true;
+  uint64_t checkpoint = 0;         ///< input position after this batch
+  uint64_t committable_batch = 0;  ///< batches <= this are wholly in emitted snapshots
 
   void reset() {
     batch.clear();
@@ -39,7 +45,11 @@ struct WorkItem {
     closed.clear();
     documents.clear();
     status_counts.fill(0);
+    gaps.clear();
+    idle_ns.reset();
     end_of_input = false;
+    flush_at_end = true;
+    checkpoint = committable_batch = 0;
   }
 };
 
@@ -57,17 +67,19 @@ indexer::DocumentBatch& batch_with_room(std::vector<indexer::DocumentBatch>& bat
 
 class PipelineRun {
  public:
-  PipelineRun(const PipelineOptions& options, pcap::PacketReader& reader,
-              indexer::DocumentSink& sink, PipelineStats& stats, const ProgressCallback& progress)
+  PipelineRun(const PipelineOptions& options, PacketInput& input, indexer::DocumentSink& sink,
+              PipelineStats& stats, const ProgressCallback& progress)
       : options_(options),
-        reader_(reader),
+        input_(input),
         sink_(sink),
         stats_(stats),
         progress_(progress),
         engine_(options.snapshot),
         // The encoder config was validated with the command line, so create() cannot fail.
         flow_encoders_([&] { return FlowEncoder::create(options.encoder).value(); }),
-        packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }) {}
+        packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }) {
+    if (options.initial_watermark_ns) engine_.advance_watermark(*options.initial_watermark_ns);
+  }
 
   base::Status run() {
     const int threads = options_.threads > 0 ? static_cast<int>(options_.threads)
@@ -93,10 +105,12 @@ class PipelineRun {
     if (!sink_error_) {
       if (auto finished = sink_.finish(); !finished.ok()) sink_error_ = std::move(finished).error();
     }
+    if (!sink_error_) commit_delivered(true);
     stats_.seconds = static_cast<double>(base::now_monotonic_ns() - started_ns_) / 1e9;
     report_progress(true);
     if (read_error_) return std::move(*read_error_);
     if (sink_error_) return std::move(*sink_error_).context("deliver documents");
+    if (commit_error_) return std::move(*commit_error_).context("commit input position");
     return base::ok_status();
   }
 
@@ -117,17 +131,24 @@ class PipelineRun {
     }
     WorkItem* w = acquire();
     w->reset();
-    auto n = reader_.next_batch(w->batch, options_.batch_packets);
-    if (!n.ok()) read_error_ = std::move(n).error();
-    if (!n.ok() || *n == 0) {
-      // The end (or a fault) still travels down the pipeline once, so the open snapshots are
-      // flushed and delivered behind every batch read before it.
+    auto pulled = input_.next(w->batch, options_.batch_packets);
+    if (!pulled.ok()) {
+      read_error_ = std::move(pulled).error();
+      // The fault still travels down the pipeline once, so the open snapshots are flushed and
+      // delivered behind every batch read before it.
       input_done_ = true;
       w->batch.clear();
       w->end_of_input = true;
     } else {
-      w->batch.sequence = ++batch_sequence_;
+      w->gaps = std::move(pulled->gaps);
+      w->idle_ns = pulled->idle_ns;
+      w->end_of_input = pulled->end;
+      w->flush_at_end = pulled->flush_at_end;
+      input_done_ = pulled->end;
+      if (pulled->end) w->batch.clear();
     }
+    w->batch.sequence = ++batch_sequence_;
+    w->checkpoint = input_.checkpoint();
     report_progress(false);
     return w;
   }
@@ -168,22 +189,35 @@ class PipelineRun {
       ++stats_.packets;
       stats_.bytes += r.wire_length;
     }
-    if (options_.packet_mode) return w;
+    if (options_.packet_mode) {
+      w->committable_batch = w->batch.sequence;
+      return w;
+    }
     if (!w->decoded.empty()) {
-      engine_.prepare(w->decoded, w->plan);
+      engine_.prepare(w->decoded, w->plan, w->batch.sequence);
       tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
         engine_.aggregate_shard(shard, w->plan, w->decoded, w->batch);
       });
     }
-    if (w->end_of_input) {
+    if (w->idle_ns) engine_.advance_watermark(*w->idle_ns);
+    if (w->end_of_input && w->flush_at_end) {
       engine_.take_all(w->closed);
     } else {
       engine_.take_closed(w->closed);
     }
+    const uint64_t first_open = engine_.first_open_batch();
+    w->committable_batch = first_open == UINT64_MAX ? w->batch.sequence : first_open - 1;
     return w;
   }
 
   WorkItem* encode(WorkItem* w) {
+    if (!w->gaps.empty()) {
+      FlowEncoder& encoder = flow_encoders_.local();
+      for (const GapEvent& gap : w->gaps) {
+        encoder.encode_gap(gap.start_ns, gap.end_ns, gap.packets, gap.bytes, options_.consumer,
+                           batch_with_room(w->documents, options_.encoder.bulk_form));
+      }
+    }
     for (const ClosedSnapshot& snapshot : w->closed) encode_snapshot(snapshot, w->documents);
     return w;
   }
@@ -234,8 +268,44 @@ class PipelineRun {
         sink_failed_.store(true, std::memory_order_release);
       }
     }
+    for (const GapEvent& gap : w->gaps) {
+      ++stats_.gaps;
+      stats_.gap_packets += gap.packets;
+      stats_.gap_bytes += gap.bytes;
+    }
+    // This item's position may be committed once every document written so far is delivered
+    // and every batch up to it is wholly inside emitted snapshots.
+    checkpoints_.push_back({w->batch.sequence, w->checkpoint});
+    commit_rules_.push_back({document_sequence_, w->committable_batch});
+    if (!sink_error_) commit_delivered(false);
     w->documents.clear();
     free_items_.push(w);
+  }
+
+  // Commits the newest input position whose documents are all delivered. Runs in the deliver
+  // stage and once after finish(); rate-limited because a commit is an fsync and a rename.
+  void commit_delivered(bool force) {
+    const int64_t now = base::now_monotonic_ns();
+    if (!force && now - last_commit_ns_ < options_.commit_every_ns) return;
+    const uint64_t delivered = sink_.delivered_through();
+    uint64_t committable_batch = 0;
+    while (!commit_rules_.empty() && commit_rules_.front().documents_through <= delivered) {
+      committable_batch = std::max(committable_batch, commit_rules_.front().committable_batch);
+      commit_rules_.pop_front();
+    }
+    std::optional<uint64_t> token;
+    while (!checkpoints_.empty() && checkpoints_.front().batch <= committable_batch) {
+      token = checkpoints_.front().token;
+      checkpoints_.pop_front();
+    }
+    if (!token) return;
+    last_commit_ns_ = now;
+    if (auto committed = input_.commit(*token); !committed.ok()) {
+      commit_error_ = std::move(committed).error();
+      sink_failed_.store(true, std::memory_order_release);  // stop reading: see stop_requested
+      return;
+    }
+    ++stats_.commits;
   }
 
   bool stop_requested() const { return sink_failed_.load(std::memory_order_acquire); }
@@ -245,17 +315,27 @@ class PipelineRun {
     const int64_t now = base::now_monotonic_ns();
     if (!final && now - last_progress_ns_ < kProgressEveryNs) return;
     last_progress_ns_ = now;
+    const InputProgress in = input_.progress();
     Progress p;
-    p.input_bytes = reader_.stats().input_bytes;
-    p.input_size = reader_.size_bytes();
-    p.packets = reader_.stats().records;
-    p.bytes = reader_.stats().wire_bytes;
+    p.input_bytes = in.input_bytes;
+    p.input_size = in.input_size;
+    p.packets = in.packets;
+    p.bytes = in.bytes;
     p.seconds = static_cast<double>(now - started_ns_) / 1e9;
     progress_(p);
   }
 
+  struct Checkpoint {
+    uint64_t batch;
+    uint64_t token;
+  };
+  struct CommitRule {
+    uint64_t documents_through;  ///< document batches that must be delivered first
+    uint64_t committable_batch;  ///< then batches up to this one are done
+  };
+
   const PipelineOptions& options_;
-  pcap::PacketReader& reader_;
+  PacketInput& input_;
   indexer::DocumentSink& sink_;
   PipelineStats& stats_;
   const ProgressCallback& progress_;
@@ -272,16 +352,20 @@ class PipelineRun {
   std::optional<base::Error> read_error_;
   std::optional<base::Error> sink_error_;  // written and read by the serial deliver stage
   std::atomic<bool> sink_failed_{false};
+  std::optional<base::Error> commit_error_;
+  std::deque<Checkpoint> checkpoints_;   // deliver stage only
+  std::deque<CommitRule> commit_rules_;  // deliver stage only
+  int64_t last_commit_ns_ = 0;
   int64_t started_ns_ = 0;
   int64_t last_progress_ns_ = 0;
 };
 
 }  // namespace
 
-base::Status run_pipeline(const PipelineOptions& options, pcap::PacketReader& reader,
+base::Status run_pipeline(const PipelineOptions& options, PacketInput& input,
                           indexer::DocumentSink& sink, PipelineStats& stats,
                           const ProgressCallback& progress) {
-  PipelineRun run(options, reader, sink, stats, progress);
+  PipelineRun run(options, input, sink, stats, progress);
   return run.run();
 }
 

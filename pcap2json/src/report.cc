@@ -20,7 +20,7 @@ void append_format(std::string& out, const char* format, ...) {
 
 }  // namespace
 
-std::string format_stats(const PipelineStats& s, const pcap::ReaderStats& reader) {
+std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader) {
   std::string out;
   const double secs = s.seconds > 0 ? s.seconds : 1e-9;
   append_format(out, "packets             %" PRIu64 "\n", s.packets);
@@ -42,10 +42,17 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats& reader
     append_format(out, "decode %-12s %" PRIu64 "\n",
                   packet::to_string(static_cast<packet::DecodeStatus>(i)), s.decode_status[i]);
   }
-  if (reader.skipped_records > 0 || reader.skipped_bytes > 0) {
+  if (reader != nullptr && (reader->skipped_records > 0 || reader->skipped_bytes > 0)) {
     append_format(out, "skipped input       %" PRIu64 " bad records, %" PRIu64 " bytes\n",
-                  reader.skipped_records, reader.skipped_bytes);
+                  reader->skipped_records, reader->skipped_bytes);
   }
+  if (s.gaps > 0) {
+    append_format(out,
+                  "gaps                %" PRIu64 " (%" PRIu64 " packets, %" PRIu64
+                  " bytes overwritten before they were read)\n",
+                  s.gaps, s.gap_packets, s.gap_bytes);
+  }
+  if (s.commits > 0) append_format(out, "cursor commits      %" PRIu64 "\n", s.commits);
   append_format(out, "peak flow memory    %.1f MiB\n",
                 static_cast<double>(s.engine.peak_flow_memory_bytes) / (1 << 20));
   rusage usage{};

@@ -113,28 +113,45 @@ void SnapshotEngine::fix_fragment(DecodedPacket& p) {
   p.hash = packet::flow_hash(p.key);
 }
 
-void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan) {
+void SnapshotEngine::advance_watermark(int64_t ts_ns) {
+  if (seen_packet_ && ts_ns <= watermark_ns_) return;
+  watermark_ns_ = ts_ns;
+  seen_packet_ = true;
+  // Saturate: a timestamp near INT64_MIN must not wrap the closing boundary.
+  if (watermark_ns_ < INT64_MIN + config_.reorder_window_ns) return;
+  const int64_t horizon = watermark_ns_ - config_.reorder_window_ns;
+  closed_before_ns_ = std::max(closed_before_ns_, base::align_down(horizon, config_.interval_ns));
+}
+
+void SnapshotEngine::note_open(int64_t snapshot_start_ns, uint64_t batch_sequence) {
+  // try_emplace keeps the first (smallest) batch: batches arrive in increasing order.
+  open_first_batch_.try_emplace(snapshot_start_ns, batch_sequence);
+}
+
+uint64_t SnapshotEngine::first_open_batch() const {
+  uint64_t first = UINT64_MAX;
+  for (const auto& entry : open_first_batch_) first = std::min(first, entry.second);
+  return first;
+}
+
+void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan,
+                             uint64_t batch_sequence) {
   const int64_t interval = config_.interval_ns;
   const uint32_t shard_mask = shard_count() - 1;
   plan.offsets.assign(shard_count() + 1, 0);
+  int64_t last_noted_start = INT64_MIN;
   for (DecodedPacket& p : packets) {
-    if (!seen_packet_ || p.ts_ns > watermark_ns_) {
-      watermark_ns_ = p.ts_ns;
-      seen_packet_ = true;
-      // Saturate: a timestamp near INT64_MIN must not wrap the closing boundary.
-      const int64_t horizon = watermark_ns_ < INT64_MIN + config_.reorder_window_ns
-                                  ? INT64_MIN
-                                  : watermark_ns_ - config_.reorder_window_ns;
-      closed_before_ns_ =
-          std::max(closed_before_ns_,
-                   horizon == INT64_MIN ? INT64_MIN : base::align_down(horizon, interval));
-    }
+    advance_watermark(p.ts_ns);
     p.snapshot_start_ns = base::align_down(p.ts_ns, interval);
     if (p.snapshot_start_ns < closed_before_ns_) {
       p.late = true;
       p.snapshot_start_ns = closed_before_ns_;
       ++stats_.late_packets;
       stats_.late_bytes += p.wire_length;
+    }
+    if (p.snapshot_start_ns != last_noted_start) {
+      note_open(p.snapshot_start_ns, batch_sequence);
+      last_noted_start = p.snapshot_start_ns;
     }
     if (p.fragment != DecodedPacket::kNotFragment) fix_fragment(p);
     stats_.packets += 1;
@@ -226,6 +243,7 @@ void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& 
       shard.spare.push_back(std::move(it->table));
       shard.open.erase(it);
     }
+    open_first_batch_.erase(start);
     stats_.snapshots += 1;
     stats_.flows += closed.totals.flows;
   }

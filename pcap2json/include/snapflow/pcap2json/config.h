@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "snapflow/base/result.h"
+#include "snapflow/indexer/config.h"
 #include "snapflow/pcap/reader.h"
 #include "snapflow/pcap2json/pipeline.h"
+#include "snapflow/pcap2json/ring_input.h"
 
 namespace snapflow::pcap2json {
 
@@ -18,6 +20,10 @@ struct Pcap2JsonConfig {
   enum class ProgressMode { kAuto, kOn, kOff } progress = ProgressMode::kAuto;
   pcap::ReaderOptions reader;
   PipelineOptions pipeline;
+  bool use_ring = false;  ///< --ring DIR: read the capture ring instead of files
+  RingInputOptions ring;
+  bool upload = false;             ///< an --es-* host was given: upload instead of writing
+  indexer::IndexerConfig indexer;  ///< --es-* flags
   bool show_help = false;
   bool show_version = false;
 };

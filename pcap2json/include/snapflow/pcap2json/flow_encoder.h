@@ -14,8 +14,7 @@
 //
 // One FlowEncoder per thread: it is NOT thread-safe (it keeps a scratch buffer, an id hasher
 // and a cached index name), and it is meant to be reused for the whole run. In steady state
-// encoding allocates nothing except what the batch body needs to grow (and a community id
-// computed for a flow key not in its cache, see docs/json.md).
+// encoding allocates nothing except what the batch body needs to grow.
 #pragma once
 
 #include <cstdint>
@@ -30,10 +29,6 @@
 #include "snapflow/pcap2json/json_writer.h"
 
 namespace snapflow::pcap2json {
-
-namespace detail {
-class CommunityIdCache;
-}
 
 enum class DocumentFormat : uint8_t { kEcs, kFmadio };
 std::string_view to_string(DocumentFormat format);
@@ -98,7 +93,6 @@ class FlowEncoder {
   std::string scratch_;      ///< one document is built here, then appended to the body
   std::string names_ecs_;    ///< `"observer":{"name":..},"labels":{"capture":..}`
   std::string device_json_;  ///< observer name, quoted and escaped (fmadio "Device")
-  std::unique_ptr<detail::CommunityIdCache> community_ids_;  ///< ~360 KB, so on the heap
   int64_t fmadio_snapshot_ns_ = INT64_MIN;  ///< FlowCnt restarts with each snapshot
   uint64_t fmadio_flow_count_ = 0;
   uint64_t oversize_documents_ = 0;

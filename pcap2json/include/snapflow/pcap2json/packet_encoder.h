@@ -26,10 +26,6 @@
 
 namespace snapflow::pcap2json {
 
-namespace detail {
-class CommunityIdCache;
-}
-
 // The per-packet inputs (a pcap::PacketRecord's metadata plus its decode).
 struct PacketFields {
   int64_t ts_ns = 0;
@@ -63,7 +59,6 @@ class PacketEncoder {
   std::string scratch_;
   std::string names_ecs_;
   std::string device_json_;
-  std::unique_ptr<detail::CommunityIdCache> community_ids_;
   uint64_t oversize_documents_ = 0;
 };
 

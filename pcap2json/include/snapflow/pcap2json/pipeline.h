@@ -23,8 +23,8 @@
 #include "snapflow/base/result.h"
 #include "snapflow/indexer/document_batch.h"
 #include "snapflow/packet/view.h"
-#include "snapflow/pcap/reader.h"
 #include "snapflow/pcap2json/flow_encoder.h"
+#include "snapflow/pcap2json/input.h"
 #include "snapflow/pcap2json/snapshot_engine.h"
 
 namespace snapflow::pcap2json {
@@ -37,9 +37,12 @@ struct PipelineOptions {
   EncoderConfig encoder;
   uint32_t threads = 0;  ///< 0: every core
   size_t batch_packets = kDefaultBatchPackets;
-  uint32_t top_n = 0;        ///< 0: every flow gets its document
-  bool packet_mode = false;  ///< one document per packet instead of snapflows
-  bool totals = true;        ///< one snapflow.totals document per snapshot
+  uint32_t top_n = 0;                           ///< 0: every flow gets its document
+  bool packet_mode = false;                     ///< one document per packet instead of snapflows
+  bool totals = true;                           ///< one snapflow.totals document per snapshot
+  std::string consumer;                         ///< ring consumer name, for gap documents
+  int64_t commit_every_ns = 1'000'000'000;      ///< how often delivered positions are committed
+  std::optional<int64_t> initial_watermark_ns;  ///< resuming consumer: its last packet time
 };
 
 struct PipelineStats {
@@ -52,6 +55,10 @@ struct PipelineStats {
   uint64_t document_wire_bytes = 0;  ///< wire bytes accounted for by delivered documents
   uint64_t document_bytes = 0;       ///< uncompressed bytes handed to the sink
   uint64_t batches = 0;
+  uint64_t gaps = 0;  ///< gap documents (data lost before it was read)
+  uint64_t gap_packets = 0;
+  uint64_t gap_bytes = 0;
+  uint64_t commits = 0;  ///< input positions committed
   double seconds = 0;
 };
 
@@ -64,10 +71,12 @@ struct Progress {
 };
 using ProgressCallback = std::function<void(const Progress&)>;
 
-// Runs the whole input through to the sink, then calls sink.finish(). Blocks until done.
-// On a read or sink error returns it (with context); the stats of what was done are in
-// `stats` either way.
-base::Status run_pipeline(const PipelineOptions& options, pcap::PacketReader& reader,
+// Runs the whole input through to the sink, then calls sink.finish() and commits the input's
+// last delivered position. Blocks until done. Positions are committed only once every
+// document derived from the packets before them is delivered (DocumentSink::
+// delivered_through). On a read or sink error returns it (with context); the stats of what
+// was done are in `stats` either way.
+base::Status run_pipeline(const PipelineOptions& options, PacketInput& input,
                           indexer::DocumentSink& sink, PipelineStats& stats,
                           const ProgressCallback& progress = {});
 

@@ -12,7 +12,7 @@ namespace snapflow::pcap2json {
 // The --stats block: packets, bytes, flows, snapshots, documents, late packets, fragments,
 // decode outcomes by kind, skipped input, throughput, and whether document sums equal the
 // input's totals.
-std::string format_stats(const PipelineStats& stats, const pcap::ReaderStats& reader);
+std::string format_stats(const PipelineStats& stats, const pcap::ReaderStats* reader);
 
 // Draws a one-line progress bar (percent, Mpps, Gbps, ETA) on a terminal, rewriting itself.
 class ProgressBar {

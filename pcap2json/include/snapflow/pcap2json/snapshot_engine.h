@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -93,7 +94,15 @@ class SnapshotEngine {
   uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
   int64_t interval_ns() const { return config_.interval_ns; }
 
-  void prepare(std::span<DecodedPacket> packets, ShardPlan& plan);
+  // batch_sequence numbers input batches (increasing); it lets the engine tell which batches
+  // are wholly inside closed snapshots (first_open_batch).
+  void prepare(std::span<DecodedPacket> packets, ShardPlan& plan, uint64_t batch_sequence = 0);
+  // Advances the watermark to ts_ns as if a packet of that time had been seen (a live input
+  // that is idle, or a consumer resuming where it stopped). Never moves it backwards.
+  void advance_watermark(int64_t ts_ns);
+  // The earliest input batch with packets in a still-open snapshot; UINT64_MAX if none. Every
+  // batch before it is wholly inside snapshots that were already taken out.
+  uint64_t first_open_batch() const;
   void aggregate_shard(uint32_t shard, const ShardPlan& plan,
                        std::span<const DecodedPacket> packets, const pcap::PacketBatch& batch);
   // Appends the snapshots that closed, oldest first.
@@ -130,6 +139,7 @@ class SnapshotEngine {
   };
 
   void fix_fragment(DecodedPacket& packet);
+  void note_open(int64_t snapshot_start_ns, uint64_t batch_sequence);
   void take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& out);
 
   SnapshotConfig config_;
@@ -137,6 +147,7 @@ class SnapshotEngine {
   int64_t watermark_ns_ = INT64_MIN;
   int64_t closed_before_ns_ = INT64_MIN;
   bool seen_packet_ = false;
+  std::map<int64_t, uint64_t> open_first_batch_;  ///< open snapshot start -> first batch in it
   std::unordered_map<FragmentId, FragmentPorts, FragmentIdHash> fragments_;
   std::deque<std::pair<int64_t, FragmentId>> fragment_expiry_;
   EngineStats stats_;

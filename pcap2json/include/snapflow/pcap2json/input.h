@@ -1,0 +1,74 @@
+// PacketInput: what the pipeline's read stage pulls packets from — capture files (FileInput)
+// or the live SSD ring (RingInput, `--ring DIR --consumer NAME --follow`).
+//
+// Besides packets an input can report data it lost (ring overrun: a gap), that it is idle
+// (caught up with a live source, so snapshots may close by wall clock), and positions the
+// pipeline commits once every document derived from the packets before them is delivered
+// (acknowledged by Elasticsearch). Called from one pipeline stage at a time; cancel() from any
+// thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "snapflow/base/result.h"
+#include "snapflow/pcap/reader.h"
+#include "snapflow/pcap/record.h"
+
+namespace snapflow::pcap2json {
+
+struct GapEvent {
+  int64_t start_ns = 0;  ///< last packet seen before the loss
+  int64_t end_ns = 0;    ///< first packet after it
+  uint64_t packets = 0;
+  uint64_t bytes = 0;  ///< wire bytes
+};
+
+struct Pulled {
+  size_t packets = 0;              ///< records now in the batch
+  bool end = false;                ///< no more input will come
+  bool flush_at_end = true;        ///< at the end, emit the snapshots still open
+  std::optional<int64_t> idle_ns;  ///< idle at this (capture-clock) time: older snapshots may close
+  std::vector<GapEvent> gaps;      ///< data lost before the packets of this batch
+};
+
+struct InputProgress {
+  uint64_t input_bytes = 0;
+  std::optional<uint64_t> input_size;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+
+class PacketInput {
+ public:
+  virtual ~PacketInput() = default;
+  // Clears batch and fills it. Blocks (a following input waits for data, briefly).
+  virtual base::Result<Pulled> next(pcap::PacketBatch& batch, size_t max_packets) = 0;
+  // A token for the position after the last batch returned by next().
+  virtual uint64_t checkpoint() = 0;
+  // Durably records that everything before checkpoint `token` is done. Tokens are committed
+  // in increasing order; an input without positions ignores them.
+  virtual base::Status commit(uint64_t token) = 0;
+  // Makes a blocked or future next() return end (flush_at_end = false). Any thread.
+  virtual void cancel() = 0;
+  virtual InputProgress progress() const = 0;
+  virtual const pcap::ReaderStats* reader_stats() const { return nullptr; }
+};
+
+// Capture files (or stdin) through a pcap::PacketReader. Never idle, no positions.
+class FileInput final : public PacketInput {
+ public:
+  explicit FileInput(std::unique_ptr<pcap::PacketReader> reader) : reader_(std::move(reader)) {}
+  base::Result<Pulled> next(pcap::PacketBatch& batch, size_t max_packets) override;
+  uint64_t checkpoint() override { return 0; }
+  base::Status commit(uint64_t) override { return base::ok_status(); }
+  void cancel() override {}
+  InputProgress progress() const override;
+  const pcap::ReaderStats* reader_stats() const override { return &reader_->stats(); }
+
+ private:
+  std::unique_ptr<pcap::PacketReader> reader_;
+};
+
+}  // namespace snapflow::pcap2json
