@@ -89,7 +89,10 @@ base::Result<ServerInfo> detect_server(EsClient& client) {
 std::string index_template_json(const IndexerConfig& config, const std::string& lifecycle_policy) {
   std::string s = "{\"index_patterns\":[";
   append_json_string(s, config.index_prefix + "-*");
-  s += "],\"priority\":200,\"_meta\":{\"managed_by\":\"snapflow-index\"},\"template\":{"
+  // Longer prefixes are more specific: "snapflow-lab-*" must win over "snapflow-*" (two
+  // templates of equal priority matching one index are refused by the server).
+  s += "],\"priority\":" + std::to_string(200 + config.index_prefix.size());
+  s += ",\"_meta\":{\"managed_by\":\"snapflow-index\"},\"template\":{"
        "\"settings\":{";
   s += "\"index.number_of_shards\":" + std::to_string(config.shards);
   s += ",\"index.number_of_replicas\":" + std::to_string(config.replicas);
