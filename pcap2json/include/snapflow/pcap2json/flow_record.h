@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -14,15 +15,18 @@ namespace snapflow::pcap2json {
 // Indices into FlowCounters::tcp_flag_packets, in the order of the TCP flags byte's bits.
 enum TcpFlagIndex { kFin, kSyn, kRst, kPsh, kAck, kUrg, kEce, kCwr, kTcpFlagCount };
 
+// Field order is a cache layout: inside a FlowRecord (64-byte aligned), key + hash + the size
+// range fill the first cache line and packets/bytes/times/flags the second, so counting a
+// packet touches exactly two lines; the late counters and attributes are rarely touched.
 struct FlowCounters {
-  uint64_t packets = 0;
-  uint64_t bytes = 0;             ///< wire bytes (original length)
-  int64_t first_ts_ns = 0;        ///< event.start
-  int64_t last_ts_ns = 0;         ///< event.end
   uint32_t size_min = UINT32_MAX;  ///< smallest frame (wire length)
   uint32_t size_max = 0;
-  uint32_t late_packets = 0;      ///< stragglers folded in from an already closed interval
+  uint64_t packets = 0;
+  uint64_t bytes = 0;                                      ///< wire bytes (original length)
+  int64_t first_ts_ns = 0;                                 ///< event.start
+  int64_t last_ts_ns = 0;                                  ///< event.end
   std::array<uint32_t, kTcpFlagCount> tcp_flag_packets{};  ///< packets carrying each flag
+  uint32_t late_packets = 0;  ///< stragglers folded in from an already closed interval
   uint64_t late_bytes = 0;
 };
 
@@ -33,16 +37,18 @@ struct FlowAttributes {
   bool has_ethernet = false;
   uint8_t mpls_count = 0;
   std::array<uint32_t, packet::kMaxMplsLabels> mpls_labels{};
-  packet::IpAddress tunnel_source;       ///< outermost tunnel's outer IPs
+  packet::IpAddress tunnel_source;  ///< outermost tunnel's outer IPs
   packet::IpAddress tunnel_destination;
 };
 
-struct FlowRecord {
+struct alignas(64) FlowRecord {
   packet::FlowKey key;
   uint64_t hash = 0;  ///< packet::flow_hash(key)
   FlowCounters counters;
   FlowAttributes attributes;
 };
+static_assert(offsetof(FlowRecord, counters) + offsetof(FlowCounters, packets) == 64,
+              "the per-packet counters must start the second cache line");
 
 // Totals of one snapshot interval over all flows: one `event.kind: metric` document.
 struct SnapshotTotals {

@@ -29,7 +29,11 @@ class FlowTable {
   void prefetch_slot(uint64_t hash) const { __builtin_prefetch(&slots_[slot_index(hash)]); }
   void prefetch_record(uint64_t hash) const {
     const Slot& slot = slots_[slot_index(hash)];
-    if (slot.tag == tag_of(hash)) __builtin_prefetch(&records_[slot.index]);
+    if (slot.tag == tag_of(hash)) {
+      const auto* line = reinterpret_cast<const char*>(&records_[slot.index]);
+      __builtin_prefetch(line, 1);       // key, hash, sizes
+      __builtin_prefetch(line + 64, 1);  // packets, bytes, times, flags
+    }
   }
 
   size_t size() const { return records_.size(); }
