@@ -2,8 +2,10 @@
 # Ring write throughput as a fraction of the disk's sequential write bandwidth.
 #   scripts/bench-ring.sh [BUILD_DIR] [DIR_ON_THE_DISK]
 # 1. dd if=/dev/zero bs=1M count=2048 oflag=direct into DIR (the raw sequential bandwidth);
-# 2. ring_bench's 1500-byte RingWrite (O_DIRECT blocks; a commit = fdatasync every 16 MiB and
-#    every 256 MiB) into DIR; prints each and its ratio to dd (target >= 90 %). Needs ~2.5 GiB free in DIR; removes its files.
+# 2. ring_bench's 1500-byte RingWrite (O_DIRECT blocks through the writer's I/O thread) into
+#    DIR, committing with commit() every 16 / 256 MiB, or automatically every 100 / 10 ms
+#    (commit_interval_ns); prints each and its ratio to dd (target >= 90 %).
+# Needs ~2.5 GiB free in DIR; removes its files. The disk is shared: run it several times.
 set -euo pipefail
 build_dir=${1:-build}
 dir=${2:-/var/tmp}

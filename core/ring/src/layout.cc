@@ -91,6 +91,10 @@ base::Status validate(const RingConfig& c) {
   if (c.write_block_bytes < kDirectIoAlignment || c.write_block_bytes % kDirectIoAlignment != 0) {
     return invalid("write_block_bytes: must be a positive multiple of 4096");
   }
+  if (c.io_blocks < 2 || c.io_blocks > kMaxIoBlocks) {
+    return invalid("io_blocks: must be between 2 and " + std::to_string(kMaxIoBlocks));
+  }
+  if (c.commit_interval_ns < 0) return invalid("commit_interval_ns: must not be negative");
   if (c.snaplen == 0 || c.snaplen + 16 + kSegmentHeaderBytes > c.segment_bytes) {
     return invalid("snaplen: must be positive and a full record must fit in one segment");
   }

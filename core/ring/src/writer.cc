@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "block_io.h"
 #include "file_util.h"
 #include "record_format.h"
 #include "segment_meta.h"
@@ -18,10 +19,6 @@
 
 namespace snapflow::ring {
 namespace {
-
-struct FreeDeleter {
-  void operator()(std::byte* p) const { std::free(p); }
-};
 
 uint64_t align_up(uint64_t v, uint64_t a) {
   return (v + a - 1) / a * a;
@@ -49,7 +46,7 @@ bool probe_direct_io(const std::string& dir) {
 
 struct RingWriter::Impl {
   Fd lock;
-  std::unique_ptr<std::byte, FreeDeleter> buffer;
+  std::unique_ptr<BlockIo> io;  ///< the I/O thread and the staging blocks
   // Current segment; `open` is false before the first append and after a failed roll.
   bool open = false;
   uint64_t next_seq = 1;
@@ -63,7 +60,6 @@ struct RingWriter::Impl {
   int64_t last_ts_ns = 0;
   RingPosition segment_base;
   std::vector<IndexEntry> pending_index;
-  std::vector<std::byte> index_scratch;
   IndexPolicy index_policy{1, 1};
 };
 
@@ -96,9 +92,13 @@ base::Result<std::unique_ptr<RingWriter>> RingWriter::open(const RingConfig& con
   w->recovery_ = *report;
   w->direct_ = config.direct_io && probe_direct_io(config.dir);
 
-  im.buffer.reset(
-      static_cast<std::byte*>(std::aligned_alloc(kDirectIoAlignment, config.write_block_bytes)));
-  if (!im.buffer) return base::make_error(base::ErrorCode::kIo, "out of memory").context(ctx);
+  // Runs on the I/O thread after a commit's metadata is durable.
+  auto io = BlockIo::start(
+      config.write_block_bytes, config.io_blocks,
+      [raw = w.get()](const CommitJob& c) { raw->publish(c.position, c.last_ts_ns); });
+  if (!io.ok()) return std::move(io).error().context(ctx);
+  im.io = std::move(*io);
+  w->last_commit_ns_ = base::now_monotonic_ns();
   im.pending_index.reserve(1024);
 
   auto segments = list_segments(w->layout_);
@@ -141,8 +141,8 @@ base::Status RingWriter::resume(const SegmentInfo& newest) {
   if (newest.committed_bytes < kSegmentHeaderBytes) {
     // Nothing durable yet (not even the header): start the file over.
     if (::ftruncate(im.data.get(), 0) != 0) return io_error("truncate", im.data_path);
-    write_file_header(im.buffer.get(), layout_.link_type, layout_.snaplen);
-    base::store_le32(im.buffer.get() + 12, static_cast<uint32_t>(newest.seq));
+    write_file_header(im.io->current(), layout_.link_type, layout_.snaplen);
+    base::store_le32(im.io->current() + 12, static_cast<uint32_t>(newest.seq));
     buf_file_offset_ = 0;
     buf_len_ = kSegmentHeaderBytes;
     head_ = newest.base;
@@ -151,7 +151,7 @@ base::Status RingWriter::resume(const SegmentInfo& newest) {
     buf_file_offset_ = newest.committed_bytes / kDirectIoAlignment * kDirectIoAlignment;
     buf_len_ = static_cast<size_t>(newest.committed_bytes - buf_file_offset_);
     if (buf_len_ > 0) {
-      auto n = pread_full(im.data.get(), im.buffer.get(), kDirectIoAlignment, buf_file_offset_,
+      auto n = pread_full(im.data.get(), im.io->current(), kDirectIoAlignment, buf_file_offset_,
                           im.data_path);
       if (!n.ok()) return std::move(n).error();
       if (*n < buf_len_) {
@@ -166,8 +166,8 @@ base::Status RingWriter::resume(const SegmentInfo& newest) {
 
 base::Status RingWriter::write_full_block() {
   Impl& im = *impl_;
-  SNAPFLOW_TRY_STATUS(pwrite_full(im.data.get(), im.buffer.get(), config_.write_block_bytes,
-                                  buf_file_offset_, im.data_path),
+  SNAPFLOW_TRY_STATUS(im.io->submit_block(im.data.get(), &im.data_path, buf_file_offset_,
+                                          config_.write_block_bytes, 0),
                       "ring append");
   buf_file_offset_ += config_.write_block_bytes;
   buf_len_ = 0;
@@ -175,11 +175,10 @@ base::Status RingWriter::write_full_block() {
 }
 
 base::Status RingWriter::copy_in(const std::byte* data, size_t size) {
-  std::byte* buf = impl_->buffer.get();
   while (size > 0) {
     const size_t room = config_.write_block_bytes - buf_len_;
     const size_t n = size < room ? size : room;
-    std::memcpy(buf + buf_len_, data, n);
+    std::memcpy(impl_->io->current() + buf_len_, data, n);
     buf_len_ += n;
     data += n;
     size -= n;
@@ -191,6 +190,7 @@ base::Status RingWriter::copy_in(const std::byte* data, size_t size) {
 base::Status RingWriter::append(int64_t ts_ns, base::ByteSpan captured, uint32_t wire_length) {
   Impl& im = *impl_;
   if (closed_) return base::make_error(base::ErrorCode::kInvalidArgument, "ring writer closed");
+  SNAPFLOW_TRY_STATUS(im.io->status(), "ring append");
   const size_t cap = captured.size();
   if (cap == 0 || cap > layout_.snaplen || wire_length < cap || wire_length > kMaxWireLength ||
       ts_ns < 0) {
@@ -220,7 +220,23 @@ base::Status RingWriter::append(int64_t ts_ns, base::ByteSpan captured, uint32_t
   stats_.packets += 1;
   stats_.wire_bytes += wire_length;
   stats_.record_bytes += rec_bytes;
+  if (config_.commit_interval_ns > 0 || config_.commit_interval_bytes > 0) {
+    SNAPFLOW_TRY_STATUS(maybe_auto_commit(), "ring append");
+  }
   return base::ok_status();
+}
+
+// Reading the clock costs ~20 ns: look at it every 64 appends only (at 1 Mpps that is every
+// 64 us, far below any sensible interval).
+base::Status RingWriter::maybe_auto_commit() {
+  const Impl& im = *impl_;
+  bool due = config_.commit_interval_bytes > 0 &&
+             head_.offset - im.info.committed_bytes >= config_.commit_interval_bytes;
+  if (!due && config_.commit_interval_ns > 0 && ++appends_since_clock_ >= 64) {
+    appends_since_clock_ = 0;
+    due = base::now_monotonic_ns() - last_commit_ns_ >= config_.commit_interval_ns;
+  }
+  return due ? start_commit() : base::ok_status();
 }
 
 base::Status RingWriter::append_batch(std::span<const pcap::PacketRecord> records) {
@@ -230,36 +246,41 @@ base::Status RingWriter::append_batch(std::span<const pcap::PacketRecord> record
   return base::ok_status();
 }
 
-base::Status RingWriter::commit() {
+// Queues the partial block and a commit job (see block_io.h); im.info becomes the state that
+// job will make durable, so the next commit continues from it.
+base::Status RingWriter::start_commit() {
   Impl& im = *impl_;
+  last_commit_ns_ = base::now_monotonic_ns();
+  appends_since_clock_ = 0;
+  SNAPFLOW_TRY_STATUS(im.io->status(), "ring commit");
   if (!im.open) return base::ok_status();
   if (head_.offset == im.info.committed_bytes && im.pending_index.empty()) {
     return base::ok_status();
   }
-  // 1. data: the partial block (padded under O_DIRECT), then make all written blocks durable.
+  // 1. the partial block (padded under O_DIRECT); it keeps filling in the next pool block,
+  //    which starts as a copy, and is rewritten in place at the same offset.
   if (buf_len_ > 0) {
     size_t len = buf_len_;
     if (direct_) {
       len = static_cast<size_t>(align_up(buf_len_, kDirectIoAlignment));
-      std::memset(im.buffer.get() + buf_len_, 0, len - buf_len_);
+      std::memset(im.io->current() + buf_len_, 0, len - buf_len_);
     }
     SNAPFLOW_TRY_STATUS(
-        pwrite_full(im.data.get(), im.buffer.get(), len, buf_file_offset_, im.data_path),
+        im.io->submit_block(im.data.get(), &im.data_path, buf_file_offset_, len, buf_len_),
         "ring commit");
   }
-  SNAPFLOW_TRY_STATUS(sync_data(im.data.get(), im.data_path), "ring commit");
+  CommitJob job;
+  job.data_fd = im.data.get();
+  job.data_path = &im.data_path;
+  job.idx_fd = im.idx.get();
+  job.idx_path = &im.idx_path;
+  job.idx_offset = uint64_t{im.info.index_count} * kIndexEntryBytes;
   // 2. index entries, durable before the metadata that counts them.
-  if (!im.pending_index.empty()) {
-    im.index_scratch.resize(im.pending_index.size() * kIndexEntryBytes);
-    for (size_t i = 0; i < im.pending_index.size(); ++i) {
-      encode_index_entry(im.pending_index[i], im.index_scratch.data() + i * kIndexEntryBytes);
-    }
-    SNAPFLOW_TRY_STATUS(pwrite_full(im.idx.get(), im.index_scratch.data(), im.index_scratch.size(),
-                                    uint64_t{im.info.index_count} * kIndexEntryBytes, im.idx_path),
-                        "ring commit index");
-    SNAPFLOW_TRY_STATUS(sync_data(im.idx.get(), im.idx_path), "ring commit index");
+  job.index_bytes.resize(im.pending_index.size() * kIndexEntryBytes);
+  for (size_t i = 0; i < im.pending_index.size(); ++i) {
+    encode_index_entry(im.pending_index[i], job.index_bytes.data() + i * kIndexEntryBytes);
   }
-  // 3. metadata: from here on readers may use the data.
+  // 3. metadata.
   SegmentInfo next = im.info;
   next.committed_bytes = head_.offset;
   next.index_count += static_cast<uint32_t>(im.pending_index.size());
@@ -268,12 +289,33 @@ base::Status RingWriter::commit() {
   next.packets = head_.packets - im.segment_base.packets;
   next.wire_bytes = head_.wire_bytes - im.segment_base.wire_bytes;
   next.record_bytes = head_.record_bytes - im.segment_base.record_bytes;
-  SNAPFLOW_TRY_STATUS(im.meta->write(next), "ring commit");
+  job.meta = &*im.meta;
+  job.info = next;
+  // 4. what to publish.
+  job.position = head_;
+  job.last_ts_ns = im.last_ts_ns;
+  auto ticket = im.io->submit_commit(std::move(job));
+  if (!ticket.ok()) return std::move(ticket).error().context("ring commit");
+  last_commit_ticket_ = *ticket;
   im.info = next;
   im.pending_index.clear();
   stats_.commits += 1;
-  // 4. this process.
-  publish(head_, im.last_ts_ns);
+  return base::ok_status();
+}
+
+base::Status RingWriter::commit_async() {
+  if (closed_) return base::make_error(base::ErrorCode::kInvalidArgument, "ring writer closed");
+  return start_commit();
+}
+
+base::Status RingWriter::commit() {
+  Impl& im = *impl_;
+  if (closed_ || !im.io) return base::ok_status();  // closed, or open() failed early
+  SNAPFLOW_TRY_STATUS(start_commit(), "ring commit");
+  // Waits for this commit or, when nothing was new, for the last one started before.
+  auto st = im.io->wait(last_commit_ticket_);
+  stats_.io_wait_ns = im.io->wait_ns();
+  if (!st.ok()) return std::move(st).error().context("ring commit");
   return base::ok_status();
 }
 
@@ -407,8 +449,8 @@ base::Status RingWriter::roll() {
 
   // The segment's PCAP header; sigfigs (unused by every reader) carries the low 32 bits of
   // the sequence number so recovery can tell this generation's file from a stale one.
-  write_file_header(im.buffer.get(), layout_.link_type, layout_.snaplen);
-  base::store_le32(im.buffer.get() + 12, static_cast<uint32_t>(seq));
+  write_file_header(im.io->current(), layout_.link_type, layout_.snaplen);
+  base::store_le32(im.io->current() + 12, static_cast<uint32_t>(seq));
   buf_file_offset_ = 0;
   buf_len_ = kSegmentHeaderBytes;
   head_ = fresh.base;
@@ -427,6 +469,13 @@ base::Status RingWriter::close() {
   if (closed_) return base::ok_status();
   Impl& im = *impl_;
   base::Status status = commit();
+  if (im.io) {
+    // Every block and commit is done (or skipped after an error) before the files close,
+    // and no publish() can run after this.
+    if (status.ok()) status = im.io->wait_all();
+    im.io->stop();
+    stats_.io_wait_ns = im.io->wait_ns();
+  }
   if (status.ok() && im.open && im.info.committed_bytes >= kSegmentHeaderBytes) {
     // Leave the active segment a clean PCAP file (O_DIRECT padding removed); it stays active,
     // so the next writer resumes it.

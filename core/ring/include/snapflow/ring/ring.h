@@ -43,6 +43,8 @@ inline constexpr uint32_t kDefaultSegmentCount = 16;
 inline constexpr int64_t kDefaultIndexIntervalNs = base::kNsPerMs;
 inline constexpr uint64_t kDefaultIndexIntervalBytes = uint64_t{1} << 20;
 inline constexpr size_t kDefaultWriteBlockBytes = size_t{4} << 20;
+inline constexpr uint32_t kDefaultIoBlocks = 8;
+inline constexpr uint32_t kMaxIoBlocks = 64;
 inline constexpr uint32_t kDefaultSnaplen = 262144;
 inline constexpr size_t kDirectIoAlignment = 4096;
 inline constexpr uint64_t kSegmentHeaderBytes = 24;  ///< the PCAP file header of each segment
@@ -57,6 +59,13 @@ struct RingConfig {
   uint16_t link_type = pcap::kLinkEthernet;
   uint32_t snaplen = kDefaultSnaplen;
   size_t write_block_bytes = kDefaultWriteBlockBytes;  ///< staging block, multiple of 4096
+  // Staging blocks shared by the writer and its I/O thread (2..64): up to io_blocks - 1 full
+  // blocks wait for or are in the disk while the writer fills the next one.
+  uint32_t io_blocks = kDefaultIoBlocks;
+  // Automatic commits from append(), whichever comes first (0 = off; then only commit() and
+  // commit_async() commit). Started without waiting: append() does not block on fdatasync.
+  int64_t commit_interval_ns = 0;
+  uint64_t commit_interval_bytes = 0;
   bool direct_io = true;          ///< try O_DIRECT; falls back to buffered + fdatasync
   int64_t block_timeout_ns = -1;  ///< kBlock: give up waiting after this long (-1: never)
 };

@@ -1,17 +1,26 @@
 // RingWriter: the one writer of a ring (one thread, one process: DIR/lock is flock()ed).
 //
-// append() copies a record into an aligned staging block (write_block_bytes); each full block
-// is written at its place in the current segment with one large pwrite (O_DIRECT when the
-// filesystem supports it, probed at open; otherwise buffered). commit() makes everything
-// appended so far durable and then visible, in this order:
+// append() copies a record into an aligned staging block (write_block_bytes). Each full block
+// is handed to the writer's I/O thread, which writes it at its place in the current segment
+// with one large pwrite (O_DIRECT when the filesystem supports it, probed at open; otherwise
+// buffered) while append() fills the next block from a pool of io_blocks. So filling and
+// writing overlap; append() waits only when every block is in flight (disk slower than input).
+// A commit makes everything appended so far durable and then visible, in this order:
 //   1. write the partial block (padded to 4 KiB under O_DIRECT; rewritten in place as it
 //      fills), fdatasync the segment;
 //   2. append the new time-index entries, fdatasync the index;
 //   3. write the segment metadata (committed length, counters, index_count) into its
 //      alternate slot, fdatasync;
 //   4. publish the committed position to this process (committed_position(), commit_count()).
+// Steps 1-4 run on the I/O thread, in order after the blocks appended before the commit.
+// commit() waits for them; commit_async() and the automatic commits (commit_interval_ns /
+// commit_interval_bytes) do not, so the writer keeps filling while the disk syncs.
 // Readers trust nothing beyond the committed length, so a crash at any point loses at most
 // the uncommitted tail, which recovery (run by open()) cuts off record-exactly.
+//
+// Errors of the I/O thread (a failed write or sync) are sticky: the next append, commit,
+// commit_async or close returns that error (kIo, with the file and errno), and so do all later
+// ones; nothing after the last durable commit is published. Reopen the ring to continue.
 //
 // When a record does not fit in the current segment, the segment is committed, truncated to
 // its committed length (so it is a clean PCAP file) and sealed; the next sequence number takes
@@ -21,8 +30,9 @@
 // block_timeout_ns passes (kTimeout) or cancel() is called (kCancelled). A failed wait leaves
 // the writer usable: the next append retries.
 //
-// Thread-safety: append/append_batch/commit/close from one thread only. committed_position(),
-// commit_count() and cancel() may be called from any thread. Nothing allocates per record.
+// Thread-safety: append/append_batch/commit/commit_async/close from one thread only.
+// committed_position(), commit_count() and cancel() may be called from any thread. Nothing
+// allocates per record (a commit allocates its index entries' buffer).
 #pragma once
 
 #include <atomic>
@@ -43,10 +53,11 @@ struct WriterStats {
   uint64_t packets = 0;  ///< appended by this writer (committed or not)
   uint64_t wire_bytes = 0;
   uint64_t record_bytes = 0;
-  uint64_t commits = 0;
+  uint64_t commits = 0;  ///< commits started (commit, commit_async, automatic)
   uint64_t segments_started = 0;
   uint64_t segments_overwritten = 0;  ///< slots reused while holding older data
   int64_t block_wait_ns = 0;          ///< time spent waiting for consumers (kBlock)
+  int64_t io_wait_ns = 0;  ///< time append/commit waited for the I/O thread (updated on commit)
 };
 
 class RingWriter {
@@ -63,8 +74,12 @@ class RingWriter {
   // wire_length >= captured.size(), ts_ns >= 0. Blocks only under kBlock when full.
   base::Status append(int64_t ts_ns, base::ByteSpan captured, uint32_t wire_length);
   base::Status append_batch(std::span<const pcap::PacketRecord> records);
-  // Durable, then visible (see above). Cheap when nothing was appended since the last commit.
+  // Durable, then visible (see above); returns when published. Cheap when nothing was
+  // appended since the last commit (it still waits for a commit started before).
   base::Status commit();
+  // Starts a commit of everything appended so far and returns without waiting for the disk;
+  // commit_count() grows when it is published. Errors surface here or on a later call.
+  base::Status commit_async();
   // Commits, truncates the segment to its committed length and releases the lock.
   base::Status close();
 
@@ -93,6 +108,8 @@ class RingWriter {
   base::Status wait_for_consumers(const SegmentInfo& old);
   base::Status copy_in(const std::byte* data, size_t size);
   base::Status write_full_block();
+  base::Status start_commit();
+  base::Status maybe_auto_commit();
   void publish(const RingPosition& pos, int64_t last_ts_ns);
 
   RingConfig config_;
@@ -106,6 +123,9 @@ class RingWriter {
   RingPosition head_;  ///< after the last appended record
   uint64_t buf_file_offset_ = 0;
   size_t buf_len_ = 0;
+  uint64_t last_commit_ticket_ = 0;  ///< the I/O thread's ticket of the last started commit
+  int64_t last_commit_ns_ = 0;       ///< monotonic time the last commit started
+  uint32_t appends_since_clock_ = 0;
 
   mutable std::mutex committed_mu_;  ///< guards the two fields below (written once per commit)
   RingPosition committed_;
