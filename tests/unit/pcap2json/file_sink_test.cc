@@ -119,6 +119,48 @@ TEST(FileSink, GzipRoundTripReadableByZlib) {
   std::filesystem::remove(path);
 }
 
+// Batches compressed by a BatchCompressor (as the pipeline's parallel stage would, with one
+// compressor per thread) and written by a precompressed sink: the file is their concatenated
+// members, zlib reads back exactly the plain text, and batch metadata survives compression.
+TEST(FileSink, PrecompressedBatchesFromCompressBatch) {
+  const std::string path = temp_path("pre.ndjson.gz");
+  auto sink = FileSink::open(path, {.precompressed = true});
+  ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+  BatchCompressor compressor(1);
+  std::string expected;
+  for (uint64_t seq = 1; seq <= 30; ++seq) {
+    indexer::DocumentBatch batch = make_batch(seq, static_cast<int>(seq * 40));
+    expected += batch.body;
+    const size_t plain_bytes = batch.body.size();
+    const size_t documents = batch.size();
+    ASSERT_TRUE(compressor.compress(batch).ok());
+    ASSERT_GE(batch.body.size(), 2u);
+    EXPECT_EQ(static_cast<uint8_t>(batch.body[0]), 0x1f);  // gzip magic
+    EXPECT_EQ(static_cast<uint8_t>(batch.body[1]), 0x8b);
+    EXPECT_LT(batch.body.size(), plain_bytes);
+    EXPECT_EQ(batch.size(), documents);
+    EXPECT_EQ(batch.sequence, seq);
+    ASSERT_TRUE((*sink)->write(std::move(batch)).ok());
+  }
+  indexer::DocumentBatch empty;
+  empty.sequence = 31;
+  ASSERT_TRUE(compressor.compress(empty).ok());
+  EXPECT_TRUE(empty.body.empty());  // nothing to compress: no empty member either
+  ASSERT_TRUE((*sink)->write(std::move(empty)).ok());
+  ASSERT_TRUE((*sink)->finish().ok());
+  EXPECT_EQ((*sink)->delivered_through(), 31u);
+  int members = 0;
+  EXPECT_EQ(gunzip_with_zlib(read_file(path), &members), expected);
+  EXPECT_EQ(members, 30);
+  std::filesystem::remove(path);
+}
+
+TEST(FileSink, GzipAndPrecompressedAreExclusive) {
+  auto sink = FileSink::open(temp_path("both.gz"), {.gzip = true, .precompressed = true});
+  ASSERT_FALSE(sink.ok());
+  EXPECT_NE(sink.error().to_string().find("exclusive"), std::string::npos);
+}
+
 TEST(FileSink, EmptyOutputIsAnEmptyFile) {
   const std::string path = temp_path("empty.gz");
   auto sink = FileSink::open(path, {.gzip = true});

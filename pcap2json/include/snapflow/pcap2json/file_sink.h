@@ -30,6 +30,30 @@ struct FileSinkOptions {
   bool gzip = false;
   int gzip_level = 1;             ///< igzip level 0..3
   size_t buffer_bytes = 4 << 20;  ///< plain bytes gathered before one write(2)/member
+  // Batch bodies arrive already gzip-compressed, each one or more complete gzip members
+  // (see BatchCompressor), and are written as they are. This moves compression out of the
+  // sink's single writing thread into the producer's parallel stage: igzip costs ~0.7 us per
+  // ~800-byte document, which in the sink caps a whole run at ~1.3 M documents/s however
+  // many threads encode. Exclusive with `gzip` (open() rejects both).
+  bool precompressed = false;
+};
+
+// For FileSinkOptions::precompressed: compress(batch) replaces batch.body with one gzip member
+// holding it (an empty body stays empty; offsets, counts and sequence are left alone, so
+// offsets then describe the plain text). One per thread of the pipeline's parallel stage
+// (not thread-safe); it keeps igzip's state and a buffer whose capacity is reused.
+class BatchCompressor {
+ public:
+  explicit BatchCompressor(int gzip_level = 1);
+  ~BatchCompressor();
+  BatchCompressor(BatchCompressor&&) noexcept;
+  BatchCompressor& operator=(BatchCompressor&&) noexcept;
+
+  base::Status compress(indexer::DocumentBatch& batch);
+
+ private:
+  std::unique_ptr<compress::GzipCompressor> gzip_;
+  std::string scratch_;  ///< receives the plain text after the swap; capacity reused
 };
 
 class FileSink : public indexer::DocumentSink {
@@ -47,7 +71,8 @@ class FileSink : public indexer::DocumentSink {
   uint64_t delivered_through() const override { return delivered_through_; }
 
   const std::string& path() const { return path_; }
-  uint64_t bytes_in() const { return bytes_in_; }    ///< document bytes accepted
+  // Body bytes accepted (compressed ones when precompressed).
+  uint64_t bytes_in() const { return bytes_in_; }
   uint64_t bytes_out() const { return bytes_out_; }  ///< bytes written to the file
   uint64_t documents() const { return documents_; }
 
