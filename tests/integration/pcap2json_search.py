@@ -77,6 +77,8 @@ class Search:
                      "b": {"sum": {"field": "network.bytes"}}}})
         if status != 200:
             return (-1, -1, -1)
+        if "aggregations" not in body:  # no index yet: prefix-* matches nothing
+            return (0, 0, 0)
         aggs = body["aggregations"]
         return (body["hits"]["total"]["value"], int(aggs["p"]["value"]), int(aggs["b"]["value"]))
 

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""The live pipeline end to end (issue 4), against the real OpenSearch node of the indexer tests:
+
+  snapflow-capture (DPDK net_pcap vdev replaying a generated file) -> SSD ring
+  -> pcap2json --ring DIR --consumer NAME --follow --es-host URL -> index
+
+net_pcap replays its file once and the daemon restamps packets with the capture time, so the
+expected totals are the files' packets and wire bytes (and the ring's own metadata, which must
+agree), never their times. Scenarios, each ending with exact sums of network.packets/bytes over
+the flow documents and no duplicates (the index holds exactly the document ids that a one-shot
+reference run of pcap2json over the same ring produces):
+  1. steady: capture while pcap2json follows; SIGTERM drains and exits 0;
+  2. node paused (SIGSTOP) for 20 s while more data is captured; the ring absorbs it;
+  3. kill -9 of pcap2json mid-ingest, restart with the same consumer;
+  4. a ring much smaller than the backlog: the overrun consumer indexes a gap document whose
+     totals plus the flow documents' equal everything captured.
+Every test removes its processes, indices and ring even when a check fails; a paused node is
+always resumed. Needs root (DPDK EAL) and a DPDK build.
+Usage: live_pipeline_test.py PCAP2JSON SNAPFLOW_GEN SNAPFLOW_INDEX SNAPFLOW_CAPTURE WORKDIR
+Environment: SNAPFLOW_SOURCE_DIR (scripts/search-server.sh; or SNAPFLOW_SEARCH_URL).
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+PCAP2JSON, SNAPFLOW_GEN, SNAPFLOW_INDEX, SNAPFLOW_CAPTURE, WORKDIR = sys.argv[1:6]
+del sys.argv[1:6]
+SOURCE_DIR = os.environ.get("SNAPFLOW_SOURCE_DIR",
+                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration"))
+import pcap2json_search as ps  # noqa: E402
+
+FLAVOUR = "opensearch"
+CAPTURE_LABEL = "live"
+
+
+class Process:
+    """A child process with its stderr in a log file; stop() and kill() are idempotent."""
+
+    def __init__(self, args, log_path, block_stop_signals=False):
+        self.log_path = log_path
+        self.args = args
+        with open(log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                args, stdout=subprocess.DEVNULL, stderr=log,
+                preexec_fn=ps.block_stop_signals if block_stop_signals else None)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=60):
+        """SIGTERM and wait: the exit code (negative: killed by that signal)."""
+        if self.running():
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self):
+        if self.running():
+            self.proc.kill()
+        return self.proc.wait()
+
+
+def wait_until(predicate, timeout_s, step_s=0.2):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step_s)
+
+
+class LivePipeline(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("needs root (DPDK EAL)")
+        shutil.rmtree(WORKDIR, ignore_errors=True)
+        os.makedirs(WORKDIR)
+        cls.url = ps.server_url(SOURCE_DIR, FLAVOUR)
+        cls.search = ps.Search(cls.url)
+        cls.files = {}
+        for name, args in (
+                ("a", ["--flows", "200", "--packets", "20000", "--size", "imix", "--seed", "41"]),
+                ("b", ["--flows", "150", "--packets", "15000", "--size", "imix", "--ipv6", "0.3",
+                       "--seed", "42"]),
+                ("vx", ["--flows", "100", "--packets", "10000", "--size", "imix", "--tunnel",
+                        "vxlan", "--seed", "43"]),
+                ("many", ["--flows", "4000", "--packets", "200000", "--size", "64", "--seed",
+                          "44"]),
+                ("small", ["--flows", "20", "--packets", "1000", "--size", "imix", "--seed", "45"]),
+                ("big", ["--flows", "300", "--packets", "60000", "--size", "imix", "--seed", "46"])):
+            path = os.path.join(WORKDIR, name + ".pcap")
+            subprocess.run([SNAPFLOW_GEN, "-q", "-o", path, *args], check=True)
+            cls.files[name] = (path, ps.pcap_totals(path))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(WORKDIR, ignore_errors=True)
+
+    def setUp(self):
+        self.name = self.id().rsplit(".", 1)[-1].replace("test_", "").replace("_", "-")
+        self.dir = os.path.join(WORKDIR, self.name)
+        os.makedirs(self.dir)
+        self.ring = os.path.join(self.dir, "ring")
+        self.prefix = "e2e-live-%s-%d" % (self.name, os.getpid())
+        self.observer = self.prefix
+        ps.setup_index(SNAPFLOW_INDEX, self.url, self.prefix)
+        self.addCleanup(self.search.delete, self.prefix)
+        self.runs = 0
+
+    # --- capture ------------------------------------------------------------------------------
+
+    def capture(self, name, ring_bytes="64M", segment_bytes="4M", policy="overwrite"):
+        """Replays one generated file into the ring with snapflow-capture (DPDK net_pcap) and
+        returns its (packets, bytes); the ring's metadata must have grown by exactly that."""
+        path, totals = self.files[name]
+        before = ps.ring_totals(self.ring) if os.path.exists(self.ring) else (0, 0)
+        daemon = Process([SNAPFLOW_CAPTURE, "--source=dpdk",
+                          "--dpdk-eal-args=-l 0 --no-huge -m 512 --no-pci --no-shconf "
+                          "--vdev net_pcap0,rx_pcap=" + path,
+                          "--dpdk-mbufs=4096", "--ring-dir=" + self.ring,
+                          "--ring-bytes=" + ring_bytes, "--ring-segment-bytes=" + segment_bytes,
+                          "--ring-policy=" + policy, "--api-listen=off", "--flush-interval=20ms",
+                          "--observer-name=" + self.observer],
+                         os.path.join(self.dir, "capture-%s.log" % name))
+        self.addCleanup(daemon.kill)
+        expected = (before[0] + totals[0], before[1] + totals[1])
+        reached = wait_until(lambda: (not daemon.running() or
+                                      (os.path.exists(os.path.join(self.ring, "ring.meta")) and
+                                       ps.ring_totals(self.ring) == expected)), 60)
+        self.assertTrue(reached and daemon.running(), daemon.log())
+        self.assertEqual(daemon.stop(), 0, daemon.log())
+        self.assertIn("stopped: %d packets captured, 0 dropped, %d received" %
+                      (totals[0], totals[0]), daemon.log())
+        self.assertEqual(ps.ring_totals(self.ring), expected)
+        return totals
+
+    # --- pcap2json ----------------------------------------------------------------------------
+
+    def pcap2json(self, consumer, follow=True, block_stop_signals=True, extra=()):
+        self.runs += 1
+        args = [PCAP2JSON, "--ring", self.ring, "--consumer", consumer, "--es-host", self.url,
+                "--index-prefix", self.prefix, "--observer", self.observer, "--capture",
+                CAPTURE_LABEL, "--stats", "--no-progress", "--es-flush-interval", "200ms",
+                "--es-dead-letter", os.path.join(self.dir, "dead-letter.ndjson"), *extra]
+        if follow:
+            args.append("--follow")
+        proc = Process(args, os.path.join(self.dir, "pcap2json-%d.log" % self.runs),
+                       block_stop_signals)
+        self.addCleanup(proc.kill)
+        return proc
+
+    def finish(self, proc):
+        """SIGTERM a follower: it must drain, commit and exit 0; returns its --stats."""
+        code = proc.stop()
+        self.assertEqual(code, 0, "pcap2json exit %s:\n%s" % (code, proc.log()))
+        stats = ps.parse_stats(proc.log())
+        self.assertTrue(stats["exact"], proc.log())
+        self.assertEqual(stats["dead_lettered"], 0, proc.log())
+        return stats
+
+    def wait_indexed(self, packets, bytes_, proc=None, timeout_s=60):
+        """Polls the flow documents' sums until they reach the expected totals; never above."""
+        last = [None]
+
+        def reached():
+            last[0] = self.search.sums(self.prefix, "snapflow.flow")
+            self.assertLessEqual(last[0][1], packets, "more packets indexed than captured")
+            if proc is not None and not proc.running():
+                self.fail("pcap2json exited early:\n" + proc.log())
+            return last[0][1:] == (packets, bytes_)
+
+        ok = wait_until(reached, timeout_s, 0.5)
+        self.assertTrue(ok, "index sums %s, expected (%d, %d)%s" %
+                        (last[0], packets, bytes_, "\n" + proc.log() if proc else ""))
+        return last[0]
+
+    def reference_ids(self):
+        """Document ids of a one-shot run over the whole ring (no consumer, bulk to a file)."""
+        out = os.path.join(self.dir, "reference.ndjson")
+        r = subprocess.run([PCAP2JSON, "--ring", self.ring, "--bulk", "-o", out, "--no-progress",
+                            "--index-prefix", self.prefix, "--observer", self.observer,
+                            "--capture", CAPTURE_LABEL], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ids = []
+        with open(out) as f:
+            for line in f:
+                if line.startswith('{"create"'):
+                    ids.append(line.split('"_id":"', 1)[1].split('"', 1)[0])
+        return sorted(ids)
+
+    def check_exact(self, packets, bytes_):
+        """Flow and totals sums equal the capture; the ids are exactly the reference run's."""
+        flows = self.search.sums(self.prefix, "snapflow.flow")
+        totals = self.search.sums(self.prefix, "snapflow.totals", refresh=False)
+        self.assertEqual(flows[1:], (packets, bytes_))
+        self.assertEqual(totals[1:], (packets, bytes_))
+        ids = self.search.ids(self.prefix)
+        self.assertEqual(len(ids), len(set(ids)), "a document id is stored twice")
+        self.assertEqual(ids, self.reference_ids())
+        self.assertEqual(self.search.count(self.prefix), flows[0] + totals[0])
+        return flows[0] + totals[0]
+
+    def cursor_packets(self, consumer):
+        cursor = ps.read_cursor(self.ring, consumer)
+        return cursor["packets"] if cursor else -1
+
+    # --- scenarios ----------------------------------------------------------------------------
+
+    def test_steady(self):
+        a = self.capture("a")  # creates the ring
+        follower = self.pcap2json("live", block_stop_signals=False)
+        b = self.capture("vx")  # captured while pcap2json follows
+        packets, bytes_ = a[0] + b[0], a[1] + b[1]
+        self.wait_indexed(packets, bytes_, follower)
+        stats = self.finish(follower)
+        self.assertEqual((stats["packets"], stats["bytes"]), (packets, bytes_))
+        documents = self.check_exact(packets, bytes_)
+        self.assertEqual(stats["documents"], documents)
+        self.assertEqual((stats["acked"], stats["present"]), (documents, 0))
+        self.assertEqual(self.cursor_packets("live"), packets)
+
+    def test_node_paused(self):
+        a = self.capture("a")
+        follower = self.pcap2json("paused", extra=("--es-timeout", "5s"))
+        self.wait_indexed(*a, follower)
+        pid = ps.server_pid(SOURCE_DIR, FLAVOUR)
+        os.kill(pid, signal.SIGSTOP)
+        paused_at = time.monotonic()
+        try:
+            b = self.capture("b")  # the ring absorbs it while the node cannot index
+            time.sleep(max(0.0, 20 - (time.monotonic() - paused_at)))
+            # Nothing of b is acknowledged, so the cursor cannot have passed a.
+            self.assertLessEqual(self.cursor_packets("paused"), a[0])
+            self.assertTrue(follower.running(), follower.log())
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        packets, bytes_ = a[0] + b[0], a[1] + b[1]
+        self.wait_indexed(packets, bytes_, follower, timeout_s=90)
+        stats = self.finish(follower)
+        self.assertEqual((stats["packets"], stats["bytes"]), (packets, bytes_))
+        documents = self.check_exact(packets, bytes_)
+        self.assertEqual(stats["acked"] + stats["present"], stats["documents"])
+        self.assertEqual(stats["documents"], documents)
+        self.assertEqual(self.cursor_packets("paused"), packets)
+
+    def test_kill9_restart(self):
+        packets, bytes_ = self.capture("many", ring_bytes="64M", segment_bytes="4M")
+        expected_docs = len(self.reference_ids())
+        first = self.pcap2json("crash", extra=("--es-bulk-bytes", "64K", "--es-in-flight", "1"))
+
+        # Kill once the first snapshots are acknowledged and committed, mid-way through the rest.
+        self.assertTrue(wait_until(lambda: self.cursor_packets("crash") > 0, 60, 0.05),
+                        first.log())
+        first.kill()
+        self.search.refresh(self.prefix)
+        indexed = self.search.count(self.prefix)
+        self.assertLess(indexed, expected_docs, "killed too late: everything was indexed")
+        resumed_at = self.cursor_packets("crash")
+        second = self.pcap2json("crash")
+        self.wait_indexed(packets, bytes_, second)
+        stats = self.finish(second)
+        # The restart read only what the cursor had not committed.
+        self.assertEqual(stats["packets"], packets - resumed_at)
+        documents = self.check_exact(packets, bytes_)
+        self.assertEqual(documents, expected_docs)
+        self.assertEqual(self.cursor_packets("crash"), packets)
+        sys.stderr.write("kill -9 after %d of %d documents, cursor at %d of %d packets; restart: "
+                         "%d acked, %d already present\n" % (indexed, expected_docs, resumed_at,
+                                                             packets, stats["acked"],
+                                                             stats["present"]))
+
+    def test_ring_too_small(self):
+        ring = {"ring_bytes": "8M", "segment_bytes": "1M"}
+        small = self.capture("small", **ring)
+        # Register the consumer and index the small capture (one-shot, not following).
+        first = self.pcap2json("late", follow=False)
+        self.assertEqual(first.proc.wait(120), 0, first.log())
+        first_stats = self.finish(first)
+        self.wait_indexed(*small)
+        self.assertEqual(first_stats["packets"], small[0])
+        self.assertEqual(self.cursor_packets("late"), small[0])
+        big = self.capture("big", **ring)  # 22 MB into an 8 MiB ring: overruns the consumer
+        oldest = ps.ring_oldest_base(self.ring)
+        self.assertGreater(oldest[0], small[0])
+        follower = self.pcap2json("late")
+        total = (small[0] + big[0], small[1] + big[1])
+        lost = (oldest[0] - small[0], oldest[1] - small[1])  # docs/ring.md: exact gap
+        self.wait_indexed(total[0] - lost[0], total[1] - lost[1], follower)
+        stats = self.finish(follower)
+        self.assertEqual((stats["gaps"], stats["gap_packets"], stats["gap_bytes"]), (1,) + lost)
+        gaps = self.search.docs(self.prefix, "snapflow.gap")
+        self.assertEqual(len(gaps), 1)
+        gap = gaps[0]
+        self.assertEqual((gap["network"]["packets"], gap["network"]["bytes"]), lost)
+        self.assertEqual(gap["snapflow"]["consumer"], "late")
+        self.assertEqual(gap["event"]["kind"], "gap")
+        flows = self.search.sums(self.prefix, "snapflow.flow")
+        self.assertEqual((flows[1] + lost[0], flows[2] + lost[1]), total)
+        self.assertEqual(self.search.count(self.prefix),
+                         first_stats["documents"] + stats["documents"])
+        self.assertEqual(self.cursor_packets("late"), total[0])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
