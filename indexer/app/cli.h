@@ -19,11 +19,13 @@ struct Options {
   std::vector<std::string> args;  // positional arguments after the subcommand
   std::string older_than;         // prune --older-than
   bool dry_run = false;           // prune --dry-run
+  std::string capture;            // report --capture: only this labels.capture
 };
 
 int run_setup(const Options& options, const base::Logger& logger);
 int run_status(const Options& options, const base::Logger& logger);
 int run_load(const Options& options, const base::Logger& logger);
 int run_prune(const Options& options, const base::Logger& logger);
+int run_report(const Options& options, const base::Logger& logger);
 
 }  // namespace snapflow::indexer::cli

@@ -17,6 +17,8 @@ commands:
   load FILE.ndjson[.gz]... upload bulk-form NDJSON written by pcap2json --output ("-" = stdin)
   prune --older-than D     delete daily indices whose whole day is older than D (e.g. 30d)
                            [--dry-run: only list them]
+  report [--capture NAME]  what the index holds: documents, packets and bytes, the busiest
+                           snapshot, top talkers by bytes, data lost in ring gaps
 
 options:
   -v, --verbose            debug logging
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
       options.dry_run = true;
     } else if (arg == "--older-than" && i + 1 < argc) {
       options.older_than = argv[++i];
+    } else if (arg == "--capture" && i + 1 < argc) {
+      options.capture = argv[++i];
     } else if (arg.substr(0, 13) == "--older-than=") {
       options.older_than = std::string(arg.substr(13));
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -70,6 +74,7 @@ int main(int argc, char** argv) {
     if (command == "status") return indexer::cli::run_status(options, logger);
     if (command == "load") return indexer::cli::run_load(options, logger);
     if (command == "prune") return indexer::cli::run_prune(options, logger);
+    if (command == "report") return indexer::cli::run_report(options, logger);
   } catch (const std::exception& e) {
     logger.error(std::string("unexpected: ") + e.what());
     return indexer::cli::kExitError;
