@@ -31,6 +31,7 @@ PCAP2JSON, SNAPFLOW_GEN, SNAPFLOW_INDEX, SNAPFLOW_CAPTURE, WORKDIR = sys.argv[1:
 del sys.argv[1:6]
 SOURCE_DIR = os.environ.get("SNAPFLOW_SOURCE_DIR",
                             os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration"))
 import pcap2json_search as ps  # noqa: E402
 
