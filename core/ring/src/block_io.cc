@@ -10,6 +10,8 @@
 
 namespace snapflow::ring {
 
+inline constexpr uint32_t kCommitQueueCapacity = 16;
+
 void BlockIo::FreeDeleter::operator()(std::byte* p) const {
   std::free(p);
 }
@@ -21,7 +23,8 @@ BlockIo::BlockIo(size_t block_bytes, uint32_t block_count, CommittedFn on_commit
       slot_last_job_(block_count, 0),
       // Every job holds at most one block, plus commits between them: twice the pool and a
       // few more means push() waits only when the writer runs far ahead of the disk.
-      jobs_(2 * block_count + 8) {}
+      jobs_(2 * block_count + 8),
+      commits_(kCommitQueueCapacity) {}
 
 base::Result<std::unique_ptr<BlockIo>> BlockIo::start(size_t block_bytes, uint32_t block_count,
                                                       CommittedFn on_committed) {
@@ -34,9 +37,11 @@ base::Result<std::unique_ptr<BlockIo>> BlockIo::start(size_t block_bytes, uint32
   }
   io->current_ = io->pool_.get();
   io->next_block_ = 1;
-  io->thread_ = std::thread([raw = io.get()] { raw->run(); });
-  // Best effort, for top/perf: "ring-io" instead of the process name.
-  (void)::pthread_setname_np(io->thread_.native_handle(), "ring-io");
+  io->write_thread_ = std::thread([raw = io.get()] { raw->run_writes(); });
+  io->sync_thread_ = std::thread([raw = io.get()] { raw->run_syncs(); });
+  // Best effort, for top/perf.
+  (void)::pthread_setname_np(io->write_thread_.native_handle(), "ring-io");
+  (void)::pthread_setname_np(io->sync_thread_.native_handle(), "ring-sync");
   return io;
 }
 
@@ -45,29 +50,30 @@ BlockIo::~BlockIo() {
 }
 
 base::Status BlockIo::status() const {
-  // acquire pairs with the release store in fail(): error_ is complete when failed_ is seen.
-  if (!failed_.load(std::memory_order_acquire)) return base::ok_status();
+  if (!failed()) return base::ok_status();
+  // failed_ was acquire-loaded: error_, set before its release store, is complete and final.
   return base::Error(*error_);
 }
 
-void BlockIo::wait_done(uint64_t ticket) {
-  // acquire pairs with the I/O thread's release fetch_add: the job's effects (a block no
-  // longer read, a commit durable and published) are visible once its count is.
-  uint64_t done = done_jobs_.load(std::memory_order_acquire);
-  if (done >= ticket) return;
+void BlockIo::wait_for(const std::atomic<uint64_t>& counter, uint64_t target, int64_t* wait_ns) {
+  // acquire pairs with the release fetch_add of the thread that owns the counter: the job's
+  // effects (a block no longer read, a commit durable and published) are visible with it.
+  uint64_t now = counter.load(std::memory_order_acquire);
+  if (now >= target) return;
   const int64_t start_ns = base::now_monotonic_ns();
-  while (done < ticket) {
-    done_jobs_.wait(done, std::memory_order_acquire);
-    done = done_jobs_.load(std::memory_order_acquire);
+  while (now < target) {
+    counter.wait(now, std::memory_order_acquire);
+    now = counter.load(std::memory_order_acquire);
   }
-  wait_ns_ += base::now_monotonic_ns() - start_ns;
+  if (wait_ns != nullptr) *wait_ns += base::now_monotonic_ns() - start_ns;
 }
 
 base::Result<uint64_t> BlockIo::push(Job job) {
-  // A full queue means the I/O thread is that many jobs behind; the oldest one frees a slot.
-  while (!jobs_.try_push(job)) wait_done(submitted_jobs_ - jobs_.capacity() + 1);
+  // A full queue means the write thread is that many jobs behind; its next one frees a slot.
+  while (!jobs_.try_push(job))
+    wait_for(handled_, submitted_jobs_ - jobs_.capacity() + 1, &wait_ns_);
   submitted_jobs_ += 1;
-  // release pairs with the I/O thread's acquire load: it sees the pushed slot.
+  // release pairs with the write thread's acquire load: it sees the pushed slot.
   pushed_.fetch_add(1, std::memory_order_release);
   pushed_.notify_one();
   return submitted_jobs_;
@@ -89,7 +95,7 @@ base::Status BlockIo::submit_block(int fd, const std::string* path, uint64_t off
   slot_last_job_[used % block_count_] = *ticket;
 
   const uint32_t slot = static_cast<uint32_t>(next_block_ % block_count_);
-  wait_done(slot_last_job_[slot]);
+  wait_for(handled_, slot_last_job_[slot], &wait_ns_);
   std::byte* next = pool_.get() + size_t{slot} * block_bytes_;
   // The submitted block may be in flight: reading it concurrently with the write is safe.
   if (keep_bytes > 0) std::memcpy(next, current_, keep_bytes);
@@ -103,28 +109,39 @@ base::Result<uint64_t> BlockIo::submit_commit(CommitJob commit) {
   Job job;
   job.kind = Kind::kCommit;
   job.commit = std::move(commit);
-  return push(std::move(job));
+  auto pushed = push(std::move(job));
+  if (!pushed.ok()) return std::move(pushed).error();
+  submitted_commits_ += 1;
+  return submitted_commits_;
 }
 
-base::Status BlockIo::wait(uint64_t ticket) {
-  wait_done(ticket);
+base::Status BlockIo::wait(uint64_t commit_ticket) {
+  wait_for(commits_done_, commit_ticket, &wait_ns_);
+  return status();
+}
+
+base::Status BlockIo::wait_all() {
+  wait_for(handled_, submitted_jobs_, &wait_ns_);
+  wait_for(commits_done_, submitted_commits_, &wait_ns_);
   return status();
 }
 
 void BlockIo::stop() {
-  if (!thread_.joinable()) return;
-  // release pairs with the I/O thread's acquire load of stopping_: every push before this
+  if (!write_thread_.joinable()) return;
+  // release pairs with the write thread's acquire load of stopping_: every push before this
   // store is visible to it when it sees the flag.
   stopping_.store(true, std::memory_order_release);
   pushed_.fetch_add(1, std::memory_order_release);
   pushed_.notify_one();
-  thread_.join();
+  write_thread_.join();  // it tells the sync thread to finish after its last commit
+  sync_thread_.join();
 }
 
 void BlockIo::fail(base::Error error) {
-  if (failed_.load(std::memory_order_relaxed)) return;  // only this thread stores it
+  std::lock_guard lock(error_mu_);
+  if (failed_.load(std::memory_order_relaxed)) return;  // stored only under error_mu_
   error_.emplace(std::move(error));
-  // release pairs with the acquire load in status().
+  // release pairs with the acquire loads in failed(): error_ is complete when the flag is seen.
   failed_.store(true, std::memory_order_release);
 }
 
@@ -145,7 +162,7 @@ base::Status BlockIo::run_commit(const CommitJob& c) {
   return base::ok_status();
 }
 
-void BlockIo::run() {
+void BlockIo::run_writes() {
   Job job;
   while (true) {
     // Load the counter before polling: a push after this load changes it, so the wait below
@@ -158,21 +175,54 @@ void BlockIo::run() {
         continue;
       }
       // One more poll catches a push made before the flag but after the poll above.
-      if (!jobs_.try_pop(job)) return;
+      if (!jobs_.try_pop(job)) break;
     }
-    if (!failed_.load(std::memory_order_relaxed)) {  // only this thread stores it
-      if (job.kind == Kind::kWrite) {
+    if (job.kind == Kind::kWrite) {
+      if (!failed()) {
         auto st = pwrite_full(job.fd, job.data, job.len, job.offset, *job.path);
         if (!st.ok()) fail(std::move(st).error().context("ring block write"));
-      } else if (job.kind == Kind::kCommit) {
-        auto st = run_commit(job.commit);
-        if (!st.ok()) fail(std::move(st).error());
       }
+    } else if (job.kind == Kind::kCommit) {
+      // Passed on even after an error: the sync thread counts it, so commit waits end.
+      while (!commits_.try_push(job.commit)) {
+        wait_for(commits_done_,
+                 commits_pushed_.load(std::memory_order_relaxed) - commits_.capacity() + 1,
+                 nullptr);
+      }
+      // release pairs with the sync thread's acquire load: it sees the pushed commit.
+      commits_pushed_.fetch_add(1, std::memory_order_release);
+      commits_pushed_.notify_one();
     }
     job = Job{};
-    // release pairs with the writer's acquire loads in wait_done().
-    done_jobs_.fetch_add(1, std::memory_order_release);
-    done_jobs_.notify_all();
+    // release pairs with the writer's acquire loads in wait_for().
+    handled_.fetch_add(1, std::memory_order_release);
+    handled_.notify_all();
+  }
+  // release pairs with the sync thread's acquire load: all commits were pushed before it.
+  writes_finished_.store(true, std::memory_order_release);
+  commits_pushed_.fetch_add(1, std::memory_order_release);
+  commits_pushed_.notify_one();
+}
+
+void BlockIo::run_syncs() {
+  CommitJob commit;
+  while (true) {
+    const uint64_t seen = commits_pushed_.load(std::memory_order_acquire);
+    if (!commits_.try_pop(commit)) {
+      if (!writes_finished_.load(std::memory_order_acquire)) {
+        commits_pushed_.wait(seen, std::memory_order_acquire);
+        continue;
+      }
+      if (!commits_.try_pop(commit)) return;
+    }
+    if (!failed()) {
+      auto st = run_commit(commit);
+      if (!st.ok()) fail(std::move(st).error());
+    }
+    commit = CommitJob{};
+    // release pairs with the acquire loads in wait_for() (writer and write thread).
+    commits_done_.fetch_add(1, std::memory_order_release);
+    commits_done_.notify_all();
   }
 }
 

@@ -46,7 +46,7 @@ bool probe_direct_io(const std::string& dir) {
 
 struct RingWriter::Impl {
   Fd lock;
-  std::unique_ptr<BlockIo> io;  ///< the I/O thread and the staging blocks
+  std::unique_ptr<BlockIo> io;  ///< the write and sync threads and the staging blocks
   // Current segment; `open` is false before the first append and after a failed roll.
   bool open = false;
   uint64_t next_seq = 1;
@@ -92,7 +92,7 @@ base::Result<std::unique_ptr<RingWriter>> RingWriter::open(const RingConfig& con
   w->recovery_ = *report;
   w->direct_ = config.direct_io && probe_direct_io(config.dir);
 
-  // Runs on the I/O thread after a commit's metadata is durable.
+  // Runs on the sync thread after a commit's metadata is durable.
   auto io = BlockIo::start(
       config.write_block_bytes, config.io_blocks,
       [raw = w.get()](const CommitJob& c) { raw->publish(c.position, c.last_ts_ns); });

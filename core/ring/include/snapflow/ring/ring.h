@@ -59,7 +59,7 @@ struct RingConfig {
   uint16_t link_type = pcap::kLinkEthernet;
   uint32_t snaplen = kDefaultSnaplen;
   size_t write_block_bytes = kDefaultWriteBlockBytes;  ///< staging block, multiple of 4096
-  // Staging blocks shared by the writer and its I/O thread (2..64): up to io_blocks - 1 full
+  // Staging blocks shared by the writer and its write thread (2..64): up to io_blocks - 1 full
   // blocks wait for or are in the disk while the writer fills the next one.
   uint32_t io_blocks = kDefaultIoBlocks;
   // Automatic commits from append(), whichever comes first (0 = off; then only commit() and

@@ -1,7 +1,7 @@
 // RingWriter: the one writer of a ring (one thread, one process: DIR/lock is flock()ed).
 //
 // append() copies a record into an aligned staging block (write_block_bytes). Each full block
-// is handed to the writer's I/O thread, which writes it at its place in the current segment
+// is handed to the writer's write thread, which writes it at its place in the current segment
 // with one large pwrite (O_DIRECT when the filesystem supports it, probed at open; otherwise
 // buffered) while append() fills the next block from a pool of io_blocks. So filling and
 // writing overlap; append() waits only when every block is in flight (disk slower than input).
@@ -12,13 +12,15 @@
 //   3. write the segment metadata (committed length, counters, index_count) into its
 //      alternate slot, fdatasync;
 //   4. publish the committed position to this process (committed_position(), commit_count()).
-// Steps 1-4 run on the I/O thread, in order after the blocks appended before the commit.
+// Steps 1-4 run on the I/O threads, after the blocks appended before the commit are written:
+// the write thread writes blocks, a separate sync thread runs the fdatasyncs in commit order,
+// so data writes go on during a commit's syncs.
 // commit() waits for them; commit_async() and the automatic commits (commit_interval_ns /
 // commit_interval_bytes) do not, so the writer keeps filling while the disk syncs.
 // Readers trust nothing beyond the committed length, so a crash at any point loses at most
 // the uncommitted tail, which recovery (run by open()) cuts off record-exactly.
 //
-// Errors of the I/O thread (a failed write or sync) are sticky: the next append, commit,
+// Errors of the I/O threads (a failed write or sync) are sticky: the next append, commit,
 // commit_async or close returns that error (kIo, with the file and errno), and so do all later
 // ones; nothing after the last durable commit is published. Reopen the ring to continue.
 //
@@ -57,7 +59,7 @@ struct WriterStats {
   uint64_t segments_started = 0;
   uint64_t segments_overwritten = 0;  ///< slots reused while holding older data
   int64_t block_wait_ns = 0;          ///< time spent waiting for consumers (kBlock)
-  int64_t io_wait_ns = 0;  ///< time append/commit waited for the I/O thread (updated on commit)
+  int64_t io_wait_ns = 0;  ///< time append/commit waited for the I/O threads (updated on commit)
 };
 
 class RingWriter {
@@ -123,7 +125,7 @@ class RingWriter {
   RingPosition head_;  ///< after the last appended record
   uint64_t buf_file_offset_ = 0;
   size_t buf_len_ = 0;
-  uint64_t last_commit_ticket_ = 0;  ///< the I/O thread's ticket of the last started commit
+  uint64_t last_commit_ticket_ = 0;  ///< BlockIo ticket of the last started commit
   int64_t last_commit_ns_ = 0;       ///< monotonic time the last commit started
   uint32_t appends_since_clock_ = 0;
 
