@@ -29,19 +29,24 @@ if [[ -z $capture ]]; then
   step "Generating the sample capture"
   capture=$build/sample/sample.pcap
   mkdir -p "$(dirname "$capture")"
-  # Ten seconds of a small site: 2 000 flows, IMIX sizes, 30 % IPv6, 20 000 packets/s, plus a
-  # VXLAN-mirrored (AWS Traffic Mirroring) slice, merged in time order by pcap2json.
-  "$build/core/synth/snapflow-gen" --flows 2000 --packets 200000 --size imix --ipv6 0.3 \
-    --rate 20000 --seed 1 -o "$capture"
-  "$build/core/synth/snapflow-gen" --flows 200 --packets 20000 --size imix --tunnel vxlan \
-    --rate 2000 --seed 2 -o "${capture%.pcap}-mirror.pcap"
-  inputs=("$capture" "${capture%.pcap}-mirror.pcap")
+  # Ten seconds of a small site: 2 000 flows, IMIX sizes, 30 % IPv6, 20 000 packets/s, and
+  # over the same ten seconds a VXLAN-mirrored slice (AWS Traffic Mirroring), merged in time
+  # order into one capture as a probe would have seen them.
+  "$build/core/synth/snapflow-gen" -q --flows 2000 --packets 200000 --size imix --ipv6 0.3 \
+    --rate 20000 --seed 1 -o "$capture.site"
+  "$build/core/synth/snapflow-gen" -q --flows 200 --packets 20000 --size imix --tunnel vxlan \
+    --rate 2000 --seed 2 -o "$capture.mirror"
+  mergecap -F pcap -w "$capture" "$capture.site" "$capture.mirror"
+  rm -f "$capture.site" "$capture.mirror"
+  inputs=("$capture")
 else
   inputs=("$capture")
 fi
 
 es_host=${SNAPFLOW_ES_HOST:-}
+setup_flags=()
 if [[ -z $es_host ]]; then
+  setup_flags=(--es-replicas 0)  # a single local node cannot hold replicas
   flavour=${SNAPFLOW_SEARCH_FLAVOUR:-opensearch}
   step "Starting a local $flavour node (loopback only)"
   "$root/scripts/search-server.sh" start "$flavour"
@@ -49,7 +54,7 @@ if [[ -z $es_host ]]; then
 fi
 
 step "Creating the index template"
-"$build/indexer/snapflow-index" setup --es-host "$es_host"
+"$build/indexer/snapflow-index" setup --es-host "$es_host" "${setup_flags[@]}"
 
 step "Replaying ${inputs[*]} into $es_host"
 "$build/pcap2json/pcap2json" --es-host "$es_host" --capture demo --observer demo-probe \

@@ -57,7 +57,9 @@ base::Result<std::unique_ptr<indexer::DocumentSink>> open_sink(
         std::make_unique<indexer::BulkIndexer>(config.indexer, logger));
   }
   pcap2json::FileSinkOptions options;
-  options.gzip = config.gzip;
+  // gzip runs in the pipeline's parallel stage (PipelineOptions::gzip_level); the sink only
+  // writes the finished members.
+  options.precompressed = config.gzip;
   auto file = pcap2json::FileSink::open(config.output, options);
   if (!file.ok()) return std::move(file).error();
   return std::unique_ptr<indexer::DocumentSink>(std::move(*file));
@@ -105,9 +107,11 @@ int run(int argc, char** argv) {
   const base::Logger logger("pcap2json");
   auto input = open_input(config);
   if (!input.ok()) return fail(input.error(), kExitRuntime);
+  // Before the sink: the indexer starts threads, and they must inherit the blocked signals.
+  SignalWatcher signals(**input);
+  if (config.gzip) config.pipeline.gzip_level = 1;
   auto sink = open_sink(config, logger);
   if (!sink.ok()) return fail(sink.error(), kExitRuntime);
-  SignalWatcher signals(**input);
 
   using Mode = pcap2json::Pcap2JsonConfig::ProgressMode;
   const bool show_progress =

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "snapflow/base/time.h"
+#include "snapflow/pcap2json/file_sink.h"
 #include "snapflow/pcap2json/packet_encoder.h"
 #include "snapflow/pcap2json/top_n.h"
 
@@ -36,6 +37,8 @@ struct WorkItem {
   std::optional<int64_t> idle_ns;
   bool end_of_input = false;
   bool flush_at_end = true;
+  uint64_t document_bytes = 0;  ///< JSON bytes before any compression
+  std::optional<base::Error> encode_error;
   uint64_t checkpoint = 0;         ///< input position after this batch
   uint64_t committable_batch = 0;  ///< batches <= this are wholly in emitted snapshots
 
@@ -49,7 +52,8 @@ struct WorkItem {
     idle_ns.reset();
     end_of_input = false;
     flush_at_end = true;
-    checkpoint = committable_batch = 0;
+    checkpoint = committable_batch = document_bytes = 0;
+    encode_error.reset();
   }
 };
 
@@ -77,7 +81,8 @@ class PipelineRun {
         engine_(options.snapshot),
         // The encoder config was validated with the command line, so create() cannot fail.
         flow_encoders_([&] { return FlowEncoder::create(options.encoder).value(); }),
-        packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }) {
+        packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }),
+        compressors_([&] { return BatchCompressor(options.gzip_level.value_or(1)); }) {
     if (options.initial_watermark_ns) engine_.advance_watermark(*options.initial_watermark_ns);
   }
 
@@ -172,6 +177,8 @@ class PipelineRun {
         fields.key = &key;
         encoder.encode(fields, batch_with_room(w->documents, options_.encoder.bulk_form));
       }
+      for (const auto& b : w->documents) w->document_bytes += b.body.size();
+      if (options_.gzip_level) compress_documents(*w);
       return w;
     }
     w->decoded.resize(records.size());
@@ -219,7 +226,19 @@ class PipelineRun {
       }
     }
     for (const ClosedSnapshot& snapshot : w->closed) encode_snapshot(snapshot, w->documents);
+    for (const auto& b : w->documents) w->document_bytes += b.body.size();
+    if (options_.gzip_level) compress_documents(*w);
     return w;
+  }
+
+  void compress_documents(WorkItem& w) {
+    BatchCompressor& compressor = compressors_.local();
+    for (indexer::DocumentBatch& b : w.documents) {
+      if (auto compressed = compressor.compress(b); !compressed.ok()) {
+        w.encode_error = std::move(compressed).error();
+        return;
+      }
+    }
   }
 
   void encode_snapshot(const ClosedSnapshot& snapshot, std::vector<indexer::DocumentBatch>& out) {
@@ -253,10 +272,14 @@ class PipelineRun {
   }
 
   void deliver(WorkItem* w) {
+    stats_.document_bytes += w->document_bytes;
+    if (w->encode_error && !sink_error_) {
+      sink_error_ = std::move(*w->encode_error);
+      sink_failed_.store(true, std::memory_order_release);
+    }
     for (indexer::DocumentBatch& b : w->documents) {
       if (b.empty() || sink_error_) continue;
       stats_.documents += b.size();
-      stats_.document_bytes += b.body.size();
       stats_.document_packets += b.packets;
       stats_.document_wire_bytes += b.bytes;
       b.sequence = ++document_sequence_;
@@ -342,6 +365,7 @@ class PipelineRun {
   SnapshotEngine engine_;
   tbb::enumerable_thread_specific<FlowEncoder> flow_encoders_;
   tbb::enumerable_thread_specific<PacketEncoder> packet_encoders_;
+  tbb::enumerable_thread_specific<BatchCompressor> compressors_;
 
   // Pool: items are created on demand (at most `tokens` exist) and recycled by deliver().
   std::vector<std::unique_ptr<WorkItem>> items_;  // touched only by the serial read stage

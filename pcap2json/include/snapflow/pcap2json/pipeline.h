@@ -37,10 +37,13 @@ struct PipelineOptions {
   EncoderConfig encoder;
   uint32_t threads = 0;  ///< 0: every core
   size_t batch_packets = kDefaultBatchPackets;
-  uint32_t top_n = 0;                           ///< 0: every flow gets its document
-  bool packet_mode = false;                     ///< one document per packet instead of snapflows
-  bool totals = true;                           ///< one snapflow.totals document per snapshot
-  std::string consumer;                         ///< ring consumer name, for gap documents
+  uint32_t top_n = 0;        ///< 0: every flow gets its document
+  bool packet_mode = false;  ///< one document per packet instead of snapflows
+  bool totals = true;        ///< one snapflow.totals document per snapshot
+  std::string consumer;      ///< ring consumer name, for gap documents
+  /// gzip each document batch in the parallel encode stage (level 0..3), for a sink opened
+  /// with FileSinkOptions::precompressed; keeps compression off the serial deliver stage.
+  std::optional<int> gzip_level;
   int64_t commit_every_ns = 1'000'000'000;      ///< how often delivered positions are committed
   std::optional<int64_t> initial_watermark_ns;  ///< resuming consumer: its last packet time
 };
