@@ -143,7 +143,8 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
   return ret;
 }
 
-void log_mhd(void* cls, const char* format, va_list ap) {
+// libmicrohttpd's log callback hands us its own printf format and arguments.
+__attribute__((format(printf, 2, 0))) void log_mhd(void* cls, const char* format, va_list ap) {
   auto* log = static_cast<const base::Logger*>(cls);
   char line[512];
   std::vsnprintf(line, sizeof line, format, ap);
