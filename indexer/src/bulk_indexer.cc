@@ -272,12 +272,12 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
 
   counters_.sent.fetch_add(request.size(), std::memory_order_relaxed);
   counters_.bytes_raw.fetch_add(request.body.size(), std::memory_order_relaxed);
-  std::vector<Attempt> todo;
-  todo.push_back(Attempt{std::move(request), 0, base::now_monotonic_ns(), {}});
+  std::vector<Attempt> attempts;
+  attempts.push_back(Attempt{std::move(request), 0, base::now_monotonic_ns(), {}});
 
-  while (!todo.empty()) {
-    Attempt a = std::move(todo.back());
-    todo.pop_back();
+  while (!attempts.empty()) {
+    Attempt a = std::move(attempts.back());
+    attempts.pop_back();
     const size_t n = a.request.size();
     if (a.retries > 0) {
       const int64_t delay = backoff.delay_ns(a.retries - 1);
@@ -308,7 +308,7 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
                   "bulk of " + std::to_string(n) + " documents: " + why + "; retrying");
       a.last_error = std::move(why);
       ++a.retries;
-      todo.push_back(std::move(a));
+      attempts.push_back(std::move(a));
     };
     if (!sent.ok()) {
       if (sent.error().code() == ErrorCode::kUnavailable) {
@@ -332,8 +332,8 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
       auto [left, right] = split_in_half(a.request);
       logger_.info("HTTP 413 for " + std::to_string(n) + " documents (" +
                    std::to_string(a.request.body.size()) + " bytes): splitting");
-      todo.push_back(Attempt{std::move(right), a.retries, a.first_ns, a.last_error});
-      todo.push_back(Attempt{std::move(left), a.retries, a.first_ns, a.last_error});
+      attempts.push_back(Attempt{std::move(right), a.retries, a.first_ns, a.last_error});
+      attempts.push_back(Attempt{std::move(left), a.retries, a.first_ns, a.last_error});
       continue;
     }
     if (is_retryable_http(response.status)) {
@@ -383,7 +383,7 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
                         " documents answered " + std::to_string(example->status) + " " +
                         example->type;
       logger_.log(retry_level, why + "; retrying those");
-      todo.push_back(Attempt{subset(a.request, retry), a.retries + 1, a.first_ns, why});
+      attempts.push_back(Attempt{subset(a.request, retry), a.retries + 1, a.first_ns, why});
     }
   }
   return base::ok_status();

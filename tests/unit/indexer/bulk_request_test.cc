@@ -43,17 +43,17 @@ TEST(BulkRequest, SplitInHalfLosesNothingAndRecursesToSingles) {
   EXPECT_EQ(right.size(), 5u);
   EXPECT_EQ(left.body + right.body, r.body);
   // Splitting repeatedly (what repeated 413s do) ends in single documents covering all.
-  std::vector<BulkRequest> todo{r}, singles;
-  while (!todo.empty()) {
-    BulkRequest x = std::move(todo.back());
-    todo.pop_back();
+  std::vector<BulkRequest> pending{r}, singles;
+  while (!pending.empty()) {
+    BulkRequest x = std::move(pending.back());
+    pending.pop_back();
     if (x.size() == 1) {
       singles.push_back(std::move(x));
       continue;
     }
     auto [l, rr] = split_in_half(x);
-    todo.push_back(std::move(rr));
-    todo.push_back(std::move(l));
+    pending.push_back(std::move(rr));
+    pending.push_back(std::move(l));
   }
   ASSERT_EQ(singles.size(), 9u);
   std::string joined;

@@ -65,7 +65,7 @@ inline Error make_error(ErrorCode code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const { return state_.index() == 0; }
@@ -125,14 +125,15 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+  return {};
+}
 
 }  // namespace snapflow::base
 
 // Propagates an error from an expression returning Result/Status, adding context.
-#define SNAPFLOW_TRY_STATUS(expr, ctx)                           \
-  do {                                                           \
-    auto snapflow_try_result_ = (expr);                          \
-    if (!snapflow_try_result_.ok())                              \
-      return std::move(snapflow_try_result_).error().context(ctx); \
+#define SNAPFLOW_TRY_STATUS(expr, ctx)                                                           \
+  do {                                                                                           \
+    auto snapflow_try_result_ = (expr);                                                          \
+    if (!snapflow_try_result_.ok()) return std::move(snapflow_try_result_).error().context(ctx); \
   } while (false)

@@ -16,7 +16,7 @@
 namespace snapflow::packet {
 
 struct DecodeOptions {
-  bool decode_tunnels = true;  ///< false: key flows on the outermost IP header
+  bool decode_tunnels = true;     ///< false: key flows on the outermost IP header
   uint16_t extra_vxlan_port = 0;  ///< an additional VXLAN UDP port (0 = none)
 };
 

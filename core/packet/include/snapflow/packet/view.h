@@ -16,17 +16,18 @@ namespace snapflow::packet {
 // where the packet stopped making sense. Every packet is still counted toward a flow keyed by
 // whatever was decoded before the stop. Values index per-status counters (kCount entries).
 enum class DecodeStatus : uint8_t {
-  kOk,                    ///< decoded to the transport layer (or a complete non-IP frame)
-  kUnknownTunnel,         ///< a tunnel port/protocol whose header failed validation: kept as the outer flow
+  kOk,             ///< decoded to the transport layer (or a complete non-IP frame)
+  kUnknownTunnel,  ///< a tunnel port/protocol whose header failed validation: kept as the outer
+                   ///< flow
   kFirstError,
   kTruncatedLink = kFirstError,  ///< captured bytes end inside the link-layer header
-  kTruncatedVlan,         ///< ... inside a VLAN or MPLS header
-  kTruncatedIp,           ///< ... inside the IPv4/IPv6 header or its extension headers
-  kTruncatedTransport,    ///< ... inside the TCP/UDP/ICMP/SCTP header
-  kTruncatedTunnel,       ///< ... inside a tunnel header
-  kBadIpHeader,           ///< IP version, header length or total length inconsistent
-  kTunnelTooDeep,         ///< more nested encapsulations than kMaxTunnels
-  kUnsupportedLinkType,   ///< a link type the decoder does not know
+  kTruncatedVlan,                ///< ... inside a VLAN or MPLS header
+  kTruncatedIp,                  ///< ... inside the IPv4/IPv6 header or its extension headers
+  kTruncatedTransport,           ///< ... inside the TCP/UDP/ICMP/SCTP header
+  kTruncatedTunnel,              ///< ... inside a tunnel header
+  kBadIpHeader,                  ///< IP version, header length or total length inconsistent
+  kTunnelTooDeep,                ///< more nested encapsulations than kMaxTunnels
+  kUnsupportedLinkType,          ///< a link type the decoder does not know
   kCount
 };
 
@@ -54,9 +55,9 @@ struct IpAddress {
 
 struct TunnelLayer {
   TunnelType type = TunnelType::kNone;
-  uint32_t id = 0;     ///< VXLAN/Geneve VNI, GRE key, ERSPAN session, GTP TEID
+  uint32_t id = 0;  ///< VXLAN/Geneve VNI, GRE key, ERSPAN session, GTP TEID
   bool has_id = false;
-  IpAddress source;    ///< outer IP endpoints carrying this tunnel
+  IpAddress source;  ///< outer IP endpoints carrying this tunnel
   IpAddress destination;
 };
 
@@ -84,9 +85,9 @@ struct PacketView {
   // Innermost IP header.
   IpAddress source_ip;
   IpAddress destination_ip;
-  uint8_t ip_protocol = 0;  ///< transport protocol after IPv6 extension headers
-  uint8_t ttl = 0;          ///< TTL / hop limit
-  uint32_t ip_id = 0;       ///< IPv4 identification or IPv6 fragment identification
+  uint8_t ip_protocol = 0;         ///< transport protocol after IPv6 extension headers
+  uint8_t ttl = 0;                 ///< TTL / hop limit
+  uint32_t ip_id = 0;              ///< IPv4 identification or IPv6 fragment identification
   bool is_fragment = false;        ///< MF set or offset != 0
   bool is_first_fragment = false;  ///< fragment with offset 0 (carries the ports)
   uint16_t fragment_offset = 0;    ///< in 8-byte units
@@ -95,7 +96,8 @@ struct PacketView {
   bool has_ports = false;
   uint16_t source_port = 0;
   uint16_t destination_port = 0;
-  uint8_t tcp_flags = 0;  ///< FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80
+  uint8_t tcp_flags =
+      0;  ///< FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80
   bool has_icmp = false;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
