@@ -11,7 +11,7 @@ packages=(
   dpdk dpdk-dev libdpdk-dev
   clang clang-format libclang-rt-14-dev
   tshark tcpreplay tcpdump iproute2 jq procps python3
-  default-jre-headless maven
+  default-jre-headless maven unzip
 )
 
 missing=()
