@@ -37,6 +37,7 @@ struct WorkItem {
   std::optional<int64_t> idle_ns;
   bool end_of_input = false;
   bool flush_at_end = true;
+  uint64_t wire_bytes = 0;      ///< of the batch's packets (summed by the decode stage)
   uint64_t document_bytes = 0;  ///< JSON bytes before any compression
   std::optional<base::Error> encode_error;
   uint64_t checkpoint = 0;         ///< input position after this batch
@@ -52,7 +53,7 @@ struct WorkItem {
     idle_ns.reset();
     end_of_input = false;
     flush_at_end = true;
-    checkpoint = committable_batch = document_bytes = 0;
+    checkpoint = committable_batch = document_bytes = wire_bytes = 0;
     encode_error.reset();
   }
 };
@@ -160,10 +161,13 @@ class PipelineRun {
 
   WorkItem* decode(WorkItem* w) {
     const auto& records = w->batch.records;
+    // Summed here, in the parallel stage, so the serial aggregate stage does no per-packet
+    // bookkeeping of its own.
+    for (const auto& r : records) w->wire_bytes += r.wire_length;
+    packet::PacketView view;  // decode() resets it: one per call, not one per packet
     if (options_.packet_mode) {
       PacketEncoder& encoder = packet_encoders_.local();
       for (uint32_t i = 0; i < records.size(); ++i) {
-        packet::PacketView view;
         const auto status = packet::decode(records[i].bytes(), records[i].link_type, view,
                                            options_.snapshot.decode_options);
         ++w->status_counts[static_cast<size_t>(status)];
@@ -184,7 +188,7 @@ class PipelineRun {
     w->decoded.resize(records.size());
     for (uint32_t i = 0; i < records.size(); ++i) {
       const auto status =
-          decode_packet(records[i], i, options_.snapshot.decode_options, w->decoded[i]);
+          decode_packet(records[i], i, options_.snapshot.decode_options, view, w->decoded[i]);
       ++w->status_counts[static_cast<size_t>(status)];
     }
     return w;
@@ -192,10 +196,8 @@ class PipelineRun {
 
   WorkItem* aggregate(WorkItem* w) {
     for (size_t s = 0; s < kStatusCount; ++s) stats_.decode_status[s] += w->status_counts[s];
-    for (const auto& r : w->batch.records) {
-      ++stats_.packets;
-      stats_.bytes += r.wire_length;
-    }
+    stats_.packets += w->batch.size();
+    stats_.bytes += w->wire_bytes;
     if (options_.packet_mode) {
       w->committable_batch = w->batch.sequence;
       return w;

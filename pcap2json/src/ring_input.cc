@@ -30,6 +30,7 @@ base::Result<std::unique_ptr<RingInput>> RingInput::open(const RingInputOptions&
   } else if (options.start_at_end) {
     SNAPFLOW_TRY_STATUS(input->reader_->seek_end(), where);
   }
+  input->start_ = input->reader_->position();
   if (!options.consumer.empty() && !input->resumed_from_) {
     // Saving at once registers the consumer, so the block policy waits for it from now on.
     SNAPFLOW_TRY_STATUS(input->cursors_.save(options.consumer, input->reader_->cursor()),
@@ -45,11 +46,11 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
   switch (*status) {
     case ring::ReadStatus::kRecords:
       pulled.packets = batch.size();
-      ++progress_.input_bytes;  // no size to compare with; count batches instead
-      for (const auto& r : batch.records) {
-        ++progress_.packets;
-        progress_.bytes += r.wire_length;
-      }
+      // The reader's position carries ring-wide running totals: no per-packet counting.
+      // (since the ring was created: measured from where this run started).
+      progress_.packets = reader_->position().packets - start_.packets;
+      progress_.bytes = reader_->position().wire_bytes - start_.wire_bytes;
+      progress_.input_bytes = reader_->position().record_bytes - start_.record_bytes;
       break;
     case ring::ReadStatus::kGap: {
       const ring::Gap& gap = reader_->last_gap();

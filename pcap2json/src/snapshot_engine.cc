@@ -44,8 +44,8 @@ void count_packet(FlowCounters& c, const DecodedPacket& p) {
 }  // namespace
 
 packet::DecodeStatus decode_packet(const pcap::PacketRecord& record, uint32_t record_index,
-                                   const packet::DecodeOptions& options, DecodedPacket& out) {
-  packet::PacketView view;
+                                   const packet::DecodeOptions& options, packet::PacketView& view,
+                                   DecodedPacket& out) {
   const packet::DecodeStatus status =
       packet::decode(record.bytes(), record.link_type, view, options);
   out.key = packet::make_flow_key(view);
@@ -218,8 +218,10 @@ void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& 
       if (s.start_ns < limit_ns) starts.push_back(s.start_ns);
     }
   }
+  if (starts.empty()) return;
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  // Peak table memory is sampled when snapshots close (its high point), not every batch.
   uint64_t memory = 0;
   for (const Shard& shard : shards_) {
     for (const OpenSnapshot& s : shard.open) memory += s.table.memory_bytes();

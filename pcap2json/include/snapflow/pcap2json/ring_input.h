@@ -50,6 +50,7 @@ class RingInput final : public PacketInput {
   std::unique_ptr<ring::RingReader> reader_;
   ring::CursorStore cursors_;
   std::optional<ring::Cursor> resumed_from_;
+  ring::RingPosition start_;                               ///< where this run started, for progress
   std::deque<std::pair<uint64_t, ring::Cursor>> pending_;  ///< checkpoints not yet committed
   uint64_t next_token_ = 0;
   InputProgress progress_;

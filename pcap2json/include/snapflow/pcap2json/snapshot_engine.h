@@ -51,9 +51,11 @@ struct DecodedPacket {
   bool late = false;  ///< set by prepare()
 };
 
-// Fills out from one record: decode, key, hash. Thread-safe (stateless). Returns the status.
+// Fills out from one record: decode, key, hash. `scratch` is the caller's reusable view
+// (decode() resets it, so one per thread is enough). Thread-safe. Returns the status.
 packet::DecodeStatus decode_packet(const pcap::PacketRecord& record, uint32_t record_index,
-                                   const packet::DecodeOptions& options, DecodedPacket& out);
+                                   const packet::DecodeOptions& options,
+                                   packet::PacketView& scratch, DecodedPacket& out);
 
 struct SnapshotConfig {
   int64_t interval_ns = kDefaultIntervalNs;
