@@ -50,6 +50,21 @@ void begin_network_layer(Decoder& d) {
   d.level_committed = true;
 }
 
+Proto tunnel_payload(uint16_t ethertype) {
+  switch (ethertype) {
+    case kEthertypeTeb:
+      return Proto::kEthernet;
+    case kEthertypeIpv4:
+      return Proto::kIpv4;
+    case kEthertypeIpv6:
+      return Proto::kIpv6;
+    case kEthertypeMpls:
+      return Proto::kMpls;
+    default:
+      return Proto::kDone;
+  }
+}
+
 Proto dispatch_ethertype(Decoder& d) {
   switch (d.ethertype) {
     case 0x8100:  // 802.1Q

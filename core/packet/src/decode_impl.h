@@ -119,6 +119,9 @@ bool enter_tunnel(Decoder& d, TunnelType type, uint32_t id, bool has_id);
 // left by an outer level and marks the current tunnel level as decoded.
 void begin_network_layer(Decoder& d);
 Proto dispatch_ethertype(Decoder& d);
+// What a tunnel header's protocol field (an ethertype, as in GRE and Geneve) carries next:
+// kEthernet (0x6558), kIpv4, kIpv6 or kMpls; kDone for anything else.
+Proto tunnel_payload(uint16_t ethertype);
 
 // link.cc
 Proto decode_link(Decoder& d, uint16_t link_type);

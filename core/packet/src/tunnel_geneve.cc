@@ -14,20 +14,8 @@ Proto decode_geneve(Decoder& d) {
   const uint8_t first = d.u8(0);
   if ((first >> 6) != 0) return d.stop(DecodeStatus::kUnknownTunnel);  // only version 0 exists
   const size_t header_bytes = kGeneveBytes + static_cast<size_t>(first & 0x3f) * 4;
-  Proto inner;
-  switch (d.be16(2)) {
-    case kEthertypeTeb:
-      inner = Proto::kEthernet;
-      break;
-    case kEthertypeIpv4:
-      inner = Proto::kIpv4;
-      break;
-    case kEthertypeIpv6:
-      inner = Proto::kIpv6;
-      break;
-    default:
-      return d.stop(DecodeStatus::kUnknownTunnel);
-  }
+  const Proto inner = tunnel_payload(d.be16(2));
+  if (inner == Proto::kDone) return d.stop(DecodeStatus::kUnknownTunnel);
   if (!d.has(header_bytes)) return d.short_tunnel(header_bytes);
   const uint32_t vni = d.be32(4) >> 8;
   if (!enter_tunnel(d, TunnelType::kGeneve, vni, true)) return Proto::kDone;

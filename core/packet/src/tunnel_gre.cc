@@ -34,29 +34,11 @@ Proto decode_gre(Decoder& d) {
   if (flags & kFlagKey) header_bytes += 4;
   if (flags & kFlagSequence) header_bytes += 4;
 
-  Proto inner;
-  switch (protocol) {
-    case kEthertypeTeb:
-      inner = Proto::kEthernet;
-      break;
-    case kEthertypeIpv4:
-      inner = Proto::kIpv4;
-      break;
-    case kEthertypeIpv6:
-      inner = Proto::kIpv6;
-      break;
-    case kEthertypeMpls:
-      inner = Proto::kMpls;
-      break;
-    case kProtoErspan2:
-      inner = Proto::kErspan2;
-      break;
-    case kProtoErspan3:
-      inner = Proto::kErspan3;
-      break;
-    default:
-      return d.stop(DecodeStatus::kUnknownTunnel);
-  }
+  // ERSPAN is GRE's own; everything else is the ethertype table tunnels share.
+  const Proto inner = protocol == kProtoErspan2   ? Proto::kErspan2
+                      : protocol == kProtoErspan3 ? Proto::kErspan3
+                                                  : tunnel_payload(protocol);
+  if (inner == Proto::kDone) return d.stop(DecodeStatus::kUnknownTunnel);
   if (!d.has(header_bytes)) return d.short_tunnel(header_bytes);
 
   if (protocol == kProtoErspan2 && (flags & kFlagSequence) == 0) {
