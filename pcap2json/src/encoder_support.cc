@@ -22,6 +22,14 @@ std::string_view decimal_text(uint32_t value, char (&buffer)[4]) {
 
 }  // namespace
 
+bool append_document(JsonWriter& w, indexer::DocumentBatch& batch) {
+  w.raw('\n');
+  if (w.overflowed()) return false;
+  batch.offsets.push_back(static_cast<uint32_t>(batch.body.size()));
+  batch.body.append(w.view());
+  return true;
+}
+
 size_t scratch_bytes(const EncoderConfig& config) {
   const size_t names = config.observer.size() + config.capture.size();
   const size_t prefixes = config.index_prefix.size() + config.packet_index_prefix.size();

@@ -45,6 +45,11 @@ void write_fmadio_time(JsonWriter& w, int64_t ts_ns);
 // count per second over interval_ns, exact (128-bit intermediate), rounded down.
 uint64_t per_second(uint64_t count, int64_t interval_ns);
 
+// Ends the document in w and appends it to batch. Returns false, appending nothing, when it
+// overflowed the encoder's scratch buffer (sized by scratch_bytes() so that it cannot: the
+// caller counts it and the pipeline reports it as an internal error, never a silent loss).
+bool append_document(JsonWriter& w, indexer::DocumentBatch& batch);
+
 // {"create":{"_index":"<index>","_id":"<id>"}}\n  (index names are validated: no escaping)
 void write_action_line(JsonWriter& w, std::string_view index, const DocumentId& id);
 

@@ -50,13 +50,7 @@ JsonWriter FlowEncoder::start_document(int64_t index_ts_ns, const DocumentId& id
 }
 
 void FlowEncoder::finish_document(JsonWriter& w, indexer::DocumentBatch& batch) {
-  w.raw('\n');
-  if (w.overflowed()) {  // cannot happen with scratch_bytes(); never emit a broken document
-    ++oversize_documents_;
-    return;
-  }
-  batch.offsets.push_back(static_cast<uint32_t>(batch.body.size()));
-  batch.body.append(w.view());
+  if (!detail::append_document(w, batch)) ++oversize_documents_;
 }
 
 void FlowEncoder::encode_flow(int64_t snapshot_start_ns, const FlowRecord& record,

@@ -31,13 +31,10 @@ void PacketEncoder::encode(const PacketFields& p, indexer::DocumentBatch& batch)
   } else {
     write_ecs(w, p);
   }
-  w.raw('\n');
-  if (w.overflowed()) {
+  if (!detail::append_document(w, batch)) {
     ++oversize_documents_;
     return;
   }
-  batch.offsets.push_back(static_cast<uint32_t>(batch.body.size()));
-  batch.body.append(w.view());
   batch.packets += 1;
   batch.bytes += p.wire_length;
 }

@@ -114,6 +114,12 @@ class PipelineRun {
     if (!sink_error_) commit_delivered(true);
     stats_.seconds = static_cast<double>(base::now_monotonic_ns() - started_ns_) / 1e9;
     report_progress(true);
+    if (const uint64_t lost = oversize_documents(); lost > 0) {
+      return base::make_error(base::ErrorCode::kInternal,
+                              std::to_string(lost) +
+                                  " documents exceeded the encoder's buffer and were not written "
+                                  "(a bug: please report it with the input)");
+    }
     if (read_error_) return std::move(*read_error_);
     if (sink_error_) return std::move(*sink_error_).context("deliver documents");
     if (commit_error_) return std::move(*commit_error_).context("commit input position");
@@ -331,6 +337,13 @@ class PipelineRun {
       return;
     }
     ++stats_.commits;
+  }
+
+  uint64_t oversize_documents() const {
+    uint64_t n = 0;
+    for (const FlowEncoder& e : flow_encoders_) n += e.oversize_documents();
+    for (const PacketEncoder& e : packet_encoders_) n += e.oversize_documents();
+    return n;
   }
 
   bool stop_requested() const { return sink_failed_.load(std::memory_order_acquire); }

@@ -71,7 +71,8 @@ class FlowEncoder {
   void encode_gap(int64_t start_ns, int64_t end_ns, uint64_t packets, uint64_t bytes,
                   std::string_view consumer, indexer::DocumentBatch& batch);
 
-  // Documents dropped because they did not fit the scratch buffer; sized so this stays 0.
+  // Documents not written because they overflowed the scratch buffer. The buffer is sized
+  // from the config so this stays 0; the pipeline fails the run if it is not.
   uint64_t oversize_documents() const { return oversize_documents_; }
 
  private:
