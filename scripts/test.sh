@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every snapflow test on a fresh Debian 12 machine (as root): installs packages, builds,
 # and runs, in order:
-#   1. the unit and fuzz-regression tests under ASan + UBSan (build-asan/),
+#   1. the unit and fuzz-regression tests under ASan + UBSan (build-asan/, clang),
 #   2. each libFuzzer target for a bounded time (build-fuzz/, clang),
-#   3. the whole suite, integration and end-to-end included (build/), last, so ctest's summary
-#      closes the output.
+#   3. the whole suite, integration and end-to-end included (build/, GCC, Release), last, so
+#      ctest's summary closes the output.
+# Both compilers and both optimisation levels build on every run; all three builds use
+# -Werror (SNAPFLOW_WERROR, off in a plain user configure).
 # Environment: SNAPFLOW_JOBS (parallel build jobs), SNAPFLOW_FUZZ_SECONDS (per target, 20),
 #              SNAPFLOW_TEST_ARGS (extra ctest arguments for the final run, e.g. "-L unit").
 set -euo pipefail
@@ -24,17 +26,18 @@ build() {  # build DIR [cmake args...]
 
 status=0
 echo "== ASan + UBSan: unit tests and fuzz regressions"
-build build-asan -DCMAKE_BUILD_TYPE=Debug -DSNAPFLOW_SANITIZE=address,undefined \
-  -DSNAPFLOW_BUILD_BENCH=OFF
+build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DSNAPFLOW_SANITIZE=address,undefined -DSNAPFLOW_BUILD_BENCH=OFF -DSNAPFLOW_WERROR=ON
 (cd build-asan && ctest -L 'unit|fuzz_regression' --output-on-failure -j "$jobs") || status=1
 
 echo "== libFuzzer: bounded runs of every target"
 build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DCMAKE_CXX_COMPILER=clang++ -DSNAPFLOW_FUZZ=ON -DSNAPFLOW_BUILD_BENCH=OFF
+  -DCMAKE_CXX_COMPILER=clang++ -DSNAPFLOW_FUZZ=ON -DSNAPFLOW_BUILD_BENCH=OFF -DSNAPFLOW_WERROR=ON
 (cd build-fuzz && ctest -L fuzz_run --output-on-failure) || status=1
 
-echo "== Full suite (release build): unit, integration, e2e"
-build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== Full suite (Release build, GCC): unit, integration, e2e"
+build build -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
+  -DSNAPFLOW_WERROR=ON
 # shellcheck disable=SC2086
 (cd build && ctest --output-on-failure ${SNAPFLOW_TEST_ARGS:-}) || status=1
 exit $status
