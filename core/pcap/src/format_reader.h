@@ -55,6 +55,8 @@ class FormatReader final : public PacketReader {
   uint64_t carry_offset_ = 0;     ///< input offset of carry_[0]
   bool eof_ = false;
   bool finished_ = false;
+  bool part_pending_ = true;  ///< the next record starts a part (first record, or after a skip)
+  InputId input_id_{};        ///< fingerprint of the input's first record
   // Sticky: once reached, every later call returns it. When it is found while the batch
   // already holds records, those records are returned first.
   std::optional<base::Error> error_;
@@ -90,9 +92,14 @@ base::Result<size_t> FormatReader<Format>::next_batch(PacketBatch& batch, size_t
   size_t pos = 0;
 
   while (batch.records.size() < max_packets) {
+    const uint64_t skipped_before = stats_.skipped_records;
     ParseStep step = format_.parse(base + pos, filled - pos, eof_, base_offset + pos);
     if (step.kind == StepKind::kRecord) [[likely]] {
-      if (batch.records.empty()) batch.first_record_number = format_.record_number();
+      if (batch.records.empty()) {
+        batch.first_record_number = format_.record_number();
+        batch.starts_part = part_pending_;
+        part_pending_ = false;
+      }
       PacketRecord& r = batch.records.emplace_back();
       r.ts_ns = step.ts_ns;
       r.data = base + pos + step.data_offset;
@@ -100,7 +107,7 @@ base::Result<size_t> FormatReader<Format>::next_batch(PacketBatch& batch, size_t
       r.wire_length = step.wire_length;
       r.link_type = step.link_type;
       r.interface_id = step.interface_id;
-      stats_.records++;
+      if (stats_.records++ == 0) input_id_ = fingerprint_first_record(r);
       stats_.wire_bytes += step.wire_length;
       stats_.captured_bytes += step.captured_length;
       pos += step.bytes;
@@ -110,6 +117,12 @@ base::Result<size_t> FormatReader<Format>::next_batch(PacketBatch& batch, size_t
     if (step.kind == StepKind::kSkip) {
       pos += step.bytes;
       stats_.input_bytes = base_offset + pos;
+      if (stats_.skipped_records != skipped_before) {
+        // A bad record was skipped: what follows is a new part (a run that stopped at this
+        // record, and one that skipped it, agree on every document before it).
+        part_pending_ = true;
+        if (!batch.records.empty()) break;
+      }
       continue;
     }
     if (step.kind == StepKind::kEnd) {
@@ -159,6 +172,7 @@ base::Result<size_t> FormatReader<Format>::next_batch(PacketBatch& batch, size_t
 
   carry_.assign(base + pos, base + filled);
   carry_offset_ = base_offset + pos;
+  batch.input_id = input_id_;
   return batch.records.size();
 }
 

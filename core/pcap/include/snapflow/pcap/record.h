@@ -6,6 +6,7 @@
 // allocates nothing. A batch is not thread-safe: one stage owns it at a time.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -56,16 +57,33 @@ struct PacketRecord {
   std::span<const std::byte> bytes() const { return {data, captured_length}; }
 };
 
+// Identifies an input for document identity (docs/formats.md, "Document identity"): for a
+// capture file or stream, a fingerprint of its first record; for the capture ring, the ring's
+// id. Two inputs with the same id and the same record numbers hold the same records.
+using InputId = std::array<uint8_t, 16>;
+
+// The fingerprint of an input file or stream: XXH3-128 of its first record's link type, time,
+// lengths and captured bytes. Independent of the file format, so the same packets saved as
+// PCAP or PCAPNG, or piped through stdin, have the same id.
+InputId fingerprint_first_record(const PacketRecord& record);
+
 struct PacketBatch {
   std::vector<PacketRecord> records;  ///< reserved once, cleared per use
   std::vector<std::byte> storage;     ///< bytes the records point into
   uint64_t sequence = 0;  ///< position of this batch in its stream (set by the reader stage)
-  uint64_t first_record_number = 0;  ///< 1-based number of records[0] in its input, for messages
+  /// 1-based number of records[0] in its input; records of a batch have consecutive numbers.
+  uint64_t first_record_number = 0;
+  InputId input_id{};  ///< the input the records come from
+  /// The records begin a new part of the input: the first batch of each input file, and the
+  /// first batch after corrupt records were skipped. A batch never spans two parts, and a
+  /// document never aggregates packets of two parts (docs/decisions/0005-document-identity.md).
+  bool starts_part = false;
 
   void clear() {
     records.clear();
     sequence = 0;
     first_record_number = 0;
+    starts_part = false;
   }
   size_t size() const { return records.size(); }
   bool empty() const { return records.empty(); }
