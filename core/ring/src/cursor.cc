@@ -12,6 +12,8 @@ namespace snapflow::ring {
 namespace {
 
 constexpr std::string_view kCursorMagic = "snapflow-cursor 1";
+// Room for the position, the names and a few thousand pending part starts.
+constexpr size_t kMaxCursorFileBytes = 256 * 1024;
 
 base::Error bad_name(std::string_view name) {
   return base::make_error(base::ErrorCode::kInvalidArgument,
@@ -29,6 +31,35 @@ bool parse_field(std::string_view text, std::string_view key, T& out) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, out);
   return ec == std::errc() && ptr != end && *ptr == '\n';
+}
+
+// Names may hold any byte (observer names come from the command line): stored as hex.
+std::string to_hex(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() * 2);
+  for (unsigned char c : text) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool from_hex(std::string_view hex, std::string& out) {
+  if (hex.size() % 2 != 0) return false;
+  out.clear();
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]);
+    const int lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
 }
 
 }  // namespace
@@ -50,6 +81,47 @@ std::string encode_cursor(const Cursor& c) {
          "\nwire_bytes=" + std::to_string(p.wire_bytes) +
          "\nrecord_bytes=" + std::to_string(p.record_bytes) +
          "\nlast_ts_ns=" + std::to_string(c.last_ts_ns) + "\n";
+}
+
+std::string encode_consumer_state(const ConsumerState& state) {
+  std::string text = encode_cursor(state.cursor);
+  if (!state.observer.empty()) text += "observer_hex=" + to_hex(state.observer) + "\n";
+  if (!state.capture.empty()) text += "capture_hex=" + to_hex(state.capture) + "\n";
+  for (uint64_t record : state.part_starts) text += "part_start=" + std::to_string(record) + "\n";
+  return text;
+}
+
+base::Result<ConsumerState> decode_consumer_state(std::string_view text) {
+  auto cursor = decode_cursor(text);
+  if (!cursor.ok()) return std::move(cursor).error();
+  ConsumerState state;
+  state.cursor = *cursor;
+  const auto bad = [] {
+    return base::make_error(base::ErrorCode::kFormat, "malformed consumer fields in cursor file");
+  };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    const std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view key = line.substr(0, eq);
+    const std::string_view value = line.substr(eq + 1);
+    if (key == "observer_hex") {
+      if (!from_hex(value, state.observer)) return bad();
+    } else if (key == "capture_hex") {
+      if (!from_hex(value, state.capture)) return bad();
+    } else if (key == "part_start") {
+      uint64_t record = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), record);
+      if (ec != std::errc() || end != value.data() + value.size()) return bad();
+      if (!state.part_starts.empty() && record <= state.part_starts.back()) return bad();
+      state.part_starts.push_back(record);
+    }
+  }
+  return state;
 }
 
 base::Result<Cursor> decode_cursor(std::string_view text) {
@@ -75,10 +147,31 @@ base::Status CursorStore::save(std::string_view name, const Cursor& cursor) cons
   return base::ok_status();
 }
 
+base::Status CursorStore::save(std::string_view name, const ConsumerState& state) const {
+  if (!is_valid_name(name)) return bad_name(name);
+  SNAPFLOW_TRY_STATUS(make_dir(dir_), "save cursor");
+  SNAPFLOW_TRY_STATUS(write_file_atomic(dir_, std::string(name), encode_consumer_state(state)),
+                      "save cursor " + std::string(name));
+  return base::ok_status();
+}
+
+base::Result<std::optional<ConsumerState>> CursorStore::load_state(std::string_view name) const {
+  if (!is_valid_name(name)) return bad_name(name);
+  const std::string path = dir_ + "/" + std::string(name);
+  auto text = read_small_file(path, kMaxCursorFileBytes);
+  if (!text.ok()) {
+    if (text.error().code() == base::ErrorCode::kNotFound) return std::optional<ConsumerState>();
+    return std::move(text).error().context("load cursor");
+  }
+  auto state = decode_consumer_state(*text);
+  if (!state.ok()) return std::move(state).error().context(path);
+  return std::optional<ConsumerState>(std::move(*state));
+}
+
 base::Result<std::optional<Cursor>> CursorStore::load(std::string_view name) const {
   if (!is_valid_name(name)) return bad_name(name);
   const std::string path = dir_ + "/" + std::string(name);
-  auto text = read_small_file(path, 4096);
+  auto text = read_small_file(path, kMaxCursorFileBytes);
   if (!text.ok()) {
     if (text.error().code() == base::ErrorCode::kNotFound) return std::optional<Cursor>();
     return std::move(text).error().context("load cursor");

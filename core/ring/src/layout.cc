@@ -1,10 +1,13 @@
 // ring.meta (the ring's fixed geometry), config validation and the segment listing.
 #include <fcntl.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 #include "file_util.h"
 #include "segment_meta.h"
@@ -30,7 +33,19 @@ std::string encode_layout(const RingLayout& l) {
   return std::string(kRingMetaFirstLine) + "\nsegment_bytes=" + std::to_string(l.segment_bytes) +
          "\nsegment_count=" + std::to_string(l.segment_count) +
          "\nlink_type=" + std::to_string(l.link_type) + "\nsnaplen=" + std::to_string(l.snaplen) +
-         "\n";
+         "\nring_id=" + std::to_string(l.ring_id) + "\n";
+}
+
+// A random id for a new ring, so documents of a ring that was deleted and created again never
+// share ids with the old one's (record numbers restart at 1).
+base::Result<uint64_t> random_ring_id() {
+  uint64_t id = 0;
+  while (id == 0) {
+    if (::getrandom(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) {
+      return base::make_error(base::ErrorCode::kIo, "getrandom: " + std::string(strerror(errno)));
+    }
+  }
+  return id;
 }
 
 base::Result<RingLayout> decode_layout(const std::string& dir, std::string_view text) {
@@ -62,6 +77,8 @@ base::Result<RingLayout> decode_layout(const std::string& dir, std::string_view 
       l.link_type = static_cast<uint16_t>(v), ++found;
     } else if (key == "snaplen") {
       l.snaplen = static_cast<uint32_t>(v), ++found;
+    } else if (key == "ring_id") {
+      l.ring_id = v;  // optional: rings created before it existed have id 0
     }
   }
   if (found != 4 || l.segment_count < 2 || l.segment_bytes < 2 * kDirectIoAlignment) {
@@ -131,6 +148,9 @@ base::Result<RingLayout> create_ring(const RingConfig& config) {
   l.segment_count = config.segment_count;
   l.link_type = config.link_type;
   l.snaplen = config.snaplen;
+  auto id = random_ring_id();
+  if (!id.ok()) return std::move(id).error().context("create ring");
+  l.ring_id = *id;
   SNAPFLOW_TRY_STATUS(write_file_atomic(config.dir, std::string(kRingMetaName), encode_layout(l)),
                       "create ring");
   return l;

@@ -9,6 +9,16 @@
 
 namespace snapflow::ring {
 
+RingPosition position_after(RingPosition from, std::span<const pcap::PacketRecord> records) {
+  for (const auto& r : records) {
+    from.offset += kRecordHeaderBytes + r.captured_length;
+    from.wire_bytes += r.wire_length;
+    from.record_bytes += kRecordHeaderBytes + r.captured_length;
+  }
+  from.packets += records.size();
+  return from;
+}
+
 RingReader::RingReader(RingLayout layout, const RingReaderOptions& options)
     : layout_(std::move(layout)), options_(options), fds_(layout_.segment_count, -1) {}
 

@@ -55,6 +55,42 @@ TEST(Cursor, TornCursorFileIsAnErrorNotAPosition) {
   EXPECT_EQ(decode_cursor(encode_cursor(c)).value(), c);
 }
 
+TEST(Cursor, ConsumerStateKeepsNamesAndPartStarts) {
+  TempDir tmp;
+  ConsumerState state;
+  state.cursor = {{3, 4096, 100, 150000, 171600}, kBaseTsNs + 5};
+  state.observer = "probe \"7\"\nwith=odd chars";
+  state.capture = "live";
+  state.part_starts = {105, 230, 231};
+  CursorStore store(tmp.path());
+  ASSERT_TRUE(store.save("idx", state).ok());
+  EXPECT_EQ(store.load_state("idx").value(), state);
+  // The writer and other readers of the file still see the position.
+  EXPECT_EQ(store.load("idx").value(), state.cursor);
+  // A file written as a bare Cursor reads as a state without names or part starts.
+  ASSERT_TRUE(store.save("old", state.cursor).ok());
+  const ConsumerState old = store.load_state("old").value().value();
+  EXPECT_EQ(old.cursor, state.cursor);
+  EXPECT_TRUE(old.observer.empty() && old.capture.empty() && old.part_starts.empty());
+  // Part starts must ascend; names must be hex.
+  const std::string base = encode_cursor(state.cursor);
+  EXPECT_FALSE(decode_consumer_state(base + "part_start=9\npart_start=9\n").ok());
+  EXPECT_FALSE(decode_consumer_state(base + "observer_hex=zz\n").ok());
+  EXPECT_FALSE(decode_consumer_state(base + "part_start=x\n").ok());
+}
+
+TEST(Ring, EveryRingGetsItsOwnIdThatSurvivesReopen) {
+  TempDir a;
+  TempDir b;
+  auto la = create_ring(small_config(a.ring()));
+  auto lb = create_ring(small_config(b.ring()));
+  ASSERT_TRUE(la.ok() && lb.ok());
+  EXPECT_NE(la->ring_id, 0u);
+  EXPECT_NE(la->ring_id, lb->ring_id);
+  EXPECT_EQ(open_ring(a.ring()).value().ring_id, la->ring_id);
+  EXPECT_EQ(create_ring(small_config(a.ring())).value().ring_id, la->ring_id);
+}
+
 TEST(Catalog, StartStopListPersistWithExactCounts) {
   TempDir tmp;
   auto w = RingWriter::open(small_config(tmp.ring()));

@@ -30,6 +30,21 @@ struct Cursor {
   friend bool operator==(const Cursor&, const Cursor&) = default;
 };
 
+// Everything a consumer keeps in its cursor file. pcap2json's ring input
+// (docs/decisions/0005-document-identity.md) records what it exports as, so a second consumer
+// exporting the same ring under the same observer and capture can be refused, and the places
+// after its cursor where it ended a part for a reason the data does not show (the ring went
+// idle, the consumer was stopped), so a restart cuts the same parts again.
+struct ConsumerState {
+  Cursor cursor;
+  std::string observer;  ///< observer.name of its documents (empty: not recorded)
+  std::string capture;   ///< labels.capture of its documents
+  /// Ring-wide record numbers (1-based, ascending, after cursor) that begin a new part.
+  std::vector<uint64_t> part_starts;
+
+  friend bool operator==(const ConsumerState&, const ConsumerState&) = default;
+};
+
 // Cursor and capture names: 1..64 of [A-Za-z0-9_.-], not starting with '.'.
 bool is_valid_name(std::string_view name);
 
@@ -39,8 +54,10 @@ class CursorStore {
 
   // Durable when it returns ok.
   base::Status save(std::string_view name, const Cursor& cursor) const;
+  base::Status save(std::string_view name, const ConsumerState& state) const;
   // nullopt when the consumer has no cursor yet.
   base::Result<std::optional<Cursor>> load(std::string_view name) const;
+  base::Result<std::optional<ConsumerState>> load_state(std::string_view name) const;
   base::Result<std::vector<std::pair<std::string, Cursor>>> list() const;
   base::Status remove(std::string_view name) const;
 
@@ -48,8 +65,11 @@ class CursorStore {
   std::string dir_;  ///< ring_dir + "/cursors"
 };
 
-// Text form of a cursor file (exposed for tests and docs).
+// Text form of a cursor file (exposed for tests and docs). A file written with only a Cursor
+// decodes as a ConsumerState with empty names and no part starts.
 std::string encode_cursor(const Cursor& cursor);
+std::string encode_consumer_state(const ConsumerState& state);
 base::Result<Cursor> decode_cursor(std::string_view text);
+base::Result<ConsumerState> decode_consumer_state(std::string_view text);
 
 }  // namespace snapflow::ring

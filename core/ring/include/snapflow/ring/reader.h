@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ enum class ReadStatus : uint8_t {
   kEnd,        ///< no more committed data (not following, or follow timed out)
   kCancelled,  ///< cancel() was called
 };
+
+// The position just after `records`, read in one batch starting at `from` (a batch holds
+// records of one segment). A consumer that uses only the head of a batch seeks the reader to
+// position_after(start, head) to read the tail again later.
+RingPosition position_after(RingPosition from, std::span<const pcap::PacketRecord> records);
 
 class RingReader {
  public:

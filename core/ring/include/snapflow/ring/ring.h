@@ -80,6 +80,7 @@ struct RingLayout {
   uint32_t segment_count = 0;
   uint16_t link_type = 0;
   uint32_t snaplen = 0;
+  uint64_t ring_id = 0;  ///< random at creation; 0 for rings made before ids existed
 
   uint32_t slot_of(uint64_t segment_seq) const {
     return static_cast<uint32_t>((segment_seq - 1) % segment_count);
