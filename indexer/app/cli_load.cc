@@ -79,8 +79,10 @@ int run_load(const Options& options, const base::Logger& logger) {
     logger.error(st.error().to_string());
     return kExitError;
   }
-  if (stats.documents_dead_lettered > 0) {
-    logger.warning(std::to_string(stats.documents_dead_lettered) + " documents rejected; see " +
+  if (stats.documents_dead_lettered + stats.documents_conflicting > 0) {
+    logger.warning(std::to_string(stats.documents_dead_lettered) + " documents rejected and " +
+                   std::to_string(stats.documents_conflicting) +
+                   " in conflict with a different stored document; see " +
                    options.config.dead_letter_path);
     return kExitDeadLettered;
   }

@@ -9,6 +9,7 @@
 #include "snapflow/indexer/bulk_response.h"
 #include "snapflow/indexer/es_client.h"
 #include "snapflow/indexer/retry.h"
+#include "snapflow/indexer/stored_check.h"
 
 namespace snapflow::indexer {
 
@@ -32,11 +33,12 @@ std::string seconds(int64_t ns) {
 std::string format_stats(const IndexerStats& s) {
   char buf[256];
   std::snprintf(buf, sizeof(buf),
-                "sent %llu acked %llu present %llu retried %llu dead-lettered %llu requests %llu "
-                "in-flight %.1f MB",
+                "sent %llu acked %llu present %llu conflicting %llu retried %llu dead-lettered "
+                "%llu requests %llu in-flight %.1f MB",
                 static_cast<unsigned long long>(s.documents_sent),
                 static_cast<unsigned long long>(s.documents_acknowledged),
                 static_cast<unsigned long long>(s.documents_already_present),
+                static_cast<unsigned long long>(s.documents_conflicting),
                 static_cast<unsigned long long>(s.documents_retried),
                 static_cast<unsigned long long>(s.documents_dead_lettered),
                 static_cast<unsigned long long>(s.requests),
@@ -81,6 +83,7 @@ IndexerStats BulkIndexer::stats() const {
   s.documents_sent = counters_.sent.load(std::memory_order_relaxed);
   s.documents_acknowledged = counters_.acked.load(std::memory_order_relaxed);
   s.documents_already_present = counters_.present.load(std::memory_order_relaxed);
+  s.documents_conflicting = counters_.conflicting.load(std::memory_order_relaxed);
   s.documents_retried = counters_.retried.load(std::memory_order_relaxed);
   s.documents_dead_lettered = counters_.dead.load(std::memory_order_relaxed);
   s.requests = counters_.requests.load(std::memory_order_relaxed);
@@ -89,6 +92,19 @@ IndexerStats BulkIndexer::stats() const {
   s.bytes_compressed = counters_.bytes_gz.load(std::memory_order_relaxed);
   s.in_flight_bytes = counters_.in_flight.load(std::memory_order_relaxed);
   return s;
+}
+
+SinkAccount BulkIndexer::account() const {
+  SinkAccount a;
+  a.documents = counters_.acked.load(std::memory_order_relaxed) +
+                counters_.present.load(std::memory_order_relaxed);
+  a.packets = counters_.written_packets.load(std::memory_order_relaxed) -
+              counters_.refused_packets.load(std::memory_order_relaxed);
+  a.bytes = counters_.written_bytes.load(std::memory_order_relaxed) -
+            counters_.refused_bytes.load(std::memory_order_relaxed);
+  a.rejected_documents = counters_.dead.load(std::memory_order_relaxed) +
+                         counters_.conflicting.load(std::memory_order_relaxed);
+  return a;
 }
 
 uint64_t BulkIndexer::delivered_through() const {
@@ -108,6 +124,8 @@ base::Status BulkIndexer::write(DocumentBatch batch) {
   highest_sequence_ = std::max(highest_sequence_, batch.sequence);
   if (batch.empty()) return base::ok_status();
   counters_.written.fetch_add(batch.size(), std::memory_order_relaxed);
+  counters_.written_packets.fetch_add(batch.packets, std::memory_order_relaxed);
+  counters_.written_bytes.fetch_add(batch.bytes, std::memory_order_relaxed);
   pending_batches_[batch.sequence] += batch.size();
 
   size_t first = 0;
@@ -231,6 +249,63 @@ void BulkIndexer::resolve(const BulkRequest& request, const std::vector<size_t>&
   }
 }
 
+base::Status BulkIndexer::reject(const BulkRequest& request, size_t index, int status,
+                                 std::string_view type, std::string_view reason) {
+  const std::string_view document = request.document(index);
+  SNAPFLOW_TRY_STATUS(dead_letter_.write(document, status, type, reason), "dead letter");
+  const CountedTraffic counted = counted_traffic(document);
+  counters_.refused_packets.fetch_add(counted.packets, std::memory_order_relaxed);
+  counters_.refused_bytes.fetch_add(counted.bytes, std::memory_order_relaxed);
+  (status == 409 ? counters_.conflicting : counters_.dead).fetch_add(1, std::memory_order_relaxed);
+  return base::ok_status();
+}
+
+base::Status BulkIndexer::verify_present(EsClient& client, const BulkRequest& request,
+                                         const std::vector<size_t>& present,
+                                         std::vector<size_t>& resolved,
+                                         std::vector<size_t>& retry) {
+  auto body = mget_body(request, present);
+  if (!body.ok()) return std::move(body).error();
+  auto sent = client.send({"POST", "/_mget", *body, "application/json", false});
+  if (!sent.ok() && sent.error().code() != ErrorCode::kUnavailable) return std::move(sent).error();
+  if (!sent.ok() || is_retryable_http(sent->status)) {
+    // Cannot look now: resend them; a later 409 is verified then.
+    retry.insert(retry.end(), present.begin(), present.end());
+    return base::ok_status();
+  }
+  if (sent->status != 200) {
+    return make_error(ErrorCode::kRejected, describe_http_error(*sent, "_mget of conflicting ids"));
+  }
+  auto checks = compare_stored(sent->body, request, present);
+  if (!checks.ok()) return std::move(checks).error();
+  for (size_t k = 0; k < present.size(); ++k) {
+    const StoredCheck& check = (*checks)[k];
+    switch (check.match) {
+      case StoredMatch::kSame:
+        counters_.present.fetch_add(1, std::memory_order_relaxed);
+        resolved.push_back(present[k]);
+        break;
+      case StoredMatch::kMissing:
+        retry.push_back(present[k]);
+        break;
+      case StoredMatch::kDifferent: {
+        const std::string reason =
+            "document " + check.id +
+            " exists with different content; the stored one is kept, this one is not "
+            "indexed (stored: " +
+            check.stored + ")";
+        SNAPFLOW_TRY_STATUS(reject(request, present[k], 409, "conflicting_document", reason),
+                            "dead letter");
+        logger_.error("conflict: " + reason.substr(0, 200) + "...; written to " +
+                      dead_letter_.path());
+        resolved.push_back(present[k]);
+        break;
+      }
+    }
+  }
+  return base::ok_status();
+}
+
 void BulkIndexer::sender_loop(size_t slot) {
   compress::GzipCompressor gzip(config_.gzip_level);
   auto client = EsClient::create(config_, logger_, slot);
@@ -320,11 +395,10 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
     const HttpResponse& response = *sent;
     if (response.status == 413) {
       if (n == 1) {
-        SNAPFLOW_TRY_STATUS(dead_letter_.write(a.request.document(0), 413, "request_too_large",
-                                               "a single document exceeds the server's "
-                                               "http.max_content_length"),
+        SNAPFLOW_TRY_STATUS(reject(a.request, 0, 413, "request_too_large",
+                                   "a single document exceeds the server's "
+                                   "http.max_content_length"),
                             "dead letter");
-        counters_.dead.fetch_add(1, std::memory_order_relaxed);
         resolve(a.request, {0});
         continue;
       }
@@ -351,24 +425,32 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
       continue;
     }
     counters_.acked.fetch_add(parsed->indexed, std::memory_order_relaxed);
-    counters_.present.fetch_add(parsed->already_present, std::memory_order_relaxed);
     std::vector<size_t> resolved, retry;
     resolved.reserve(n);
     size_t next_failure = 0;
+    size_t next_present = 0;
     for (size_t i = 0; i < n; ++i) {
+      if (next_present < parsed->present.size() && parsed->present[next_present] == i) {
+        ++next_present;  // resolved by verify_present below
+        continue;
+      }
       if (next_failure < parsed->failures.size() && parsed->failures[next_failure].index == i) {
         const BulkItemError& f = parsed->failures[next_failure++];
         if (f.outcome == ItemOutcome::kRetry) {
           retry.push_back(i);
           continue;
         }
-        SNAPFLOW_TRY_STATUS(dead_letter_.write(a.request.document(i), f.status, f.type, f.reason),
-                            "dead letter");
-        counters_.dead.fetch_add(1, std::memory_order_relaxed);
+        SNAPFLOW_TRY_STATUS(reject(a.request, i, f.status, f.type, f.reason), "dead letter");
         logger_.warning("document rejected (HTTP " + std::to_string(f.status) + " " + f.type +
                         ": " + f.reason + "); written to " + dead_letter_.path());
       }
       resolved.push_back(i);
+    }
+    if (!parsed->present.empty()) {
+      SNAPFLOW_TRY_STATUS(verify_present(client, a.request, parsed->present, resolved, retry),
+                          "verify documents already present");
+      std::sort(resolved.begin(), resolved.end());
+      std::sort(retry.begin(), retry.end());
     }
     resolve(a.request, resolved);
     if (!retry.empty()) {
@@ -379,9 +461,12 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
           break;
         }
       }
-      std::string why = std::to_string(retry.size()) + " of " + std::to_string(n) +
-                        " documents answered " + std::to_string(example->status) + " " +
-                        example->type;
+      std::string why = example != nullptr
+                            ? std::to_string(retry.size()) + " of " + std::to_string(n) +
+                                  " documents answered " + std::to_string(example->status) + " " +
+                                  example->type
+                            : std::to_string(retry.size()) + " of " + std::to_string(n) +
+                                  " documents answered 409 but are no longer stored";
       logger_.log(retry_level, why + "; retrying those");
       attempts.push_back(Attempt{subset(a.request, retry), a.retries + 1, a.first_ns, why});
     }

@@ -129,6 +129,7 @@ base::Result<BulkResponse> parse_bulk_response(std::string_view body, size_t exp
             break;
           case ItemOutcome::kAlreadyPresent:
             ++result.already_present;
+            result.present.push_back(index);
             break;
           default:
             result.failures.push_back(std::move(entry));

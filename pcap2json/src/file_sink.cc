@@ -71,6 +71,9 @@ base::Status FileSink::write(indexer::DocumentBatch batch) {
   }
   bytes_in_ += batch.body.size();
   documents_ += batch.size();
+  account_.documents += batch.size();
+  account_.packets += batch.packets;
+  account_.bytes += batch.bytes;
   if (buffer_.size() + batch.body.size() > options_.buffer_bytes) {
     SNAPFLOW_TRY_STATUS(flush_buffer(), "write batch " + std::to_string(batch.sequence));
   }

@@ -30,6 +30,7 @@ TEST(BulkResponse, MixedOutcomes) {
   EXPECT_EQ(r->items, 6u);
   EXPECT_EQ(r->indexed, 2u);
   EXPECT_EQ(r->already_present, 1u);
+  EXPECT_EQ(r->present, std::vector<size_t>{1});  // to be verified with _mget
   ASSERT_EQ(r->failures.size(), 3u);
   EXPECT_EQ(r->failures[0].index, 2u);
   EXPECT_EQ(r->failures[0].outcome, ItemOutcome::kRetry);

@@ -8,7 +8,10 @@
 // Backpressure: write() blocks while the queue is full; the queue is bounded in requests and
 // each request in bytes, so memory is bounded by about (queue + in flight + 1) × bulk_bytes.
 // Exactly-once: documents carry deterministic _ids and go out as `create`, so a resend of a
-// document the server already stored answers 409, which counts as success (already present).
+// document the server already stored answers 409. A 409 is verified, never trusted: the
+// stored documents are fetched (_mget) and compared with what was sent (stored_check.h); the
+// same bytes count as already present, anything else is a conflict that is dead-lettered,
+// counted and makes the run fail.
 #pragma once
 
 #include <atomic>
@@ -42,7 +45,8 @@ struct IndexerStats {
   uint64_t documents_written = 0;          ///< handed to write()
   uint64_t documents_sent = 0;             ///< sent at least once
   uint64_t documents_acknowledged = 0;     ///< indexed now (200/201)
-  uint64_t documents_already_present = 0;  ///< 409 on create: stored by an earlier attempt or run
+  uint64_t documents_already_present = 0;  ///< 409 on create, stored document verified identical
+  uint64_t documents_conflicting = 0;      ///< 409 on create, but a different document is stored
   uint64_t documents_retried = 0;          ///< resends (a document resent twice counts twice)
   uint64_t documents_dead_lettered = 0;
   uint64_t requests = 0;            ///< HTTP bulk requests made (including retries)
@@ -51,9 +55,10 @@ struct IndexerStats {
   uint64_t bytes_compressed = 0;    ///< request bodies on the wire (all sends)
   uint64_t in_flight_bytes = 0;     ///< uncompressed bytes queued or being sent now
 
-  // Documents resolved for good: acknowledged + already present + dead-lettered.
+  // Documents resolved for good: acknowledged + already present + dead-lettered + conflicting.
   uint64_t documents_resolved() const {
-    return documents_acknowledged + documents_already_present + documents_dead_lettered;
+    return documents_acknowledged + documents_already_present + documents_dead_lettered +
+           documents_conflicting;
   }
 };
 
@@ -80,6 +85,9 @@ class BulkIndexer final : public DocumentSink {
   // Batches are resolved in any order; this is the highest sequence s such that every batch
   // written with a sequence <= s is resolved (0 before any). Producers number batches from 1.
   uint64_t delivered_through() const override;
+  // Acknowledged and verified-present documents, and the traffic they count (what was written
+  // minus what was refused); exact once finish() has returned.
+  SinkAccount account() const override;
 
   IndexerStats stats() const;
 
@@ -92,6 +100,13 @@ class BulkIndexer final : public DocumentSink {
   base::Status deliver(size_t slot, EsClient& client, compress::GzipCompressor& gzip,
                        BulkRequest request);
   void resolve(const BulkRequest& request, const std::vector<size_t>& indices);
+  // 409s: fetch what is stored under those ids and sort them into present (resolved here),
+  // conflicting (dead-lettered and resolved here) and missing (appended to retry).
+  base::Status verify_present(EsClient& client, const BulkRequest& request,
+                              const std::vector<size_t>& present, std::vector<size_t>& resolved,
+                              std::vector<size_t>& retry);
+  base::Status reject(const BulkRequest& request, size_t index, int status, std::string_view type,
+                      std::string_view reason);
   void fail(base::Error error);
   bool sleep_unless_aborted(int64_t delay_ns);
 
@@ -116,8 +131,11 @@ class BulkIndexer final : public DocumentSink {
   uint64_t highest_sequence_ = 0;
 
   struct AtomicStats {
-    std::atomic<uint64_t> written{0}, sent{0}, acked{0}, present{0}, retried{0}, dead{0},
-        requests{0}, splits{0}, bytes_raw{0}, bytes_gz{0}, in_flight{0};
+    std::atomic<uint64_t> written{0}, sent{0}, acked{0}, present{0}, conflicting{0}, retried{0},
+        dead{0}, requests{0}, splits{0}, bytes_raw{0}, bytes_gz{0}, in_flight{0};
+    // Traffic counted by written documents, and by the refused ones among them.
+    std::atomic<uint64_t> written_packets{0}, written_bytes{0}, refused_packets{0},
+        refused_bytes{0};
   } counters_;
 
   std::vector<std::thread> senders_;

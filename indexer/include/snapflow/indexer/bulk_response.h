@@ -15,7 +15,7 @@ namespace snapflow::indexer {
 // What to do with one document after the server answered for it.
 enum class ItemOutcome : uint8_t {
   kIndexed,         ///< 200/201: stored now
-  kAlreadyPresent,  ///< 409 on create: the deterministic id was stored earlier (success)
+  kAlreadyPresent,  ///< 409 on create: a document is stored under the id (then verified)
   kRetry,           ///< 429/502/503/504: the server is busy or a node is down; resend later
   kReject,          ///< any other failure (mapping, parse): dead-letter it
 };
@@ -34,7 +34,8 @@ struct BulkResponse {
   bool errors = false;  ///< the response's top-level flag
   size_t items = 0;     ///< items in the response (0 when errors is false: not parsed)
   size_t indexed = 0;
-  size_t already_present = 0;
+  size_t already_present = 0;  ///< 409s; their positions are in present (ascending)
+  std::vector<size_t> present;
   // Only items that were not indexed and not already present (retry or reject).
   std::vector<BulkItemError> failures;
 };

@@ -39,6 +39,15 @@ struct DocumentBatch {
   }
 };
 
+// What a sink holds for good: documents, and the packets and wire bytes that its flow (and
+// packet) documents count. Totals and gap documents count nothing here, as in DocumentBatch.
+struct SinkAccount {
+  uint64_t documents = 0;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t rejected_documents = 0;  ///< refused for good (dead-lettered or conflicting)
+};
+
 // Where documents go. write() may block (backpressure: a slow cluster slows the producer)
 // and takes the batch by value so the sink owns its memory until delivered. Batches arrive in
 // sequence order from one thread; implementations need not be thread-safe.
@@ -50,8 +59,12 @@ class DocumentSink {
   // (flushed file, or acknowledged by the cluster).
   virtual base::Status finish() = 0;
   // Highest batch sequence such that it and every earlier batch are delivered (acknowledged);
-  // lets a live consumer commit its ring cursor only behind acknowledged data.
+  // lets a live consumer commit its ring cursor only behind acknowledged data. A document
+  // rejected for good counts as delivered here (it is resolved: resending cannot help) but
+  // not in account().
   virtual uint64_t delivered_through() const = 0;
+  // What the sink holds for good so far (after finish(): in total).
+  virtual SinkAccount account() const = 0;
 };
 
 }  // namespace snapflow::indexer

@@ -69,6 +69,8 @@ class FileSink : public indexer::DocumentSink {
   base::Status write(indexer::DocumentBatch batch) override;
   base::Status finish() override;
   uint64_t delivered_through() const override { return delivered_through_; }
+  // Every document written (a file keeps whatever it is given; errors fail the run instead).
+  indexer::SinkAccount account() const override { return account_; }
 
   const std::string& path() const { return path_; }
   // Body bytes accepted (compressed ones when precompressed).
@@ -97,6 +99,7 @@ class FileSink : public indexer::DocumentSink {
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   uint64_t documents_ = 0;
+  indexer::SinkAccount account_;
 };
 
 }  // namespace snapflow::pcap2json
