@@ -37,11 +37,6 @@ base::Result<std::unique_ptr<pcap2json::PacketInput>> open_input(
   if (config.use_ring) {
     auto ring = pcap2json::RingInput::open(config.ring);
     if (!ring.ok()) return std::move(ring).error();
-    // A resuming consumer continues the watermark where it stopped, so packets that were
-    // late before the restart are late again and land where they landed the first time.
-    if ((*ring)->resumed_from()) {
-      config.pipeline.initial_watermark_ns = (*ring)->resumed_from()->last_ts_ns;
-    }
     return std::unique_ptr<pcap2json::PacketInput>(std::move(*ring));
   }
   auto reader = pcap::open_files(config.inputs, config.reader);
@@ -134,6 +129,11 @@ int run(int argc, char** argv) {
     }
   }
   if (!status.ok()) return fail(status.error(), kExitRuntime);
+  // The run is good only if the sink holds every packet read: a document the cluster refused
+  // (dead-lettered, or a different document stored under its id) is a loss, and says so.
+  if (auto exact = pcap2json::check_account(stats); !exact.ok()) {
+    return fail(exact.error(), kExitRuntime);
+  }
   return kExitOk;
 }
 

@@ -38,6 +38,7 @@ enum Option : int {
   kOptFollow,
   kOptRingStart,
   kOptIdleLag,
+  kOptCheckpoint,
 };
 
 const option kLongOptions[] = {
@@ -63,6 +64,7 @@ const option kLongOptions[] = {
     {"follow", no_argument, nullptr, kOptFollow},
     {"ring-start", required_argument, nullptr, kOptRingStart},
     {"idle-close", required_argument, nullptr, kOptIdleLag},
+    {"checkpoint", required_argument, nullptr, kOptCheckpoint},
     {"skip-bad-records", no_argument, nullptr, kOptSkipBad},
     {"stats", no_argument, nullptr, kOptStats},
     {"progress", no_argument, nullptr, kOptProgress},
@@ -103,8 +105,9 @@ std::string usage_text() {
 Replays packet captures into snapshot netflows ("snapflows"): per flow, its packets and bytes
 in every interval (100 ms by default), as JSON documents.
 
-FILE is a PCAP or PCAPNG file, or - for stdin. Several files are read as one stream, ordered
-by their first packet's time.
+FILE is a PCAP or PCAPNG file, or - for stdin. Several files are read in the order of their
+first packet's time; each file's documents are its own (a snapshot cut by a file boundary has
+one document per file), so files may be replayed together, one by one, or by several workers.
 
 Output:
   -o, --output FILE|-        where documents go (default: - for stdout)
@@ -135,8 +138,10 @@ Live ring (instead of FILE):
       --follow               keep reading new data as it is captured, like tail -f; stop with
                              SIGINT/SIGTERM (open snapshots are finished by the next run)
       --ring-start oldest|end  where a new consumer starts (default: oldest)
-      --idle-close DURATION  when the ring is idle, close snapshots older than now - DURATION
-                             (default: 2s)
+      --idle-close DURATION  after this long without new data, emit the open snapshots
+                             (default: the interval + the reorder window + 250ms)
+      --checkpoint DURATION  the consumer's cursor advances at multiples of this capture time
+                             (default: 1s); a restart re-reads at most about this much
 %ES_FLAGS%Running:
   -t, --threads N            worker threads (default: every core)
       --stats                print statistics to stderr at the end
@@ -278,7 +283,10 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
         config.ring.start_at_end = arg == "end";
         break;
       case kOptIdleLag:
-        SNAPFLOW_TRY_STATUS(duration(config.ring.idle_lag_ns), "parse options");
+        SNAPFLOW_TRY_STATUS(duration(config.ring.idle_close_ns), "parse options");
+        break;
+      case kOptCheckpoint:
+        SNAPFLOW_TRY_STATUS(duration(config.ring.checkpoint_ns), "parse options");
         break;
       case kOptSkipBad:
         config.reader.skip_bad_records = true;
@@ -344,6 +352,21 @@ base::Status validate(Pcap2JsonConfig& config) {
   if (interval < kMinIntervalNs || interval > kMaxIntervalNs) {
     return bad("--interval: must be from 1ms to 1h, got " + std::to_string(interval) + "ns");
   }
+  if (config.ring.checkpoint_ns < kMinIntervalNs || config.ring.checkpoint_ns > kMaxIntervalNs) {
+    return bad("--checkpoint: must be from 1ms to 1h");
+  }
+  if (config.ring.idle_close_ns < 0 || config.ring.idle_close_ns > kMaxIntervalNs) {
+    return bad("--idle-close: must be at most 1h");
+  }
+  if (config.ring.idle_close_ns == 0) {
+    // Quiet for longer than a snapshot and its reorder window: whatever arrives next belongs
+    // to a later snapshot, so ending the part here splits nothing (250 ms covers the capture
+    // daemon's commit interval).
+    config.ring.idle_close_ns =
+        interval + config.pipeline.snapshot.reorder_window_ns + 250 * base::kNsPerMs;
+  }
+  config.ring.observer = config.pipeline.encoder.observer;
+  config.ring.capture = config.pipeline.encoder.capture;
   if (config.pipeline.snapshot.reorder_window_ns > kMaxIntervalNs) {
     return bad("--reorder-window: must be at most 1h");
   }

@@ -62,20 +62,48 @@ DocumentId encode_document_id(const std::array<uint8_t, 16>& bytes) {
   return id;
 }
 
-DocumentId make_document_id(std::string_view observer, std::string_view capture, DocumentKind kind,
-                            int64_t start_ns, std::span<const uint8_t> key_bytes) {
-  std::string input;
-  input.append(observer).push_back('\0');
-  input.append(capture).push_back('\0');
-  input.append(to_string(kind)).push_back('\0');
-  uint8_t le[8];
-  put_le64(le, start_ns);
-  input.append(reinterpret_cast<const char*>(le), sizeof le).push_back('\0');
-  input.append(reinterpret_cast<const char*>(key_bytes.data()), key_bytes.size());
-  return encode_document_id(canonical_xxh128(input.data(), input.size()));
+namespace {
+
+// Appends the id input after `observer \0 capture \0`; returns the end.
+uint8_t* put_tail(uint8_t* p, DocumentKind kind, int64_t interval_ns, int64_t start_ns,
+                  const DocumentOrigin& origin, std::span<const uint8_t> key_bytes) {
+  const std::string_view kind_text = to_string(kind);
+  std::memcpy(p, kind_text.data(), kind_text.size());
+  p += kind_text.size();
+  *p++ = 0;
+  put_le64(p, interval_ns);
+  put_le64(p + 8, start_ns);
+  std::memcpy(p + 16, origin.input.data(), origin.input.size());
+  p += 16 + origin.input.size();
+  put_le64(p, static_cast<int64_t>(origin.first_record));
+  put_le64(p + 8, static_cast<int64_t>(origin.packets));
+  put_le64(p + 16, static_cast<int64_t>(origin.bytes));
+  p += 24;
+  if (!key_bytes.empty()) std::memcpy(p, key_bytes.data(), key_bytes.size());
+  return p + key_bytes.size();
 }
 
-DocumentIdHasher::DocumentIdHasher(std::string_view observer, std::string_view capture) {
+}  // namespace
+
+DocumentId make_document_id(std::string_view observer, std::string_view capture,
+                            int64_t interval_ns, DocumentKind kind, int64_t start_ns,
+                            const DocumentOrigin& origin, std::span<const uint8_t> key_bytes) {
+  std::vector<uint8_t> input(observer.size() + capture.size() + 2 + 6 + 1 + 5 * 8 + 16 +
+                             key_bytes.size());
+  uint8_t* p = input.data();
+  std::memcpy(p, observer.data(), observer.size());
+  p += observer.size();
+  *p++ = 0;
+  std::memcpy(p, capture.data(), capture.size());
+  p += capture.size();
+  *p++ = 0;
+  p = put_tail(p, kind, interval_ns, start_ns, origin, key_bytes);
+  return encode_document_id(canonical_xxh128(input.data(), static_cast<size_t>(p - input.data())));
+}
+
+DocumentIdHasher::DocumentIdHasher(std::string_view observer, std::string_view capture,
+                                   int64_t interval_ns)
+    : interval_ns_(interval_ns) {
   buffer_.assign(observer.begin(), observer.end());
   buffer_.push_back(0);
   buffer_.insert(buffer_.end(), capture.begin(), capture.end());
@@ -84,40 +112,27 @@ DocumentIdHasher::DocumentIdHasher(std::string_view observer, std::string_view c
   buffer_.resize(prefix_length_ + kMaxTailBytes);
 }
 
-DocumentId DocumentIdHasher::make(DocumentKind kind, int64_t start_ns,
+DocumentId DocumentIdHasher::make(DocumentKind kind, int64_t start_ns, const DocumentOrigin& origin,
                                   std::span<const uint8_t> key_bytes) {
-  const std::string_view kind_text = to_string(kind);
-  uint8_t* p = buffer_.data() + prefix_length_;
-  std::memcpy(p, kind_text.data(), kind_text.size());
-  p += kind_text.size();
-  *p++ = 0;
-  put_le64(p, start_ns);
-  p += 8;
-  *p++ = 0;
-  const size_t key_length = key_bytes.size() < kMaxKeyBytes ? key_bytes.size() : kMaxKeyBytes;
-  if (key_length != 0) std::memcpy(p, key_bytes.data(), key_length);
-  p += key_length;
+  if (key_bytes.size() > kMaxKeyBytes) key_bytes = key_bytes.first(kMaxKeyBytes);
+  uint8_t* end =
+      put_tail(buffer_.data() + prefix_length_, kind, interval_ns_, start_ns, origin, key_bytes);
   return encode_document_id(
-      canonical_xxh128(buffer_.data(), static_cast<size_t>(p - buffer_.data())));
+      canonical_xxh128(buffer_.data(), static_cast<size_t>(end - buffer_.data())));
 }
 
-DocumentId DocumentIdHasher::flow(int64_t start_ns, const packet::FlowKey& key) {
+DocumentId DocumentIdHasher::flow(int64_t start_ns, const DocumentOrigin& origin,
+                                  const packet::FlowKey& key) {
   // FlowKey is padding-free (static_assert in flow_key.h): its bytes are its identity.
   uint8_t bytes[sizeof(packet::FlowKey)];
   std::memcpy(bytes, &key, sizeof bytes);
-  return make(DocumentKind::kFlow, start_ns, bytes);
+  return make(DocumentKind::kFlow, start_ns, origin, bytes);
 }
 
-DocumentId DocumentIdHasher::gap(int64_t start_ns, int64_t end_ns) {
+DocumentId DocumentIdHasher::gap(int64_t start_ns, int64_t end_ns, const DocumentOrigin& origin) {
   uint8_t bytes[8];
   put_le64(bytes, end_ns);
-  return make(DocumentKind::kGap, start_ns, bytes);
-}
-
-DocumentId DocumentIdHasher::packet(int64_t ts_ns, uint64_t record_number) {
-  uint8_t bytes[8];
-  put_le64(bytes, static_cast<int64_t>(record_number));
-  return make(DocumentKind::kPacket, ts_ns, bytes);
+  return make(DocumentKind::kGap, start_ns, origin, bytes);
 }
 
 base::Status validate_index_prefix(std::string_view prefix) {

@@ -33,7 +33,7 @@ base::Result<FlowEncoder> FlowEncoder::create(const EncoderConfig& config) {
 
 FlowEncoder::FlowEncoder(const EncoderConfig& config)
     : config_(config),
-      ids_(config.observer, config.capture),
+      ids_(config.observer, config.capture, config.interval_ns),
       index_(config.index_prefix),
       scratch_(detail::scratch_bytes(config), '\0'),
       names_ecs_(detail::ecs_names_fragment(config)),
@@ -53,9 +53,16 @@ void FlowEncoder::finish_document(JsonWriter& w, indexer::DocumentBatch& batch) 
   if (!detail::append_document(w, batch)) ++oversize_documents_;
 }
 
-void FlowEncoder::encode_flow(int64_t snapshot_start_ns, const FlowRecord& record,
+DocumentOrigin FlowEncoder::origin(const SnapshotTotals& snapshot, const FlowRecord& record) {
+  return {snapshot.input, record.attributes.first_record, record.counters.packets,
+          record.counters.bytes};
+}
+
+void FlowEncoder::encode_flow(const SnapshotTotals& snapshot, const FlowRecord& record,
                               indexer::DocumentBatch& batch) {
-  JsonWriter w = start_document(snapshot_start_ns, ids_.flow(snapshot_start_ns, record.key));
+  const int64_t snapshot_start_ns = snapshot.start_ns;
+  JsonWriter w = start_document(snapshot_start_ns,
+                                ids_.flow(snapshot_start_ns, origin(snapshot, record), record.key));
   if (config_.format == DocumentFormat::kFmadio) {
     write_fmadio_flow(w, snapshot_start_ns, record, false, 0);
   } else {
@@ -69,9 +76,11 @@ void FlowEncoder::encode_flow(int64_t snapshot_start_ns, const FlowRecord& recor
   }
 }
 
-void FlowEncoder::encode_other(int64_t snapshot_start_ns, const FlowRecord& record,
+void FlowEncoder::encode_other(const SnapshotTotals& snapshot, const FlowRecord& record,
                                uint64_t folded_flows, indexer::DocumentBatch& batch) {
-  JsonWriter w = start_document(snapshot_start_ns, ids_.other(snapshot_start_ns));
+  const int64_t snapshot_start_ns = snapshot.start_ns;
+  JsonWriter w =
+      start_document(snapshot_start_ns, ids_.other(snapshot_start_ns, origin(snapshot, record)));
   if (config_.format == DocumentFormat::kFmadio) {
     write_fmadio_flow(w, snapshot_start_ns, record, true, folded_flows);
   } else {
@@ -293,7 +302,9 @@ void FlowEncoder::write_fmadio_flow(JsonWriter& w, int64_t snapshot_start_ns,
 }
 
 void FlowEncoder::encode_totals(const SnapshotTotals& totals, indexer::DocumentBatch& batch) {
-  JsonWriter w = start_document(totals.start_ns, ids_.totals(totals.start_ns));
+  JsonWriter w = start_document(totals.start_ns,
+                                ids_.totals(totals.start_ns, {totals.input, totals.first_record,
+                                                              totals.packets, totals.bytes}));
   const int64_t interval_ns = totals.interval_ns > 0 ? totals.interval_ns : config_.interval_ns;
   w.begin_object();
   w.field_timestamp("@timestamp", totals.start_ns, times_);
@@ -316,9 +327,14 @@ void FlowEncoder::encode_totals(const SnapshotTotals& totals, indexer::DocumentB
   finish_document(w, batch);
 }
 
-void FlowEncoder::encode_gap(int64_t start_ns, int64_t end_ns, uint64_t packets, uint64_t bytes,
-                             std::string_view consumer, indexer::DocumentBatch& batch) {
-  JsonWriter w = start_document(start_ns, ids_.gap(start_ns, end_ns));
+void FlowEncoder::encode_gap(const GapRecord& gap, std::string_view consumer,
+                             indexer::DocumentBatch& batch) {
+  const int64_t start_ns = gap.start_ns;
+  const int64_t end_ns = gap.end_ns;
+  const uint64_t packets = gap.packets;
+  const uint64_t bytes = gap.bytes;
+  JsonWriter w = start_document(
+      start_ns, ids_.gap(start_ns, end_ns, {gap.input, gap.first_record, packets, bytes}));
   w.begin_object();
   w.field_timestamp("@timestamp", start_ns, times_);
   w.begin_object("event");
@@ -337,6 +353,11 @@ void FlowEncoder::encode_gap(int64_t start_ns, int64_t end_ns, uint64_t packets,
   // A consumer name is user text of unbounded length: escape it aside (gaps are rare).
   // Capped at 256 bytes so the document always fits the scratch buffer.
   w.fragment(json_quoted(consumer.substr(0, 256)));
+  if (gap.at_resume) {
+    w.begin_object("gap");
+    w.field_bool("at_resume", true);
+    w.end_object();
+  }
   w.end_object();
   w.end_object();
   finish_document(w, batch);

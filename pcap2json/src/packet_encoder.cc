@@ -11,7 +11,7 @@ base::Result<PacketEncoder> PacketEncoder::create(const EncoderConfig& config) {
 
 PacketEncoder::PacketEncoder(const EncoderConfig& config)
     : config_(config),
-      ids_(config.observer, config.capture),
+      ids_(config.observer, config.capture, config.interval_ns),
       index_(config.packet_index_prefix),
       scratch_(detail::scratch_bytes(config), '\0'),
       names_ecs_(detail::ecs_names_fragment(config)),
@@ -24,7 +24,9 @@ PacketEncoder& PacketEncoder::operator=(PacketEncoder&&) noexcept = default;
 void PacketEncoder::encode(const PacketFields& p, indexer::DocumentBatch& batch) {
   JsonWriter w(scratch_.data(), scratch_.size());
   if (config_.bulk_form) {
-    detail::write_action_line(w, index_.name(p.ts_ns), ids_.packet(p.ts_ns, p.record_number));
+    detail::write_action_line(w, index_.name(p.ts_ns),
+                              ids_.packet(p.ts_ns, {p.input != nullptr ? *p.input : pcap::InputId{},
+                                                    p.record_number, 1, p.wire_length}));
   }
   if (config_.format == DocumentFormat::kFmadio) {
     write_fmadio(w, p);

@@ -33,15 +33,14 @@ struct WorkItem {
   std::vector<ClosedSnapshot> closed;
   std::vector<indexer::DocumentBatch> documents;
   std::array<uint64_t, kStatusCount> status_counts{};
-  std::vector<GapEvent> gaps;
-  std::optional<int64_t> idle_ns;
+  std::vector<GapRecord> gaps;
   bool end_of_input = false;
-  bool flush_at_end = true;
+  bool end_part = false;        ///< the input ended the current part (idle ring, gap)
   uint64_t wire_bytes = 0;      ///< of the batch's packets (summed by the decode stage)
   uint64_t document_bytes = 0;  ///< JSON bytes before any compression
   std::optional<base::Error> encode_error;
   uint64_t checkpoint = 0;         ///< input position after this batch
-  uint64_t committable_batch = 0;  ///< batches <= this are wholly in emitted snapshots
+  uint64_t committable_batch = 0;  ///< batches <= this belong to parts already emitted
 
   void reset() {
     batch.clear();
@@ -50,9 +49,8 @@ struct WorkItem {
     documents.clear();
     status_counts.fill(0);
     gaps.clear();
-    idle_ns.reset();
     end_of_input = false;
-    flush_at_end = true;
+    end_part = false;
     checkpoint = committable_batch = document_bytes = wire_bytes = 0;
     encode_error.reset();
   }
@@ -83,9 +81,7 @@ class PipelineRun {
         // The encoder config was validated with the command line, so create() cannot fail.
         flow_encoders_([&] { return FlowEncoder::create(options.encoder).value(); }),
         packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }),
-        compressors_([&] { return BatchCompressor(options.gzip_level.value_or(1)); }) {
-    if (options.initial_watermark_ns) engine_.advance_watermark(*options.initial_watermark_ns);
-  }
+        compressors_([&] { return BatchCompressor(options.gzip_level.value_or(1)); }) {}
 
   base::Status run() {
     const int threads = options_.threads > 0 ? static_cast<int>(options_.threads)
@@ -111,6 +107,7 @@ class PipelineRun {
     if (!sink_error_) {
       if (auto finished = sink_.finish(); !finished.ok()) sink_error_ = std::move(finished).error();
     }
+    stats_.delivered = sink_.account();
     if (!sink_error_) commit_delivered(true);
     stats_.seconds = static_cast<double>(base::now_monotonic_ns() - started_ns_) / 1e9;
     report_progress(true);
@@ -153,9 +150,8 @@ class PipelineRun {
       w->end_of_input = true;
     } else {
       w->gaps = std::move(pulled->gaps);
-      w->idle_ns = pulled->idle_ns;
       w->end_of_input = pulled->end;
-      w->flush_at_end = pulled->flush_at_end;
+      w->end_part = pulled->end_part;
       input_done_ = pulled->end;
       if (pulled->end) w->batch.clear();
     }
@@ -181,6 +177,7 @@ class PipelineRun {
         PacketFields fields;
         fields.ts_ns = records[i].ts_ns;
         fields.record_number = w->batch.first_record_number + i;
+        fields.input = &w->batch.input_id;
         fields.wire_length = records[i].wire_length;
         fields.captured_length = records[i].captured_length;
         fields.view = &view;
@@ -208,28 +205,34 @@ class PipelineRun {
       w->committable_batch = w->batch.sequence;
       return w;
     }
+    // No document counts packets of two parts: a part's end emits all its snapshots, and the
+    // input positions before it become committable once those are delivered.
+    if (w->end_part || w->batch.starts_part) {
+      engine_.take_all(w->closed);
+      completed_through_batch_ = w->batch.sequence - (w->batch.empty() ? 0 : 1);
+    }
+    if (w->batch.starts_part) engine_.begin_part(w->batch.input_id);
     if (!w->decoded.empty()) {
-      engine_.prepare(w->decoded, w->plan, w->batch.sequence);
+      engine_.prepare(w->decoded, w->plan);
       tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
         engine_.aggregate_shard(shard, w->plan, w->decoded, w->batch);
       });
     }
-    if (w->idle_ns) engine_.advance_watermark(*w->idle_ns);
-    if (w->end_of_input && w->flush_at_end) {
+    if (w->end_of_input) {
       engine_.take_all(w->closed);
+      completed_through_batch_ = w->batch.sequence;
     } else {
       engine_.take_closed(w->closed);
     }
-    const uint64_t first_open = engine_.first_open_batch();
-    w->committable_batch = first_open == UINT64_MAX ? w->batch.sequence : first_open - 1;
+    w->committable_batch = completed_through_batch_;
     return w;
   }
 
   WorkItem* encode(WorkItem* w) {
     if (!w->gaps.empty()) {
       FlowEncoder& encoder = flow_encoders_.local();
-      for (const GapEvent& gap : w->gaps) {
-        encoder.encode_gap(gap.start_ns, gap.end_ns, gap.packets, gap.bytes, options_.consumer,
+      for (const GapRecord& gap : w->gaps) {
+        encoder.encode_gap(gap, options_.consumer,
                            batch_with_room(w->documents, options_.encoder.bulk_form));
       }
     }
@@ -259,9 +262,9 @@ class PipelineRun {
       const TopN top = select_top_n(snapshot, options_.top_n);
       FlowEncoder& encoder = flow_encoders_.local();
       for (const FlowRecord* record : top.kept) {
-        encoder.encode_flow(snapshot.totals.start_ns, *record, batch_with_room(out, bulk));
+        encoder.encode_flow(snapshot.totals, *record, batch_with_room(out, bulk));
       }
-      encoder.encode_other(snapshot.totals.start_ns, top.other, top.other_flow_count,
+      encoder.encode_other(snapshot.totals, top.other, top.other_flow_count,
                            batch_with_room(out, bulk));
       return;
     }
@@ -271,7 +274,7 @@ class PipelineRun {
     tbb::parallel_for(size_t{0}, snapshot.shards.size(), [&](size_t s) {
       FlowEncoder& encoder = flow_encoders_.local();
       for (const FlowRecord& record : snapshot.shards[s]) {
-        encoder.encode_flow(snapshot.totals.start_ns, record, batch_with_room(per_shard[s], bulk));
+        encoder.encode_flow(snapshot.totals, record, batch_with_room(per_shard[s], bulk));
       }
     });
     for (auto& batches : per_shard) {
@@ -299,13 +302,13 @@ class PipelineRun {
         sink_failed_.store(true, std::memory_order_release);
       }
     }
-    for (const GapEvent& gap : w->gaps) {
+    for (const GapRecord& gap : w->gaps) {
       ++stats_.gaps;
       stats_.gap_packets += gap.packets;
       stats_.gap_bytes += gap.bytes;
     }
     // This item's position may be committed once every document written so far is delivered
-    // and every batch up to it is wholly inside emitted snapshots.
+    // and every batch up to it belongs to a part whose snapshots were all emitted.
     checkpoints_.push_back({w->batch.sequence, w->checkpoint});
     commit_rules_.push_back({document_sequence_, w->committable_batch});
     if (!sink_error_) commit_delivered(false);
@@ -387,6 +390,7 @@ class PipelineRun {
   tbb::concurrent_queue<WorkItem*> free_items_;
   bool input_done_ = false;
   uint64_t batch_sequence_ = 0;
+  uint64_t completed_through_batch_ = 0;  // aggregate stage only
   uint64_t document_sequence_ = 0;
   std::optional<base::Error> read_error_;
   std::optional<base::Error> sink_error_;  // written and read by the serial deliver stage

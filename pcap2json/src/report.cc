@@ -64,11 +64,38 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                 static_cast<double>(s.packets) / secs / 1e6,
                 static_cast<double>(s.bytes) * 8 / secs / 1e9,
                 static_cast<double>(s.documents) / secs);
-  const bool exact = s.document_packets == s.packets && s.document_wire_bytes == s.bytes;
-  append_format(out, "documents account   %" PRIu64 " packets, %" PRIu64 " bytes: %s\n",
-                s.document_packets, s.document_wire_bytes,
-                exact ? "exact" : "MISMATCH (please report)");
+  const bool exact = s.delivered.packets == s.packets && s.delivered.bytes == s.bytes &&
+                     s.delivered.rejected_documents == 0;
+  if (s.delivered.rejected_documents > 0) {
+    append_format(out, "documents refused   %" PRIu64 " (see the dead-letter file)\n",
+                  s.delivered.rejected_documents);
+  }
+  append_format(out,
+                "documents account   %" PRIu64 " packets, %" PRIu64 " bytes in the %" PRIu64
+                " documents the output holds: %s\n",
+                s.delivered.packets, s.delivered.bytes, s.delivered.documents,
+                exact ? "exact" : "MISMATCH");
   return out;
+}
+
+base::Status check_account(const PipelineStats& s) {
+  const indexer::SinkAccount& held = s.delivered;
+  if (s.delivered.rejected_documents == 0 && held.packets == s.packets && held.bytes == s.bytes) {
+    return base::ok_status();
+  }
+  if (s.delivered.rejected_documents > 0) {
+    return base::make_error(
+        base::ErrorCode::kRejected,
+        std::to_string(s.delivered.rejected_documents) +
+            " documents were refused by the output (dead-letter file): it holds " +
+            std::to_string(held.packets) + " of " + std::to_string(s.packets) + " packets and " +
+            std::to_string(held.bytes) + " of " + std::to_string(s.bytes) + " bytes");
+  }
+  return base::make_error(base::ErrorCode::kInternal,
+                          "documents count " + std::to_string(held.packets) + " packets and " +
+                              std::to_string(held.bytes) + " bytes for " +
+                              std::to_string(s.packets) + " packets and " +
+                              std::to_string(s.bytes) + " bytes read (a bug: please report)");
 }
 
 void ProgressBar::update(const Progress& p) {

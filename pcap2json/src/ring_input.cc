@@ -1,11 +1,51 @@
 #include "snapflow/pcap2json/ring_input.h"
 
+#include <algorithm>
+
 #include "snapflow/base/time.h"
 
 namespace snapflow::pcap2json {
+namespace {
+
+// Documents name ring packets by the ring's random id (ring.meta) and their ring-wide record
+// numbers; the marker keeps a ring id apart from any file fingerprint by construction.
+pcap::InputId ring_input_id(uint64_t ring_id) {
+  pcap::InputId id{};
+  for (size_t i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(ring_id >> (8 * i));
+  constexpr char kMarker[8] = {'s', 'n', 'a', 'p', 'r', 'i', 'n', 'g'};
+  std::copy(std::begin(kMarker), std::end(kMarker), id.begin() + 8);
+  return id;
+}
+
+}  // namespace
 
 RingInput::RingInput(RingInputOptions options, std::unique_ptr<ring::RingReader> reader)
-    : options_(std::move(options)), reader_(std::move(reader)), cursors_(options_.dir) {}
+    : options_(std::move(options)), reader_(std::move(reader)), cursors_(options_.dir) {
+  input_id_ = ring_input_id(reader_->layout().ring_id);
+}
+
+base::Status RingInput::check_registration() const {
+  auto names = cursors_.list();
+  if (!names.ok()) return std::move(names).error().context("list consumers");
+  for (const auto& [name, cursor] : *names) {
+    if (name == options_.consumer) continue;
+    auto other = cursors_.load_state(name);
+    if (!other.ok()) return std::move(other).error();
+    if (!other->has_value()) continue;
+    const ring::ConsumerState& s = **other;
+    if (s.observer == options_.observer && s.capture == options_.capture) {
+      return base::make_error(
+          base::ErrorCode::kInvalidArgument,
+          "--consumer " + options_.consumer + ": consumer '" + name + "' already exports ring " +
+              options_.dir + " as observer '" + s.observer + "', capture '" + s.capture +
+              "'; a second consumer under the same names would index every packet twice. "
+              "Continue it with --consumer " +
+              name + ", give this one its own --capture or --observer, or remove " + options_.dir +
+              "/cursors/" + name + " if '" + name + "' is retired");
+    }
+  }
+  return base::ok_status();
+}
 
 base::Result<std::unique_ptr<RingInput>> RingInput::open(const RingInputOptions& options) {
   const std::string where = "--ring " + options.dir;
@@ -20,61 +60,159 @@ base::Result<std::unique_ptr<RingInput>> RingInput::open(const RingInputOptions&
   auto reader = ring::RingReader::open(options.dir, reader_options);
   if (!reader.ok()) return std::move(reader).error().context(where);
   std::unique_ptr<RingInput> input(new RingInput(options, std::move(*reader)));
-  if (!options.consumer.empty()) {
-    auto saved = input->cursors_.load(options.consumer);
+  RingInput& in = *input;
+  const bool has_consumer = !options.consumer.empty();
+  if (has_consumer) {
+    SNAPFLOW_TRY_STATUS(in.check_registration(), where);
+    auto saved = in.cursors_.load_state(options.consumer);
     if (!saved.ok()) return std::move(saved).error().context("load cursor " + options.consumer);
-    input->resumed_from_ = *saved;
+    if (saved->has_value()) {
+      in.state_ = std::move(**saved);
+      const bool named = !in.state_.observer.empty() || !in.state_.capture.empty();
+      if (named &&
+          (in.state_.observer != options.observer || in.state_.capture != options.capture)) {
+        return base::make_error(
+            base::ErrorCode::kInvalidArgument,
+            "--consumer " + options.consumer + ": it exported as observer '" + in.state_.observer +
+                "', capture '" + in.state_.capture + "'; resuming it as observer '" +
+                options.observer + "', capture '" + options.capture +
+                "' would index its unfinished part twice. Use the same names, or a new "
+                "--consumer");
+      }
+      in.resumed_from_ = in.state_.cursor;
+    }
   }
-  if (input->resumed_from_) {
-    input->reader_->seek(*input->resumed_from_);
+  if (in.resumed_from_) {
+    in.reader_->seek(*in.resumed_from_);
   } else if (options.start_at_end) {
-    SNAPFLOW_TRY_STATUS(input->reader_->seek_end(), where);
+    SNAPFLOW_TRY_STATUS(in.reader_->seek_end(), where);
   }
-  input->start_ = input->reader_->position();
-  if (!options.consumer.empty() && !input->resumed_from_) {
-    // Saving at once registers the consumer, so the block policy waits for it from now on.
-    SNAPFLOW_TRY_STATUS(input->cursors_.save(options.consumer, input->reader_->cursor()),
+  in.start_ = in.reader_->position();
+  in.replay_starts_.assign(in.state_.part_starts.begin(), in.state_.part_starts.end());
+  if (has_consumer) {
+    // Saving at once registers the consumer (under the block policy the writer waits for it
+    // from now on) and records the names it exports as.
+    if (!in.resumed_from_) in.state_.cursor = in.reader_->cursor();
+    in.state_.observer = options.observer;
+    in.state_.capture = options.capture;
+    SNAPFLOW_TRY_STATUS(in.cursors_.save(options.consumer, in.state_),
                         "register consumer " + options.consumer);
   }
   return input;
 }
 
+size_t RingInput::find_part_start(pcap::PacketBatch& batch) {
+  const auto& records = batch.records;
+  const int64_t checkpoint = options_.checkpoint_ns;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const uint64_t number = batch.first_record_number + i;
+    while (!replay_starts_.empty() && replay_starts_.front() < number) replay_starts_.pop_front();
+    const int64_t ts = records[i].ts_ns;
+    bool starts = new_part_next_ || (!replay_starts_.empty() && replay_starts_.front() == number);
+    if (!starts && part_open_) {
+      starts = part_records_ >= options_.max_part_records ||
+               base::align_down(ts, checkpoint) > base::align_down(part_max_ts_ns_, checkpoint);
+    }
+    if (starts) {
+      if (i > 0) {
+        new_part_next_ = true;  // the records from i on are read again by the next call
+        return i;
+      }
+      batch.starts_part = true;
+      new_part_next_ = false;
+      part_open_ = false;
+      if (!replay_starts_.empty() && replay_starts_.front() == number) replay_starts_.pop_front();
+    }
+    if (!part_open_) {
+      part_open_ = true;
+      part_max_ts_ns_ = ts;
+      part_records_ = 0;
+    }
+    part_max_ts_ns_ = std::max(part_max_ts_ns_, ts);
+    ++part_records_;
+  }
+  return records.size();
+}
+
+base::Status RingInput::record_part_start(uint64_t record) {
+  if (options_.consumer.empty()) return base::ok_status();
+  std::lock_guard lock(mu_);
+  if (!state_.part_starts.empty() && state_.part_starts.back() >= record) {
+    return base::ok_status();
+  }
+  state_.part_starts.push_back(record);
+  return cursors_.save(options_.consumer, state_);
+}
+
 base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packets) {
   Pulled pulled;
+  const ring::RingPosition before = reader_->position();
   auto status = reader_->next_batch(batch, max_packets);
   if (!status.ok()) return std::move(status).error().context("read --ring " + options_.dir);
   switch (*status) {
-    case ring::ReadStatus::kRecords:
+    case ring::ReadStatus::kRecords: {
+      read_anything_ = true;
+      last_data_mono_ns_ = base::now_monotonic_ns();
+      batch.first_record_number = before.packets + 1;
+      batch.input_id = input_id_;
+      const size_t cut = find_part_start(batch);
+      if (cut < batch.size()) {
+        const std::span<const pcap::PacketRecord> head(batch.records.data(), cut);
+        reader_->seek(ring::position_after(before, head), head.back().ts_ns);
+        batch.records.resize(cut);
+      }
       pulled.packets = batch.size();
       // The reader's position carries ring-wide running totals: no per-packet counting.
-      // (since the ring was created: measured from where this run started).
       progress_.packets = reader_->position().packets - start_.packets;
       progress_.bytes = reader_->position().wire_bytes - start_.wire_bytes;
       progress_.input_bytes = reader_->position().record_bytes - start_.record_bytes;
       break;
+    }
     case ring::ReadStatus::kGap: {
       const ring::Gap& gap = reader_->last_gap();
-      pulled.gaps.push_back({gap.start_ns, gap.end_ns, gap.packets, gap.wire_bytes});
+      GapRecord record;
+      record.start_ns = gap.start_ns;
+      record.end_ns = gap.end_ns;
+      record.packets = gap.packets;
+      record.bytes = gap.wire_bytes;
+      record.input = input_id_;
+      record.first_record = before.packets + 1;
+      record.at_resume = resumed_from_.has_value() && !read_anything_;
+      pulled.gaps.push_back(record);
+      read_anything_ = true;
+      pulled.end_part = part_open_;
+      part_open_ = false;
+      new_part_next_ = true;
       break;
     }
     case ring::ReadStatus::kEnd:
-      if (options_.follow) {
-        pulled.idle_ns = base::now_realtime_ns() - options_.idle_lag_ns;
-      } else {
+      if (!options_.follow) {
         pulled.end = true;
+      } else if (part_open_ &&
+                 base::now_monotonic_ns() - last_data_mono_ns_ >= options_.idle_close_ns) {
+        // Quiet long enough: finish the part so its snapshots reach the dashboards now. The
+        // part start is durable before those documents can be acknowledged.
+        SNAPFLOW_TRY_STATUS(record_part_start(reader_->position().packets + 1),
+                            "record idle part end");
+        pulled.end_part = true;
+        part_open_ = false;
+        new_part_next_ = true;
       }
       break;
     case ring::ReadStatus::kCancelled:
-      // Open snapshots are not flushed: the next run re-reads their packets from the cursor
-      // and emits them whole (emitting them now would make later parts collide on their ids).
+      // Stopped: the open snapshots are emitted, and the next run starts a part here.
+      if (part_open_) {
+        SNAPFLOW_TRY_STATUS(record_part_start(reader_->position().packets + 1),
+                            "record stop part end");
+      }
       pulled.end = true;
-      pulled.flush_at_end = false;
       break;
   }
   return pulled;
 }
 
 uint64_t RingInput::checkpoint() {
+  std::lock_guard lock(mu_);
   const uint64_t token = ++next_token_;
   if (!options_.consumer.empty()) pending_.emplace_back(token, reader_->cursor());
   return token;
@@ -82,13 +220,19 @@ uint64_t RingInput::checkpoint() {
 
 base::Status RingInput::commit(uint64_t token) {
   if (options_.consumer.empty()) return base::ok_status();
+  std::lock_guard lock(mu_);
   std::optional<ring::Cursor> cursor;
   while (!pending_.empty() && pending_.front().first <= token) {
     cursor = pending_.front().second;
     pending_.pop_front();
   }
   if (!cursor) return base::ok_status();
-  return cursors_.save(options_.consumer, *cursor);
+  state_.cursor = *cursor;
+  // The cursor is itself a part start; the recorded ones up to it are history now.
+  const uint64_t next_record = cursor->position.packets + 1;
+  auto& starts = state_.part_starts;
+  starts.erase(starts.begin(), std::upper_bound(starts.begin(), starts.end(), next_record));
+  return cursors_.save(options_.consumer, state_);
 }
 
 }  // namespace snapflow::pcap2json

@@ -123,23 +123,19 @@ void SnapshotEngine::advance_watermark(int64_t ts_ns) {
   closed_before_ns_ = std::max(closed_before_ns_, base::align_down(horizon, config_.interval_ns));
 }
 
-void SnapshotEngine::note_open(int64_t snapshot_start_ns, uint64_t batch_sequence) {
-  // try_emplace keeps the first (smallest) batch: batches arrive in increasing order.
-  open_first_batch_.try_emplace(snapshot_start_ns, batch_sequence);
+void SnapshotEngine::begin_part(const pcap::InputId& input) {
+  input_ = input;
+  watermark_ns_ = INT64_MIN;
+  closed_before_ns_ = INT64_MIN;
+  seen_packet_ = false;
+  fragments_.clear();
+  fragment_expiry_.clear();
 }
 
-uint64_t SnapshotEngine::first_open_batch() const {
-  uint64_t first = UINT64_MAX;
-  for (const auto& entry : open_first_batch_) first = std::min(first, entry.second);
-  return first;
-}
-
-void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan,
-                             uint64_t batch_sequence) {
+void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan) {
   const int64_t interval = config_.interval_ns;
   const uint32_t shard_mask = shard_count() - 1;
   plan.offsets.assign(shard_count() + 1, 0);
-  int64_t last_noted_start = INT64_MIN;
   for (DecodedPacket& p : packets) {
     advance_watermark(p.ts_ns);
     p.snapshot_start_ns = base::align_down(p.ts_ns, interval);
@@ -148,10 +144,6 @@ void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan,
       p.snapshot_start_ns = closed_before_ns_;
       ++stats_.late_packets;
       stats_.late_bytes += p.wire_length;
-    }
-    if (p.snapshot_start_ns != last_noted_start) {
-      note_open(p.snapshot_start_ns, batch_sequence);
-      last_noted_start = p.snapshot_start_ns;
     }
     if (p.fragment != DecodedPacket::kNotFragment) fix_fragment(p);
     stats_.packets += 1;
@@ -203,6 +195,10 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan
       packet::decode(batch.records[p.record_index].bytes(), batch.records[p.record_index].link_type,
                      view, config_.decode_options);
       fill_attributes(view, record.attributes);
+      // A snapshot's first packet in this shard is always some flow's first packet, so the
+      // minimum over new flows is the snapshot's first record.
+      record.attributes.first_record = batch.first_record_number + p.record_index;
+      current->first_record = std::min(current->first_record, record.attributes.first_record);
     }
     count_packet(record.counters, p);
     ++current->packets;
@@ -232,6 +228,8 @@ void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& 
     ClosedSnapshot& closed = out.emplace_back();
     closed.totals.start_ns = start;
     closed.totals.interval_ns = config_.interval_ns;
+    closed.totals.input = input_;
+    closed.totals.first_record = UINT64_MAX;
     closed.shards.resize(shards_.size());
     for (size_t i = 0; i < shards_.size(); ++i) {
       Shard& shard = shards_[i];
@@ -240,12 +238,12 @@ void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& 
       if (it == shard.open.end()) continue;
       closed.totals.packets += it->packets;
       closed.totals.bytes += it->bytes;
+      closed.totals.first_record = std::min(closed.totals.first_record, it->first_record);
       closed.shards[i] = it->table.take_records();
       closed.totals.flows += closed.shards[i].size();
       shard.spare.push_back(std::move(it->table));
       shard.open.erase(it);
     }
-    open_first_batch_.erase(start);
     stats_.snapshots += 1;
     stats_.flows += closed.totals.flows;
   }

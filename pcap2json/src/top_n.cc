@@ -35,7 +35,12 @@ TopN select_top_n(const ClosedSnapshot& snapshot, uint32_t n) {
   const size_t keep = std::min<size_t>(n, all.size());
   std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(keep), all.end(), larger);
   top.kept.assign(all.begin(), all.begin() + static_cast<ptrdiff_t>(keep));
-  for (size_t i = keep; i < all.size(); ++i) merge_counters(top.other.counters, all[i]->counters);
+  top.other.attributes.first_record = UINT64_MAX;
+  for (size_t i = keep; i < all.size(); ++i) {
+    merge_counters(top.other.counters, all[i]->counters);
+    top.other.attributes.first_record =
+        std::min(top.other.attributes.first_record, all[i]->attributes.first_record);
+  }
   top.other_flow_count = all.size() - keep;
   return top;
 }

@@ -87,7 +87,9 @@ void renew_keys(std::vector<FlowRecord>& records, int64_t mode) {
 void encode_all(FlowEncoder& encoder, const std::vector<FlowRecord>& records,
                 indexer::DocumentBatch& batch) {
   batch.clear();
-  for (const FlowRecord& r : records) encoder.encode_flow(kSnapshotNs, r, batch);
+  SnapshotTotals snapshot;
+  snapshot.start_ns = kSnapshotNs;
+  for (const FlowRecord& r : records) encoder.encode_flow(snapshot, r, batch);
 }
 
 void set_counters(benchmark::State& state, uint64_t docs, uint64_t bytes) {

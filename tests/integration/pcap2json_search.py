@@ -95,21 +95,19 @@ class Search:
                 for b in body["aggregations"]["h"]["buckets"]}
 
     def ids(self, prefix):
-        """Every document id (sorted list, duplicates kept) of prefix-*, by search_after."""
+        """Every document id (sorted list, duplicates kept) of prefix-*, by a scroll in index
+        order (Elasticsearch 8 refuses to sort on _id)."""
         out = []
-        after = None
-        while True:
-            query = {"size": 5000, "_source": False, "sort": [{"_id": "asc"}],
-                     "query": {"match_all": {}}}
-            if after is not None:
-                query["search_after"] = after
-            status, body = self.request("POST", "/%s-*/_search" % prefix, query)
+        status, body = self.request("POST", "/%s-*/_search?scroll=1m" % prefix, {
+            "size": 5000, "_source": False, "sort": ["_doc"], "query": {"match_all": {}}})
+        assert status == 200, body
+        while body["hits"]["hits"]:
+            out.extend(h["_id"] for h in body["hits"]["hits"])
+            status, body = self.request("POST", "/_search/scroll",
+                                        {"scroll": "1m", "scroll_id": body["_scroll_id"]})
             assert status == 200, body
-            hits = body["hits"]["hits"]
-            if not hits:
-                return out
-            out.extend(h["_id"] for h in hits)
-            after = hits[-1]["sort"]
+        self.request("DELETE", "/_search/scroll", {"scroll_id": body["_scroll_id"]})
+        return sorted(out)
 
     def docs(self, prefix, dataset):
         status, body = self.request("POST", "/%s-*/_search" % prefix, {
@@ -137,10 +135,10 @@ def parse_stats(stderr):
     m = re.search(r"^gaps\s+(\d+) \((\d+) packets, (\d+) bytes", stderr, re.M)
     s["gaps"], s["gap_packets"], s["gap_bytes"] = (
         tuple(int(x) for x in m.groups()) if m else (0, 0, 0))
-    m = re.search(r"^indexer\s+sent (\d+) acked (\d+) present (\d+) retried (\d+) "
-                  r"dead-lettered (\d+)", stderr, re.M)
+    m = re.search(r"^indexer\s+sent (\d+) acked (\d+) present (\d+) conflicting (\d+) "
+                  r"retried (\d+) dead-lettered (\d+)", stderr, re.M)
     if m:
-        (s["sent"], s["acked"], s["present"], s["retried"],
+        (s["sent"], s["acked"], s["present"], s["conflicting"], s["retried"],
          s["dead_lettered"]) = (int(x) for x in m.groups())
     s["exact"] = ": exact" in stderr
     return s
@@ -233,9 +231,13 @@ def ring_oldest_base(ring_dir):
 
 
 def read_cursor(ring_dir, name):
+    """The numeric fields of a consumer's cursor file (docs/ring.md); names and the list of
+    recorded part starts ("part_start", several lines) are left out."""
     try:
         with open(os.path.join(ring_dir, "cursors", name)) as f:
-            return {k: int(v) for k, v in (line.strip().split("=") for line in f if "=" in line)}
+            fields = (line.strip().split("=", 1) for line in f if "=" in line)
+            return {k: int(v) for k, v in fields
+                    if k not in ("observer_hex", "capture_hex", "part_start")}
     except FileNotFoundError:
         return None
 

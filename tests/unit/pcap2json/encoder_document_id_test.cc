@@ -1,4 +1,4 @@
-// Document ids and index names (docs/formats.md "Document ids and indices").
+// Document ids and index names (docs/formats.md "Document identity" and "Indices").
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
@@ -36,18 +36,40 @@ TEST(EncoderDocumentId, Base64UrlWithoutPadding) {
   EXPECT_EQ(encode_document_id(bytes).view(), "_____________________w");
 }
 
+constexpr int64_t kInterval = 100'000'000;
+
+pcap::InputId input_id(uint8_t seed) {
+  pcap::InputId id;
+  for (size_t i = 0; i < id.size(); ++i) id[i] = static_cast<uint8_t>(seed * 31 + i);
+  return id;
+}
+
+DocumentOrigin origin(uint8_t input_seed, uint64_t first_record, uint64_t packets = 3,
+                      uint64_t bytes = 180) {
+  return {input_id(input_seed), first_record, packets, bytes};
+}
+
+void append_le64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
 TEST(EncoderDocumentId, MatchesTheDocumentedByteLayout) {
-  // Build the hashed bytes by hand from the spec and compare with both implementations.
+  // Build the hashed bytes by hand from docs/formats.md and compare with both implementations.
   const packet::FlowKey key = sample_key(7);
   const int64_t start_ns = 1'700'000'000'100'000'000;
+  const DocumentOrigin o = origin(5, 1042, 7, 4242);
   std::string input = "probe-1";
   input.push_back('\0');
   input += "cap";
   input.push_back('\0');
   input += "flow";
   input.push_back('\0');
-  for (int i = 0; i < 8; ++i) input.push_back(static_cast<char>((start_ns >> (8 * i)) & 0xff));
-  input.push_back('\0');
+  append_le64(input, kInterval);
+  append_le64(input, static_cast<uint64_t>(start_ns));
+  input.append(reinterpret_cast<const char*>(o.input.data()), o.input.size());
+  append_le64(input, o.first_record);
+  append_le64(input, o.packets);
+  append_le64(input, o.bytes);
   input.append(reinterpret_cast<const char*>(&key), sizeof key);
   XXH128_canonical_t canonical;
   XXH128_canonicalFromHash(&canonical, XXH3_128bits(input.data(), input.size()));
@@ -55,56 +77,71 @@ TEST(EncoderDocumentId, MatchesTheDocumentedByteLayout) {
   std::memcpy(digest.data(), canonical.digest, 16);
   const DocumentId expected = encode_document_id(digest);
 
-  EXPECT_EQ(
-      make_document_id("probe-1", "cap", DocumentKind::kFlow, start_ns, key_bytes(key)).view(),
-      expected.view());
-  DocumentIdHasher hasher("probe-1", "cap");
-  EXPECT_EQ(hasher.flow(start_ns, key).view(), expected.view());
+  EXPECT_EQ(make_document_id("probe-1", "cap", kInterval, DocumentKind::kFlow, start_ns, o,
+                             key_bytes(key))
+                .view(),
+            expected.view());
+  DocumentIdHasher hasher("probe-1", "cap", kInterval);
+  EXPECT_EQ(hasher.flow(start_ns, o, key).view(), expected.view());
   // The hasher's reused buffer gives the same answer after other kinds went through it.
-  (void)hasher.totals(start_ns);
-  (void)hasher.gap(start_ns, start_ns + 5);
-  EXPECT_EQ(hasher.flow(start_ns, key).view(), expected.view());
+  (void)hasher.totals(start_ns, o);
+  (void)hasher.gap(start_ns, start_ns + 5, o);
+  EXPECT_EQ(hasher.flow(start_ns, o, key).view(), expected.view());
 }
 
 TEST(EncoderDocumentId, FastPathAgreesWithReferenceForEveryKind) {
-  DocumentIdHasher hasher("obs", "capture \"x\"");
+  DocumentIdHasher hasher("obs", "capture \"x\"", kInterval);
   const int64_t t = 1'234'567'890'000;
+  const DocumentOrigin o = origin(9, 77);
   uint8_t le[8];
   for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(((t + 9) >> (8 * i)) & 0xff);
-  EXPECT_EQ(hasher.gap(t, t + 9).view(),
-            make_document_id("obs", "capture \"x\"", DocumentKind::kGap, t, le).view());
-  EXPECT_EQ(hasher.totals(t).view(),
-            make_document_id("obs", "capture \"x\"", DocumentKind::kTotals, t, {}).view());
-  EXPECT_EQ(hasher.other(t).view(),
-            make_document_id("obs", "capture \"x\"", DocumentKind::kOther, t, {}).view());
-  uint8_t record[8] = {42, 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_EQ(hasher.packet(t, 42).view(),
-            make_document_id("obs", "capture \"x\"", DocumentKind::kPacket, t, record).view());
+  const auto reference = [&](DocumentKind kind, std::span<const uint8_t> key) {
+    return make_document_id("obs", "capture \"x\"", kInterval, kind, t, o, key);
+  };
+  EXPECT_EQ(hasher.gap(t, t + 9, o).view(), reference(DocumentKind::kGap, le).view());
+  EXPECT_EQ(hasher.totals(t, o).view(), reference(DocumentKind::kTotals, {}).view());
+  EXPECT_EQ(hasher.other(t, o).view(), reference(DocumentKind::kOther, {}).view());
+  EXPECT_EQ(hasher.packet(t, o).view(), reference(DocumentKind::kPacket, {}).view());
 }
 
-TEST(EncoderDocumentId, StableAndDistinct) {
-  DocumentIdHasher a("probe", "cap");
-  DocumentIdHasher a2("probe", "cap");
-  DocumentIdHasher b("probe2", "cap");
-  DocumentIdHasher c("probe", "cap2");
+// The rule of docs/formats.md: same id if and only if the same packets. Whatever tells two
+// sets of packets apart (input, first record, how many, their bytes, flow, snapshot, interval,
+// observer, capture, kind) must change the id; replaying the same input must not.
+TEST(EncoderDocumentId, SameIdIfAndOnlyIfSamePackets) {
+  DocumentIdHasher a("probe", "cap", kInterval);
+  DocumentIdHasher a2("probe", "cap", kInterval);
+  DocumentIdHasher b("probe2", "cap", kInterval);
+  DocumentIdHasher c("probe", "cap2", kInterval);
+  DocumentIdHasher one_second("probe", "cap", 1'000'000'000);
   // "probe" + "\0" + "cap" must not collide with "prob" + "e\0cap"-style shifts.
-  DocumentIdHasher shifted(std::string_view("probe\0c", 7), "ap");
+  DocumentIdHasher shifted(std::string_view("probe\0c", 7), "ap", kInterval);
   const int64_t t = 1'700'000'000'000'000'000;
   std::set<std::string> ids;
-  for (uint8_t i = 0; i < 50; ++i) {
+  size_t expected = 0;
+  const auto add = [&](const DocumentId& id) {
+    ids.insert(std::string(id.view()));
+    ++expected;
+  };
+  for (uint8_t i = 0; i < 20; ++i) {
     const packet::FlowKey key = sample_key(i);
-    EXPECT_EQ(a.flow(t, key).view(), a2.flow(t, key).view());
-    ids.insert(std::string(a.flow(t, key).view()));
-    ids.insert(std::string(a.flow(t + 100'000'000, key).view()));
-    ids.insert(std::string(b.flow(t, key).view()));
-    ids.insert(std::string(c.flow(t, key).view()));
+    EXPECT_EQ(a.flow(t, origin(1, 10), key).view(), a2.flow(t, origin(1, 10), key).view());
+    add(a.flow(t, origin(1, 10), key));
+    add(a.flow(t + kInterval, origin(1, 10), key));  // another snapshot
+    add(a.flow(t, origin(2, 10), key));              // another input (file, ring)
+    add(a.flow(t, origin(1, 11), key));              // another first packet
+    add(a.flow(t, origin(1, 10, 4), key));           // more packets
+    add(a.flow(t, origin(1, 10, 3, 181), key));      // other bytes
+    add(b.flow(t, origin(1, 10), key));              // another observer
+    add(c.flow(t, origin(1, 10), key));              // another capture
+    add(one_second.flow(t, origin(1, 10), key));     // another interval
   }
-  ids.insert(std::string(a.totals(t).view()));
-  ids.insert(std::string(a.other(t).view()));
-  ids.insert(std::string(a.gap(t, t + 1).view()));
-  ids.insert(std::string(a.packet(t, 1).view()));
-  ids.insert(std::string(shifted.totals(t).view()));
-  EXPECT_EQ(ids.size(), 50u * 4 + 5);
+  add(a.totals(t, origin(1, 10)));
+  add(a.totals(t, origin(2, 10)));
+  add(a.other(t, origin(1, 10)));
+  add(a.gap(t, t + 1, origin(1, 10)));
+  add(a.packet(t, origin(1, 10, 1, 60)));
+  add(shifted.totals(t, origin(1, 10)));
+  EXPECT_EQ(ids.size(), expected);
   for (const std::string& id : ids) {
     ASSERT_EQ(id.size(), kDocumentIdLength);
     for (const char ch : id) {

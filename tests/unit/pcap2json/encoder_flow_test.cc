@@ -13,6 +13,22 @@ namespace snapflow::pcap2json {
 namespace {
 
 constexpr int64_t kSnapshotNs = 1'795'478'399'900'000'000;  // 2026-11-23T23:59:59.9Z
+constexpr int64_t kIntervalNs = 100'000'000;
+
+// The snapshot (of one input part) the encoders name documents by.
+SnapshotTotals snapshot_at(int64_t start_ns) {
+  SnapshotTotals s;
+  s.start_ns = start_ns;
+  s.interval_ns = kIntervalNs;
+  for (size_t i = 0; i < s.input.size(); ++i) s.input[i] = static_cast<uint8_t>(0xa0 + i);
+  s.first_record = 1;
+  return s;
+}
+
+DocumentOrigin origin_of(const FlowRecord& r) {
+  return {snapshot_at(kSnapshotNs).input, r.attributes.first_record, r.counters.packets,
+          r.counters.bytes};
+}
 
 struct Parsed {
   simdjson::dom::parser action_parser;
@@ -116,7 +132,7 @@ TEST(EncoderFlow, EcsTcpFlowEveryField) {
   FlowEncoder encoder = make_encoder(config());
   indexer::DocumentBatch batch;
   const FlowRecord r = tcp_record();
-  encoder.encode_flow(kSnapshotNs, r, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_EQ(batch.packets, 10u);
   EXPECT_EQ(batch.bytes, 6543u);
@@ -125,8 +141,9 @@ TEST(EncoderFlow, EcsTcpFlowEveryField) {
   Parsed p;
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 0, p));
   EXPECT_EQ(str(p.action, "/create/_index"), "snapflow-2026.11.23");
-  EXPECT_EQ(str(p.action, "/create/_id"),
-            DocumentIdHasher("probe-1", "trace.pcap").flow(kSnapshotNs, r.key).view());
+  EXPECT_EQ(str(p.action, "/create/_id"), DocumentIdHasher("probe-1", "trace.pcap", kIntervalNs)
+                                              .flow(kSnapshotNs, origin_of(r), r.key)
+                                              .view());
 
   const auto& s = p.source;
   EXPECT_EQ(str(s, "/@timestamp"), base::format_rfc3339_ns(kSnapshotNs));
@@ -205,7 +222,7 @@ TEST(EncoderFlow, EcsIpv6IcmpTunnelLateAndNoCommunityId) {
   r.attributes.tunnel_destination = ip("172.31.0.2");
   indexer::DocumentBatch batch;
   batch.bulk_form = false;
-  encoder.encode_flow(kSnapshotNs, r, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_EQ(batch.body.front(), '{');  // plain NDJSON: no action line
   Parsed p;
@@ -247,7 +264,7 @@ TEST(EncoderFlow, EcsNonIpFlowHasMacsAndEthertypeOnly) {
   r.attributes.source_mac = {1, 2, 3, 4, 5, 6};
   r.attributes.destination_mac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   indexer::DocumentBatch batch;
-  encoder.encode_flow(kSnapshotNs, r, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   Parsed p;
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 0, p));
   EXPECT_EQ(str(p.source, "/network/type"), "0x88b5");
@@ -257,7 +274,7 @@ TEST(EncoderFlow, EcsNonIpFlowHasMacsAndEthertypeOnly) {
   EXPECT_FALSE(has(p.source, "/network/iana_number"));
   EXPECT_FALSE(has(p.source, "/network/community_id"));
   r.key.ethertype = 0x0806;
-  encoder.encode_flow(kSnapshotNs, r, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 1, p));
   EXPECT_EQ(str(p.source, "/network/type"), "arp");
 }
@@ -266,15 +283,16 @@ TEST(EncoderFlow, OtherDocumentFoldsCountsWithoutAddresses) {
   FlowEncoder encoder = make_encoder(config());
   FlowRecord other = tcp_record();
   indexer::DocumentBatch batch;
-  encoder.encode_flow(kSnapshotNs, tcp_record(), batch);
-  encoder.encode_other(kSnapshotNs, other, 977, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), tcp_record(), batch);
+  encoder.encode_other(snapshot_at(kSnapshotNs), other, 977, batch);
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch.packets, 20u);  // both are flow documents
   EXPECT_EQ(batch.bytes, 2u * 6543);
   Parsed p;
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 1, p));
-  EXPECT_EQ(str(p.action, "/create/_id"),
-            DocumentIdHasher("probe-1", "trace.pcap").other(kSnapshotNs).view());
+  EXPECT_EQ(str(p.action, "/create/_id"), DocumentIdHasher("probe-1", "trace.pcap", kIntervalNs)
+                                              .other(kSnapshotNs, origin_of(other))
+                                              .view());
   EXPECT_TRUE(p.source.at_pointer("/snapflow/other").get_bool().value());
   EXPECT_EQ(num(p.source, "/snapflow/other_flows"), 977u);
   EXPECT_EQ(num(p.source, "/network/packets"), 10u);
@@ -289,22 +307,31 @@ TEST(EncoderFlow, OtherDocumentFoldsCountsWithoutAddresses) {
 TEST(EncoderFlow, TotalsAndGapDocumentsDoNotCountPackets) {
   FlowEncoder encoder = make_encoder(config());
   indexer::DocumentBatch batch;
-  SnapshotTotals totals{.start_ns = kSnapshotNs,
-                        .interval_ns = 100'000'000,
-                        .packets = 1000,
-                        .bytes = 123456,
-                        .flows = 17};
+  SnapshotTotals totals = snapshot_at(kSnapshotNs);
+  totals.packets = 1000;
+  totals.bytes = 123456;
+  totals.flows = 17;
+  totals.first_record = 5;
   encoder.encode_totals(totals, batch);
-  encoder.encode_gap(kSnapshotNs - 5'000'000'000, kSnapshotNs - 1, 777, 88888, "pcap2json\"1",
-                     batch);
-  ASSERT_EQ(batch.size(), 2u);
+  GapRecord gap;
+  gap.start_ns = kSnapshotNs - 5'000'000'000;
+  gap.end_ns = kSnapshotNs - 1;
+  gap.packets = 777;
+  gap.bytes = 88888;
+  gap.input = totals.input;
+  gap.first_record = 4000;
+  encoder.encode_gap(gap, "pcap2json\"1", batch);
+  gap.at_resume = true;
+  encoder.encode_gap(gap, "c", batch);
+  ASSERT_EQ(batch.size(), 3u);
   EXPECT_EQ(batch.packets, 0u);
   EXPECT_EQ(batch.bytes, 0u);
 
   Parsed p;
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 0, p));
-  EXPECT_EQ(str(p.action, "/create/_id"),
-            DocumentIdHasher("probe-1", "trace.pcap").totals(kSnapshotNs).view());
+  EXPECT_EQ(str(p.action, "/create/_id"), DocumentIdHasher("probe-1", "trace.pcap", kIntervalNs)
+                                              .totals(kSnapshotNs, {totals.input, 5, 1000, 123456})
+                                              .view());
   EXPECT_EQ(str(p.source, "/@timestamp"), base::format_rfc3339_ns(kSnapshotNs));
   EXPECT_EQ(str(p.source, "/event/kind"), "metric");
   EXPECT_EQ(str(p.source, "/event/dataset"), "snapflow.totals");
@@ -319,7 +346,9 @@ TEST(EncoderFlow, TotalsAndGapDocumentsDoNotCountPackets) {
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 1, p));
   const int64_t gap_start = kSnapshotNs - 5'000'000'000;
   EXPECT_EQ(str(p.action, "/create/_id"),
-            DocumentIdHasher("probe-1", "trace.pcap").gap(gap_start, kSnapshotNs - 1).view());
+            DocumentIdHasher("probe-1", "trace.pcap", kIntervalNs)
+                .gap(gap_start, kSnapshotNs - 1, {totals.input, 4000, 777, 88888})
+                .view());
   EXPECT_EQ(str(p.source, "/@timestamp"), base::format_rfc3339_ns(gap_start));
   EXPECT_EQ(str(p.source, "/event/kind"), "gap");
   EXPECT_EQ(str(p.source, "/event/dataset"), "snapflow.gap");
@@ -328,6 +357,9 @@ TEST(EncoderFlow, TotalsAndGapDocumentsDoNotCountPackets) {
   EXPECT_EQ(num(p.source, "/network/packets"), 777u);
   EXPECT_EQ(num(p.source, "/network/bytes"), 88888u);
   EXPECT_EQ(str(p.source, "/snapflow/consumer"), "pcap2json\"1");
+  EXPECT_FALSE(has(p.source, "/snapflow/gap"));
+  ASSERT_NO_FATAL_FAILURE(parse_document(batch, 2, p));
+  EXPECT_TRUE(p.source.at_pointer("/snapflow/gap/at_resume").get_bool().value());
 }
 
 TEST(EncoderFlow, WeirdObserverAndCaptureNamesAreEscaped) {
@@ -336,8 +368,8 @@ TEST(EncoderFlow, WeirdObserverAndCaptureNamesAreEscaped) {
   c.capture = std::string("cap\0ture\x7f", 9);
   FlowEncoder encoder = make_encoder(c);
   indexer::DocumentBatch batch;
-  encoder.encode_flow(kSnapshotNs, tcp_record(), batch);
-  encoder.encode_totals({.start_ns = kSnapshotNs, .interval_ns = 100'000'000}, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), tcp_record(), batch);
+  encoder.encode_totals(snapshot_at(kSnapshotNs), batch);
   for (size_t i = 0; i < batch.size(); ++i) {
     Parsed p;
     ASSERT_NO_FATAL_FAILURE(parse_document(batch, i, p));
@@ -348,11 +380,13 @@ TEST(EncoderFlow, WeirdObserverAndCaptureNamesAreEscaped) {
   Parsed p;
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 0, p));
   EXPECT_EQ(str(p.action, "/create/_id"),
-            DocumentIdHasher(c.observer, c.capture).flow(kSnapshotNs, tcp_record().key).view());
+            DocumentIdHasher(c.observer, c.capture, kIntervalNs)
+                .flow(kSnapshotNs, origin_of(tcp_record()), tcp_record().key)
+                .view());
   // A very long name still fits (the scratch buffer is sized from the config).
   c.observer = std::string(10000, '"');
   FlowEncoder big = make_encoder(c);
-  big.encode_flow(kSnapshotNs, tcp_record(), batch);
+  big.encode_flow(snapshot_at(kSnapshotNs), tcp_record(), batch);
   EXPECT_EQ(big.oversize_documents(), 0u);
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 2, p));
   EXPECT_EQ(str(p.source, "/observer/name"), c.observer);
@@ -362,15 +396,15 @@ TEST(EncoderFlow, FmadioFieldNames) {
   FlowEncoder encoder = make_encoder(config(DocumentFormat::kFmadio));
   indexer::DocumentBatch batch;
   const FlowRecord r = tcp_record();
-  encoder.encode_flow(kSnapshotNs, r, batch);
-  encoder.encode_flow(kSnapshotNs, r, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   FlowRecord udp = r;
   udp.key.ip_protocol = 17;
   udp.key.source = ip("2001:db8::2").bytes;
   udp.key.destination = ip("2001:db8::3").bytes;
   udp.key.ip_version = 6;
   udp.key.ethertype = 0x86dd;
-  encoder.encode_flow(kSnapshotNs + 100'000'000, udp, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs + 100'000'000), udp, batch);
   ASSERT_EQ(batch.size(), 3u);
   EXPECT_EQ(batch.packets, 30u);
 
@@ -435,7 +469,7 @@ TEST(EncoderFlow, BatchOffsetsDelimitEveryDocument) {
   FlowRecord r = tcp_record();
   for (uint16_t i = 0; i < 100; ++i) {
     r.key.source_port = static_cast<uint16_t>(1000 + i);
-    encoder.encode_flow(kSnapshotNs, r, batch);
+    encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   }
   ASSERT_EQ(batch.size(), 100u);
   std::string ids;

@@ -225,6 +225,59 @@ TEST(SnapshotEngine, LaterFragmentsJoinTheirFirstFragmentsFlow) {
   }
 }
 
+// Parts (docs/decisions/0005-document-identity.md): what a part produces depends on its packets
+// alone, and every document knows its input and its first record.
+TEST(SnapshotEngine, EachPartStartsCleanAndNamesItsInputAndFirstRecords) {
+  SnapshotConfig config;
+  config.shard_count = 4;
+  SnapshotEngine engine(config);
+  pcap::PacketBatch batch = one_frame_batch();
+  const pcap::PacketRecord frame = batch.records.front();
+  batch.records.assign(8, frame);
+  ShardPlan plan;
+  const auto feed = [&](std::vector<DecodedPacket> packets, uint64_t first_record) {
+    for (uint32_t i = 0; i < packets.size(); ++i) packets[i].record_index = i;
+    batch.first_record_number = first_record;
+    engine.prepare(packets, plan);
+    for (uint32_t s = 0; s < engine.shard_count(); ++s)
+      engine.aggregate_shard(s, plan, packets, batch);
+  };
+  pcap::InputId a{};
+  pcap::InputId b{};
+  a.fill(0xaa);
+  b.fill(0xbb);
+  std::vector<ClosedSnapshot> out;
+  engine.begin_part(a);
+  // Part a runs to 450 ms: snapshots up to 300 ms close.
+  feed({packet_at(kBase + 10 * kNsPerMs, 1, 100), packet_at(kBase + 20 * kNsPerMs, 2, 100),
+        packet_at(kBase + 450 * kNsPerMs, 1, 100)},
+       1);
+  engine.take_all(out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].totals.input, a);
+  EXPECT_EQ(out[0].totals.first_record, 1u);
+  EXPECT_EQ(out[1].totals.first_record, 3u);
+  out.clear();
+  // Part b begins with a packet at 50 ms: late after part a's watermark, but part b has its
+  // own, so it counts in its own snapshot.
+  engine.begin_part(b);
+  feed({packet_at(kBase + 50 * kNsPerMs, 3, 70), packet_at(kBase + 60 * kNsPerMs, 3, 70),
+        packet_at(kBase + 70 * kNsPerMs, 4, 70)},
+       101);
+  engine.take_all(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].totals.start_ns, kBase);
+  EXPECT_EQ(out[0].totals.input, b);
+  EXPECT_EQ(out[0].totals.first_record, 101u);
+  EXPECT_EQ(engine.stats().late_packets, 0u);
+  std::map<uint64_t, uint64_t> first_by_packets;
+  for (const auto& shard : out[0].shards) {
+    for (const FlowRecord& r : shard)
+      first_by_packets[r.counters.packets] = r.attributes.first_record;
+  }
+  EXPECT_EQ(first_by_packets, (std::map<uint64_t, uint64_t>{{2, 101}, {1, 103}}));
+}
+
 TEST(TopN, KeepsTheLargestAndFoldsTheRestExactly) {
   SnapshotEngine engine(SnapshotConfig{});
   std::vector<DecodedPacket> packets;

@@ -58,18 +58,17 @@ class FlowEncoder {
 
   const EncoderConfig& config() const { return config_; }
 
-  // One flow document for a flow's activity in the snapshot starting at snapshot_start_ns.
-  void encode_flow(int64_t snapshot_start_ns, const FlowRecord& record,
+  // One flow document for a flow's activity in `snapshot` (one interval of one input part).
+  void encode_flow(const SnapshotTotals& snapshot, const FlowRecord& record,
                    indexer::DocumentBatch& batch);
   // The --top-n "other" document: counters of `folded_flows` flows summed into `record`
   // (its key is ignored: the document carries no addresses).
-  void encode_other(int64_t snapshot_start_ns, const FlowRecord& record, uint64_t folded_flows,
+  void encode_other(const SnapshotTotals& snapshot, const FlowRecord& record, uint64_t folded_flows,
                     indexer::DocumentBatch& batch);
-  // One `event.kind: metric` document per snapshot (always ECS form).
+  // One `event.kind: metric` document per snapshot and part (always ECS form).
   void encode_totals(const SnapshotTotals& totals, indexer::DocumentBatch& batch);
   // Ring data lost before a consumer read it: [start_ns, end_ns] (always ECS form).
-  void encode_gap(int64_t start_ns, int64_t end_ns, uint64_t packets, uint64_t bytes,
-                  std::string_view consumer, indexer::DocumentBatch& batch);
+  void encode_gap(const GapRecord& gap, std::string_view consumer, indexer::DocumentBatch& batch);
 
   // Documents not written because they overflowed the scratch buffer. The buffer is sized
   // from the config so this stays 0; the pipeline fails the run if it is not.
@@ -80,6 +79,7 @@ class FlowEncoder {
 
   // Each document is built in scratch_ by a fresh JsonWriter (three pointers: free), then
   // appended to the body; the writer is not a member so that moving the encoder is safe.
+  static DocumentOrigin origin(const SnapshotTotals& snapshot, const FlowRecord& record);
   JsonWriter start_document(int64_t index_ts_ns, const DocumentId& id);
   void finish_document(JsonWriter& writer, indexer::DocumentBatch& batch);
   void write_ecs_flow(JsonWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,

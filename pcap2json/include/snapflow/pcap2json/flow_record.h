@@ -9,6 +9,7 @@
 
 #include "snapflow/packet/flow_key.h"
 #include "snapflow/packet/view.h"
+#include "snapflow/pcap/record.h"
 
 namespace snapflow::pcap2json {
 
@@ -32,6 +33,9 @@ struct FlowCounters {
 
 // Descriptive fields taken from the first packet of the flow in the interval.
 struct FlowAttributes {
+  /// Input record number of the flow's first packet in the interval: with the input's id it
+  /// names which packets the document carries (docs/formats.md, "Document identity").
+  uint64_t first_record = 0;
   std::array<uint8_t, 6> source_mac{};
   std::array<uint8_t, 6> destination_mac{};
   bool has_ethernet = false;
@@ -50,13 +54,30 @@ struct alignas(64) FlowRecord {
 static_assert(offsetof(FlowRecord, counters) + offsetof(FlowCounters, packets) == 64,
               "the per-packet counters must start the second cache line");
 
-// Totals of one snapshot interval over all flows: one `event.kind: metric` document.
+// One snapshot interval of one input part (docs/decisions/0005-document-identity.md): its
+// totals over all flows (one `event.kind: metric` document) and what the encoders need to name
+// every document of it.
 struct SnapshotTotals {
   int64_t start_ns = 0;
   int64_t interval_ns = 0;
   uint64_t packets = 0;
   uint64_t bytes = 0;
   uint64_t flows = 0;
+  pcap::InputId input{};      ///< the input the packets came from
+  uint64_t first_record = 0;  ///< input record number of the interval's first packet
+};
+
+// Ring data overwritten before a consumer read it: one `snapflow.gap` document.
+struct GapRecord {
+  int64_t start_ns = 0;  ///< last packet seen before the loss
+  int64_t end_ns = 0;    ///< first packet after it
+  uint64_t packets = 0;
+  uint64_t bytes = 0;  ///< wire bytes
+  pcap::InputId input{};
+  uint64_t first_record = 0;  ///< ring record number of the first lost record
+  /// The loss starts at the cursor a restarted consumer resumed from: documents its previous
+  /// run delivered but had not yet committed may already count some of these packets.
+  bool at_resume = false;
 };
 
 // Everything one closed snapshot interval produces.

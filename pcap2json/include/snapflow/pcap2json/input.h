@@ -1,11 +1,11 @@
 // PacketInput: what the pipeline's read stage pulls packets from — capture files (FileInput)
 // or the live SSD ring (RingInput, `--ring DIR --consumer NAME --follow`).
 //
-// Besides packets an input can report data it lost (ring overrun: a gap), that it is idle
-// (caught up with a live source, so snapshots may close by wall clock), and positions the
-// pipeline commits once every document derived from the packets before them is delivered
-// (acknowledged by Elasticsearch). Called from one pipeline stage at a time; cancel() from any
-// thread.
+// Besides packets an input reports where its parts begin and end (so documents never mix
+// packets of two parts: a file and the next, or the ring before and after a checkpoint), data
+// it lost (ring overrun: a gap), and positions the pipeline commits once every document
+// derived from the packets before them is delivered (acknowledged by Elasticsearch). Called
+// from one pipeline stage at a time; cancel() from any thread.
 #pragma once
 
 #include <cstdint>
@@ -15,22 +15,19 @@
 #include "snapflow/base/result.h"
 #include "snapflow/pcap/reader.h"
 #include "snapflow/pcap/record.h"
+#include "snapflow/pcap2json/flow_record.h"
 
 namespace snapflow::pcap2json {
 
-struct GapEvent {
-  int64_t start_ns = 0;  ///< last packet seen before the loss
-  int64_t end_ns = 0;    ///< first packet after it
-  uint64_t packets = 0;
-  uint64_t bytes = 0;  ///< wire bytes
-};
-
+// What one next() call produced. Parts (docs/decisions/0005-document-identity.md): a batch
+// whose PacketBatch::starts_part is set begins a new part, and end_part ends the current one
+// before the batch's records; either way every snapshot still open is emitted first, because
+// no document may count packets of two parts.
 struct Pulled {
-  size_t packets = 0;              ///< records now in the batch
-  bool end = false;                ///< no more input will come
-  bool flush_at_end = true;        ///< at the end, emit the snapshots still open
-  std::optional<int64_t> idle_ns;  ///< idle at this (capture-clock) time: older snapshots may close
-  std::vector<GapEvent> gaps;      ///< data lost before the packets of this batch
+  size_t packets = 0;           ///< records now in the batch
+  bool end = false;             ///< no more input will come (the open snapshots are emitted)
+  bool end_part = false;        ///< the part ended (idle ring, gap): emit the open snapshots
+  std::vector<GapRecord> gaps;  ///< data lost before the packets of this batch
 };
 
 struct InputProgress {
@@ -47,10 +44,11 @@ class PacketInput {
   virtual base::Result<Pulled> next(pcap::PacketBatch& batch, size_t max_packets) = 0;
   // A token for the position after the last batch returned by next().
   virtual uint64_t checkpoint() = 0;
-  // Durably records that everything before checkpoint `token` is done. Tokens are committed
-  // in increasing order; an input without positions ignores them.
+  // Durably records that everything before checkpoint `token` is done. The pipeline commits
+  // only positions where a part begins, in increasing order; an input without positions
+  // ignores them.
   virtual base::Status commit(uint64_t token) = 0;
-  // Makes a blocked or future next() return end (flush_at_end = false). Any thread.
+  // Makes a blocked or future next() return end. Any thread.
   virtual void cancel() = 0;
   virtual InputProgress progress() const = 0;
   virtual const pcap::ReaderStats* reader_stats() const { return nullptr; }

@@ -29,7 +29,8 @@ namespace snapflow::pcap2json {
 // The per-packet inputs (a pcap::PacketRecord's metadata plus its decode).
 struct PacketFields {
   int64_t ts_ns = 0;
-  uint64_t record_number = 0;  ///< 1-based position in the input
+  uint64_t record_number = 0;            ///< 1-based position in the input
+  const pcap::InputId* input = nullptr;  ///< the input's id (part of the document id)
   uint32_t wire_length = 0;
   uint32_t captured_length = 0;
   const packet::PacketView* view = nullptr;  ///< required

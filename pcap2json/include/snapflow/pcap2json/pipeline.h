@@ -44,8 +44,7 @@ struct PipelineOptions {
   /// gzip each document batch in the parallel encode stage (level 0..3), for a sink opened
   /// with FileSinkOptions::precompressed; keeps compression off the serial deliver stage.
   std::optional<int> gzip_level;
-  int64_t commit_every_ns = 1'000'000'000;      ///< how often delivered positions are committed
-  std::optional<int64_t> initial_watermark_ns;  ///< resuming consumer: its last packet time
+  int64_t commit_every_ns = 1'000'000'000;  ///< how often delivered positions are committed
 };
 
 struct PipelineStats {
@@ -53,10 +52,13 @@ struct PipelineStats {
   std::array<uint64_t, static_cast<size_t>(packet::DecodeStatus::kCount)> decode_status{};
   uint64_t packets = 0;
   uint64_t bytes = 0;
-  uint64_t documents = 0;            ///< every document delivered (flows, totals, packets)
-  uint64_t document_packets = 0;     ///< packets accounted for by delivered documents
-  uint64_t document_wire_bytes = 0;  ///< wire bytes accounted for by delivered documents
-  uint64_t document_bytes = 0;       ///< uncompressed bytes handed to the sink
+  uint64_t documents = 0;            ///< every document handed to the sink (flows, totals, ...)
+  uint64_t document_packets = 0;     ///< packets counted by the documents handed to the sink
+  uint64_t document_wire_bytes = 0;  ///< wire bytes counted by the documents handed to the sink
+  /// What the sink holds for good at the end: for Elasticsearch, acknowledged or verified
+  /// present; what it rejected is not in here.
+  indexer::SinkAccount delivered;
+  uint64_t document_bytes = 0;  ///< uncompressed bytes handed to the sink
   uint64_t batches = 0;
   uint64_t gaps = 0;  ///< gap documents (data lost before it was read)
   uint64_t gap_packets = 0;

@@ -14,6 +14,10 @@ namespace snapflow::pcap2json {
 // input's totals.
 std::string format_stats(const PipelineStats& stats, const pcap::ReaderStats* reader);
 
+// OK when the output holds exactly the packets and bytes read and refused no document;
+// otherwise an error saying what it holds (the run must then exit non-zero).
+base::Status check_account(const PipelineStats& stats);
+
 // Draws a one-line progress bar (percent, Mpps, Gbps, ETA) on a terminal, rewriting itself.
 class ProgressBar {
  public:

@@ -1,14 +1,30 @@
 // RingInput: pcap2json following the SSD ring (`--ring DIR [--consumer NAME] [--follow]`).
 //
-// Reads from the consumer's saved cursor (or the oldest data, or the end with
-// start_at_end), reports overruns as gaps, and in follow mode reports idleness every
-// poll_timeout so snapshots close even when traffic stops. commit() saves the consumer cursor
-// durably (write, fsync, rename); the pipeline calls it only for positions before which every
-// document is acknowledged, so a kill -9 and restart neither loses nor duplicates anything.
+// Parts (docs/decisions/0005-document-identity.md). The ring is one endless stream, so the
+// input cuts it into parts; no document counts packets of two parts, and a part's documents
+// depend on its packets alone. A part begins:
+//   - where this run starts (a new consumer's first record, or the committed cursor);
+//   - at a checkpoint: the first record whose time reaches the next multiple of
+//     checkpoint_ns after the part's largest time so far, or after max_part_records records
+//     (decided by the data alone, so any run that starts at the same part start cuts there
+//     too);
+//   - after a gap (data overwritten before it was read);
+//   - after the ring was idle for idle_close_ns, and where the consumer was stopped. These
+//     depend on wall-clock time, so before the documents they finish can be sent, the part
+//     start is written to the consumer's cursor file (ConsumerState::part_starts): a restart
+//     cuts the same parts again.
+// The pipeline commits the cursor only at part starts whose earlier documents are all
+// acknowledged. A restart re-reads from there and rebuilds the same documents (the server
+// answers 409 for those already stored, and the indexer checks they are identical), so kill -9
+// and restart neither lose nor duplicate anything.
+//
+// Two consumers that export one ring under the same observer and capture would index every
+// packet twice; the second is refused at open() with a message naming the first.
 #pragma once
 
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -18,15 +34,22 @@
 
 namespace snapflow::pcap2json {
 
-inline constexpr int64_t kDefaultIdleLagNs = 2'000'000'000;
-inline constexpr int64_t kDefaultRingPollNs = 250'000'000;
+inline constexpr int64_t kDefaultCheckpointNs = 1'000'000'000;
+inline constexpr uint64_t kDefaultMaxPartRecords = uint64_t{1} << 22;
+inline constexpr int64_t kDefaultRingPollNs = 100'000'000;
 
 struct RingInputOptions {
   std::string dir;
   std::string consumer;       ///< empty: read without a cursor (nothing saved)
   bool follow = false;        ///< keep waiting for new data, like tail -f
   bool start_at_end = false;  ///< a new consumer starts at the end instead of the oldest data
-  int64_t idle_lag_ns = kDefaultIdleLagNs;  ///< idle: snapshots older than now - lag close
+  std::string observer;       ///< what the documents are exported as (registration check)
+  std::string capture;
+  int64_t checkpoint_ns = kDefaultCheckpointNs;  ///< parts end at multiples of this time
+  uint64_t max_part_records = kDefaultMaxPartRecords;
+  /// follow: end the part (emit its snapshots) after this long without new data; 0 picks
+  /// the snapshot interval + reorder window + 250 ms (validate() fills it in).
+  int64_t idle_close_ns = 0;
   int64_t poll_timeout_ns = kDefaultRingPollNs;
 };
 
@@ -45,15 +68,37 @@ class RingInput final : public PacketInput {
 
  private:
   RingInput(RingInputOptions options, std::unique_ptr<ring::RingReader> reader);
+  base::Status check_registration() const;
+  // Index of the first record of batch that must begin a new part (0 means the batch itself
+  // begins one); batch.size() when none does. Updates the current part's state for the
+  // records before it.
+  size_t find_part_start(pcap::PacketBatch& batch);
+  // Writes a part start the data does not show (idle, stop) to the cursor file.
+  base::Status record_part_start(uint64_t record);
 
   RingInputOptions options_;
   std::unique_ptr<ring::RingReader> reader_;
   ring::CursorStore cursors_;
+  pcap::InputId input_id_{};  ///< the ring's id, as documents name it
   std::optional<ring::Cursor> resumed_from_;
-  ring::RingPosition start_;                               ///< where this run started, for progress
+  ring::RingPosition start_;  ///< where this run started, for progress
+  InputProgress progress_;
+  // The read stage records part starts and takes checkpoints while the deliver stage commits:
+  // both go through mu_ (a few times a second, never per packet).
+  std::mutex mu_;
+  ring::ConsumerState state_;  ///< what the cursor file says (consumers only)
   std::deque<std::pair<uint64_t, ring::Cursor>> pending_;  ///< checkpoints not yet committed
   uint64_t next_token_ = 0;
-  InputProgress progress_;
+  /// Part starts a previous run recorded after the cursor, still ahead (read stage only).
+  std::deque<uint64_t> replay_starts_;
+
+  // The current part.
+  bool part_open_ = false;     ///< it has records
+  bool new_part_next_ = true;  ///< the next record begins a part
+  int64_t part_max_ts_ns_ = 0;
+  uint64_t part_records_ = 0;
+  bool read_anything_ = false;  ///< for gaps at the resume point
+  int64_t last_data_mono_ns_ = 0;
 };
 
 }  // namespace snapflow::pcap2json

@@ -12,6 +12,11 @@
 // W is the reorder window. Packets older than that are "late": they are counted in the oldest
 // still-open snapshot (flagged in snapflow.late.*) so totals stay exact.
 //
+// Parts (docs/decisions/0005-document-identity.md): the engine aggregates one input part at a
+// time. take_all() then begin_part() end one part and start the next from a clean state
+// (watermark, fragments), so what a part produces depends on that part's packets alone: the
+// same part replayed alone, or after any other input, yields the same documents.
+//
 // Invariant: over the whole input, the packets and bytes of all closed snapshots equal the
 // packets and wire bytes given to prepare(). Not thread-safe except aggregate_shard() for
 // distinct shards.
@@ -19,7 +24,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -96,20 +100,17 @@ class SnapshotEngine {
   uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
   int64_t interval_ns() const { return config_.interval_ns; }
 
-  // batch_sequence numbers input batches (increasing); it lets the engine tell which batches
-  // are wholly inside closed snapshots (first_open_batch).
-  void prepare(std::span<DecodedPacket> packets, ShardPlan& plan, uint64_t batch_sequence = 0);
-  // Advances the watermark to ts_ns as if a packet of that time had been seen (a live input
-  // that is idle, or a consumer resuming where it stopped). Never moves it backwards.
-  void advance_watermark(int64_t ts_ns);
-  // The earliest input batch with packets in a still-open snapshot; UINT64_MAX if none. Every
-  // batch before it is wholly inside snapshots that were already taken out.
-  uint64_t first_open_batch() const;
+  // Starts a part of `input` (call after take_all(), or first): forgets the watermark and
+  // fragment state of the previous part.
+  void begin_part(const pcap::InputId& input);
+  void prepare(std::span<DecodedPacket> packets, ShardPlan& plan);
+  // batch is the one the packets were decoded from: new flows take their descriptive
+  // attributes and record numbers from it.
   void aggregate_shard(uint32_t shard, const ShardPlan& plan,
                        std::span<const DecodedPacket> packets, const pcap::PacketBatch& batch);
   // Appends the snapshots that closed, oldest first.
   void take_closed(std::vector<ClosedSnapshot>& out);
-  // End of input: appends every snapshot still open, oldest first.
+  // End of a part or of the input: appends every snapshot still open, oldest first.
   void take_all(std::vector<ClosedSnapshot>& out);
 
   const EngineStats& stats() const { return stats_; }
@@ -120,6 +121,7 @@ class SnapshotEngine {
     FlowTable table;
     uint64_t packets = 0;
     uint64_t bytes = 0;
+    uint64_t first_record = UINT64_MAX;  ///< smallest input record number counted
   };
   struct Shard {
     std::vector<OpenSnapshot> open;  ///< few: ceil(W / I) + 1 at most in steady state
@@ -141,15 +143,15 @@ class SnapshotEngine {
   };
 
   void fix_fragment(DecodedPacket& packet);
-  void note_open(int64_t snapshot_start_ns, uint64_t batch_sequence);
+  void advance_watermark(int64_t ts_ns);
   void take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& out);
 
   SnapshotConfig config_;
   std::vector<Shard> shards_;
+  pcap::InputId input_{};  ///< of the current part
   int64_t watermark_ns_ = INT64_MIN;
   int64_t closed_before_ns_ = INT64_MIN;
   bool seen_packet_ = false;
-  std::map<int64_t, uint64_t> open_first_batch_;  ///< open snapshot start -> first batch in it
   std::unordered_map<FragmentId, FragmentPorts, FragmentIdHash> fragments_;
   std::deque<std::pair<int64_t, FragmentId>> fragment_expiry_;
   EngineStats stats_;

@@ -1,0 +1,158 @@
+// RingInput's parts (docs/decisions/0005-document-identity.md): where parts begin (checkpoint
+// times, recorded starts), that a batch never spans two parts and every record is read once,
+// the consumer registration check, and that commits drop recorded starts behind the cursor.
+#include "snapflow/pcap2json/ring_input.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "snapflow/base/time.h"
+#include "snapflow/ring/writer.h"
+
+namespace snapflow::pcap2json {
+namespace {
+
+constexpr int64_t kBaseNs = 1'700'000'000'000'000'000;  // a multiple of every checkpoint used
+constexpr int64_t kStepNs = 100'000;                    // 100 us between packets
+constexpr int64_t kCheckpointNs = 10'000'000;           // a part every 100 packets
+
+class TempRing {
+ public:
+  TempRing() {
+    std::string tmpl = std::filesystem::temp_directory_path().string() + "/snapflow-ri-XXXXXX";
+    dir_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempRing() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string ring() const { return dir_ + "/ring"; }
+
+  // Appends packets [first, first + count), one every kStepNs from kBaseNs, and commits.
+  void write(uint64_t first, uint64_t count) {
+    ring::RingConfig c;
+    c.dir = ring();
+    c.segment_bytes = 1 << 20;
+    c.segment_count = 4;
+    c.write_block_bytes = 64 << 10;
+    auto w = ring::RingWriter::open(c);
+    ASSERT_TRUE(w.ok()) << w.error().to_string();
+    std::vector<std::byte> data(60);
+    for (uint64_t i = first; i < first + count; ++i) {
+      data[0] = std::byte(i & 0xff);
+      ASSERT_TRUE((*w)->append(kBaseNs + static_cast<int64_t>(i) * kStepNs, data, 60).ok());
+    }
+    ASSERT_TRUE((*w)->close().ok());
+  }
+
+ private:
+  std::string dir_;
+};
+
+RingInputOptions options(const TempRing& ring, std::string consumer = "",
+                         std::string capture = "live") {
+  RingInputOptions o;
+  o.dir = ring.ring();
+  o.consumer = std::move(consumer);
+  o.observer = "probe";
+  o.capture = std::move(capture);
+  o.checkpoint_ns = kCheckpointNs;
+  return o;
+}
+
+struct Read {
+  std::vector<uint64_t> part_starts;  ///< record numbers where parts began
+  uint64_t records = 0;
+  bool numbering_ok = true;
+};
+
+Read read_to_end(RingInput& input, size_t max_packets = 64) {
+  Read out;
+  pcap::PacketBatch batch;
+  for (;;) {
+    auto pulled = input.next(batch, max_packets);
+    EXPECT_TRUE(pulled.ok()) << pulled.error().to_string();
+    if (!pulled.ok() || pulled->end) return out;
+    if (batch.empty()) continue;
+    out.numbering_ok &= batch.first_record_number == out.records + 1;
+    if (batch.starts_part) out.part_starts.push_back(batch.first_record_number);
+    // No batch crosses a checkpoint time after its first record.
+    const int64_t part = base::align_down(batch.records.front().ts_ns, kCheckpointNs);
+    for (const auto& r : batch.records) {
+      EXPECT_EQ(base::align_down(r.ts_ns, kCheckpointNs), part) << batch.first_record_number;
+    }
+    out.records += batch.size();
+  }
+}
+
+TEST(RingInput, PartsBeginAtCheckpointTimesAndBatchesNeverSpanThem) {
+  TempRing ring;
+  ring.write(0, 350);
+  auto input = RingInput::open(options(ring));
+  ASSERT_TRUE(input.ok()) << input.error().to_string();
+  const Read read = read_to_end(**input);
+  EXPECT_EQ(read.records, 350u);
+  EXPECT_TRUE(read.numbering_ok);
+  // Packet i (record i + 1) has time kBaseNs + i * 100 us: a part every 100 records.
+  EXPECT_EQ(read.part_starts, (std::vector<uint64_t>{1, 101, 201, 301}));
+}
+
+TEST(RingInput, ASecondConsumerUnderTheSameNamesIsRefused) {
+  TempRing ring;
+  ring.write(0, 10);
+  ASSERT_TRUE(RingInput::open(options(ring, "first")).ok());
+  auto second = RingInput::open(options(ring, "second"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message().find("consumer 'first' already exports"), std::string::npos)
+      << second.error().message();
+  EXPECT_TRUE(RingInput::open(options(ring, "second", "copy")).ok());
+  // The first consumer itself may continue, but not under other names.
+  EXPECT_TRUE(RingInput::open(options(ring, "first")).ok());
+  auto renamed = RingInput::open(options(ring, "first", "other"));
+  ASSERT_FALSE(renamed.ok());
+  EXPECT_NE(renamed.error().message().find("resuming it as observer"), std::string::npos);
+}
+
+TEST(RingInput, RecordedPartStartsAreCutAgainAndCommitsForgetThem) {
+  TempRing ring;
+  ring.write(0, 150);
+  ring::CursorStore store(ring.ring());
+  {
+    // As if an earlier run had ended a part at record 42 (the ring went idle there) and then
+    // stopped before committing past it.
+    auto first = RingInput::open(options(ring, "c"));
+    ASSERT_TRUE(first.ok());
+    ring::ConsumerState state = store.load_state("c").value().value();
+    state.part_starts = {42};
+    ASSERT_TRUE(store.save("c", state).ok());
+  }
+  auto input = RingInput::open(options(ring, "c"));
+  ASSERT_TRUE(input.ok());
+  Read read;
+  pcap::PacketBatch batch;
+  uint64_t token_after_41 = 0;
+  for (;;) {
+    auto pulled = (*input)->next(batch, 64);
+    ASSERT_TRUE(pulled.ok());
+    if (pulled->end) break;
+    if (batch.starts_part) read.part_starts.push_back(batch.first_record_number);
+    read.records += batch.size();
+    const uint64_t token = (*input)->checkpoint();
+    if (read.records == 41) token_after_41 = token;
+  }
+  EXPECT_EQ(read.records, 150u);
+  EXPECT_EQ(read.part_starts, (std::vector<uint64_t>{1, 42, 101}));
+  ASSERT_NE(token_after_41, 0u);
+  // Committing the part start at 42 makes it the cursor; the recorded start is history.
+  ASSERT_TRUE((*input)->commit(token_after_41).ok());
+  const ring::ConsumerState state = store.load_state("c").value().value();
+  EXPECT_EQ(state.cursor.position.packets, 41u);
+  EXPECT_TRUE(state.part_starts.empty());
+  EXPECT_EQ(state.observer, "probe");
+  EXPECT_EQ(state.capture, "live");
+}
+
+}  // namespace
+}  // namespace snapflow::pcap2json
