@@ -34,7 +34,7 @@ GAP = 'event.dataset:"snapflow.gap"'
 ACCOUNTING = 'event.dataset:"snapflow.accounting"'
 
 WHERE = "(observer.name:$observer) AND (labels.capture:$capture)"
-# The flow filters. Each variable's "All" value is `* OR NOT _exists_:FIELD`, so "All" matches
+# The flow filters. Each variable's "All" value is `* OR (*:* AND NOT _exists_:FIELD)`, so "All" matches
 # every document, including those without the field (ARP has no IPs, ICMP no ports, most
 # traffic no tunnel): sums over "All" equal the capture's totals.
 HOST = "(source.ip:$host OR destination.ip:$host)"
@@ -75,7 +75,7 @@ def _terms_variable(flavour, name, label, field, query, *, all_field=None, multi
          .query(json.dumps(find)).refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
          .allow_custom_value(True))
     if all_field is not None:
-        v = (v.multi(multi).include_all(True).all_value("* OR NOT _exists_:%s" % all_field)
+        v = (v.multi(multi).include_all(True).all_value("* OR (*:* AND NOT _exists_:%s)" % all_field)
              .current(VariableOption(text="All", value="$__all", selected=True)))
     return v
 

@@ -86,7 +86,7 @@ def build(flavour):
     d = d.with_row(db.Row("Capture accounting (snapflow.accounting documents, planned)"))
     g.y += 1
     acc = common.accounting()
-    by_observer = [queries.terms("9", "observer.name", 10, order_by="_key")]
+    by_observer = [queries.terms("9", "observer.name", 5, order_by="_key")]
     for i, (label, field) in enumerate(ACCOUNTING_COUNTERS):
         d = base.add(d, g, plain_time_series(
             "%s packets per $__interval" % label,
@@ -100,7 +100,7 @@ def build(flavour):
         "not yet read (a gauge, so the highest value per bucket).", "decbytes",
         [queries.series_max(flavour, "A", acc, "snapflow.accounting.consumer_lag.bytes",
                             "{{term observer.name}} {{term snapflow.consumer}}",
-                            split=by_observer + [queries.terms("8", "snapflow.consumer", 10,
+                            split=by_observer + [queries.terms("8", "snapflow.consumer", 5,
                                                                order_by="_key")],
                             min_doc_count="1")], no_value=PLANNED), 8, 7)
     return d
