@@ -26,36 +26,19 @@ import shutil
 import sys
 import unittest
 
-import yaml
-
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference as ref  # noqa: E402
 import support  # noqa: E402
 from support import gq, ps  # noqa: E402
+from grafana_panels_test_data import ALL, datasource_runner  # noqa: E402
 
 PCAP2JSON, SNAPFLOW_GEN, SNAPFLOW_INDEX, WORKDIR = sys.argv[1:5]
 del sys.argv[1:5]
 FLAVOUR = os.environ.get("SNAPFLOW_SEARCH_FLAVOUR", "opensearch")
-GRAFANA = os.path.join(support.SOURCE_DIR, "grafana")
 START = "2026-11-23T10:00:00Z"
 START_MS = 1795428000000
 MAX_BUCKETS = 65536
-ALL = "$__all"
-
-
-def datasource_settings():
-    name = "snapflow-%s.yaml" % FLAVOUR
-    with open(os.path.join(GRAFANA, "provisioning", "datasources", name)) as f:
-        ds = yaml.safe_load(f)["datasources"][0]
-    js = ds["jsonData"]
-    return js.get("index") or js["database"], js["timeInterval"], js["timeField"]
-
-
-def dashboards():
-    folder = os.path.join(GRAFANA, "dashboards", FLAVOUR)
-    return {name[:-5]: support.load_json(os.path.join(folder, name))
-            for name in sorted(os.listdir(folder))}
 
 
 def panels(dashboard):
@@ -124,10 +107,7 @@ class GrafanaPanels(unittest.TestCase):
         cls.main = ref.decode(cls.main_pcap)
         cls.late = ref.decode(cls.late_pcap)
         cls.all = cls.main + cls.late
-        pattern, time_interval, time_field = datasource_settings()
-        pattern = pattern.replace("[snapflow-]", "[%s-]" % cls.prefix)
-        cls.runner = support.GrafanaRunner(cls.search.url, pattern, time_interval, time_field)
-        cls.dashboards = dashboards()
+        cls.runner, cls.dashboards = datasource_runner(FLAVOUR, cls.search.url, cls.prefix)
         cls.from_ms, cls.to_ms = START_MS - 1000, START_MS + 59000  # 1 min: 100 ms buckets
         cls.main_only = {"observer": ALL, "capture": ["main"], "host": ALL, "port": ALL,
                          "protocol": ALL, "vni": ALL}
