@@ -12,6 +12,7 @@ packages=(
   clang clang-format libclang-rt-14-dev
   tshark tcpreplay tcpdump iproute2 jq procps python3
   default-jre-headless maven unzip
+  python3-venv python3-yaml python3-matplotlib docker-compose
 )
 
 missing=()
@@ -30,3 +31,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Python packages Debian does not have (grafana-foundation-sdk for the dashboards), pinned, in
+# a virtual environment.
+"$(dirname "$0")/python-deps.sh"
