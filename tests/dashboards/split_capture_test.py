@@ -4,11 +4,8 @@ and replayed file by file under one capture name (a snapshot cut by the file bou
 two documents for the same flow and @timestamp) must still show the whole capture's 100 ms
 histogram, bucket by bucket.
 
-Known failure until issue 7 (document ids of partial snapshots) is fixed: the second file's part
-of the cut snapshot gets the same _id as the first's, the server answers 409, and its packets
-are not stored. When exactly that happens (the index is short by the packets of the documents
-pcap2json counted as "already present"), the test is reported as an EXPECTED FAILURE (skip with
-that reason); any other difference fails.
+Each file's part of the cut snapshot has its own _id (docs/formats.md, "Document identity"),
+so both are stored and the panel's sums equal the whole capture's.
 
 Usage: split_capture_test.py PCAP2JSON SNAPFLOW_GEN SNAPFLOW_INDEX WORKDIR
 """
@@ -69,14 +66,8 @@ class SplitCapture(unittest.TestCase):
         self.assertEqual(interval, 100)
         got = {keys[0]: v["2"] for keys, v in support.gq.flatten(target, response) if v["2"]}
         expected = {t: b * 80 for t, (_, b) in ref.histogram(packets, 100_000_000).items()}
-        if got != expected:
-            stats = [ps.parse_stats(log) for log in logs]
-            lost_bytes = sum(expected.values()) / 80 - sum(got.values()) / 80
-            if stats[1].get("present", 0) > 0 and lost_bytes > 0:
-                self.skipTest("EXPECTED FAILURE until issue 7 is fixed (seed %d, cut after packet "
-                              "%d): %d documents of the second file answered 409 and %d bytes "
-                              "are missing from the index" % (seed, cut, stats[1]["present"],
-                                                              lost_bytes))
+        for log in logs:
+            self.assertEqual(ps.parse_stats(log).get("present"), 0, log)
         self.assertEqual(got, expected, "seed %d, cut after packet %d" % (seed, cut))
 
 
