@@ -39,7 +39,7 @@ base::Result<std::unique_ptr<pcap2json::PacketInput>> open_input(
     if (!ring.ok()) return std::move(ring).error();
     return std::unique_ptr<pcap2json::PacketInput>(std::move(*ring));
   }
-  auto reader = pcap::open_files(config.inputs, config.reader);
+  auto reader = pcap::open_files(config.inputs, config.reader, config.files);
   if (!reader.ok()) return std::move(reader).error();
   return std::unique_ptr<pcap2json::PacketInput>(
       std::make_unique<pcap2json::FileInput>(std::move(*reader)));

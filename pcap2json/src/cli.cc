@@ -39,6 +39,7 @@ enum Option : int {
   kOptRingStart,
   kOptIdleLag,
   kOptCheckpoint,
+  kOptShard,
 };
 
 const option kLongOptions[] = {
@@ -65,6 +66,7 @@ const option kLongOptions[] = {
     {"ring-start", required_argument, nullptr, kOptRingStart},
     {"idle-close", required_argument, nullptr, kOptIdleLag},
     {"checkpoint", required_argument, nullptr, kOptCheckpoint},
+    {"shard", required_argument, nullptr, kOptShard},
     {"skip-bad-records", no_argument, nullptr, kOptSkipBad},
     {"stats", no_argument, nullptr, kOptStats},
     {"progress", no_argument, nullptr, kOptProgress},
@@ -131,6 +133,9 @@ Decoding:
       --no-tunnels           key flows on the outermost headers, do not look inside tunnels
       --vxlan-port PORT      also decode VXLAN on this UDP port (4789 and 8472 always are)
       --skip-bad-records     resynchronise past corrupt records instead of stopping (counted)
+      --shard I/N            read only the files of shard I of N (1 <= I <= N): N workers, each
+                             given every file and its own I, together index exactly what one
+                             run over all files would (the same documents and ids)
 Live ring (instead of FILE):
       --ring DIR             read the capture ring snapflow-capture writes
       --consumer NAME        keep this consumer's place in the ring: resume there, and commit
@@ -288,6 +293,17 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
       case kOptCheckpoint:
         SNAPFLOW_TRY_STATUS(duration(config.ring.checkpoint_ns), "parse options");
         break;
+      case kOptShard: {
+        const size_t slash = arg.find('/');
+        auto count = parse_count("--shard", slash == std::string::npos ? "" : arg.substr(slash + 1),
+                                 1, 1 << 20);
+        if (!count.ok()) return std::move(count).error();
+        auto index = parse_count("--shard", arg.substr(0, slash), 1, *count);
+        if (!index.ok()) return std::move(index).error();
+        config.files.shard_index = static_cast<uint32_t>(*index - 1);
+        config.files.shard_count = static_cast<uint32_t>(*count);
+        break;
+      }
       case kOptSkipBad:
         config.reader.skip_bad_records = true;
         break;
@@ -347,6 +363,9 @@ base::Status validate(Pcap2JsonConfig& config) {
   for (const auto& input : config.inputs) stdin_count += input == "-";
   if (stdin_count > 0 && config.inputs.size() > 1) {
     return bad("-: stdin cannot be combined with other inputs");
+  }
+  if (config.files.shard_count > 1 && (config.use_ring || stdin_count > 0)) {
+    return bad("--shard: splits capture files between workers; not for stdin or --ring");
   }
   const int64_t interval = config.pipeline.snapshot.interval_ns;
   if (interval < kMinIntervalNs || interval > kMaxIntervalNs) {

@@ -27,7 +27,7 @@ class MultiFileReader final : public PacketReader {
   MultiFileReader(std::vector<std::string> paths, const ReaderOptions& options,
                   std::optional<uint64_t> size_bytes)
       : paths_(std::move(paths)), options_(options), size_bytes_(size_bytes) {
-    name_ = paths_.front();
+    name_ = paths_.empty() ? std::string("(no file of this shard)") : paths_.front();
   }
 
   base::Result<size_t> next_batch(PacketBatch& batch, size_t max_packets) override {
@@ -71,12 +71,20 @@ class MultiFileReader final : public PacketReader {
 
 }  // namespace
 
+uint32_t shard_of(const InputId& input_id, uint32_t shard_count) {
+  uint64_t h = 0;
+  for (size_t i = 0; i < 8; ++i) h = (h << 8) | input_id[i];  // the id is already a hash
+  return static_cast<uint32_t>(h % (shard_count == 0 ? 1 : shard_count));
+}
+
 base::Result<std::unique_ptr<PacketReader>> open_files(const std::vector<std::string>& paths,
-                                                       const ReaderOptions& options) {
+                                                       const ReaderOptions& options,
+                                                       const FileSelection& selection) {
   if (paths.empty()) {
     return base::make_error(base::ErrorCode::kInvalidArgument, "no input files given");
   }
-  if (paths.size() == 1) return PacketReader::open(paths.front(), options);
+  const bool sharded = selection.shard_count > 1;
+  if (paths.size() == 1 && !sharded) return PacketReader::open(paths.front(), options);
 
   struct Entry {
     int64_t first_ts_ns;
@@ -99,6 +107,10 @@ base::Result<std::unique_ptr<PacketReader>> open_files(const std::vector<std::st
     if (!got.ok()) return std::move(got).error().context("ordering input files");
     // A file without records goes last; it contributes nothing but is still checked.
     int64_t ts = *got ? peek.records.front().ts_ns : std::numeric_limits<int64_t>::max();
+    if (sharded &&
+        (*got == 0 || shard_of(peek.input_id, selection.shard_count) != selection.shard_index)) {
+      continue;
+    }
     entries.push_back({ts, path});
     auto size = (*reader)->size_bytes();
     if (total_size && size) {
@@ -107,6 +119,7 @@ base::Result<std::unique_ptr<PacketReader>> open_files(const std::vector<std::st
       total_size.reset();
     }
   }
+  if (entries.empty()) return std::unique_ptr<PacketReader>(new MultiFileReader({}, options, 0));
   std::stable_sort(entries.begin(), entries.end(),
                    [](const Entry& a, const Entry& b) { return a.first_ts_ns < b.first_ts_ns; });
   std::vector<std::string> ordered;

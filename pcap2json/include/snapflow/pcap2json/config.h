@@ -19,6 +19,7 @@ struct Pcap2JsonConfig {
   bool show_stats = false;
   enum class ProgressMode { kAuto, kOn, kOff } progress = ProgressMode::kAuto;
   pcap::ReaderOptions reader;
+  pcap::FileSelection files;  ///< --shard
   PipelineOptions pipeline;
   bool use_ring = false;  ///< --ring DIR: read the capture ring instead of files
   RingInputOptions ring;

@@ -65,10 +65,23 @@ class PacketReader {
   virtual std::optional<uint64_t> size_bytes() const = 0;
 };
 
+// Which of several files a run reads. Workers that split an archive between them each take a
+// shard: a file belongs to shard (hash of its fingerprint) % shard_count, so the split does not
+// depend on the order or names the files are given in, and identical copies land together.
+struct FileSelection {
+  uint32_t shard_index = 0;  ///< 0-based, < shard_count
+  uint32_t shard_count = 1;
+};
+
+// Which shard of shard_count a file with this fingerprint belongs to.
+uint32_t shard_of(const InputId& input_id, uint32_t shard_count);
+
 // Reads several files one after another as one stream. Files are ordered by the timestamp of
 // their first record (rotated captures may be given in any order); each file is opened only
-// when its turn comes, so any number of files can be given.
+// when its turn comes, so any number of files can be given. Files without records and files
+// of other shards (selection) are checked, then left out.
 base::Result<std::unique_ptr<PacketReader>> open_files(const std::vector<std::string>& paths,
-                                                       const ReaderOptions& options = {});
+                                                       const ReaderOptions& options = {},
+                                                       const FileSelection& selection = {});
 
 }  // namespace snapflow::pcap
