@@ -153,12 +153,16 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
     case ring::ReadStatus::kRecords: {
       read_anything_ = true;
       last_data_mono_ns_ = base::now_monotonic_ns();
+      // Ring-wide record numbers continue across segments: the reader's position may have
+      // moved to the next segment before the batch, but never skipped a record.
       batch.first_record_number = before.packets + 1;
       batch.input_id = input_id_;
       const size_t cut = find_part_start(batch);
       if (cut < batch.size()) {
-        const std::span<const pcap::PacketRecord> head(batch.records.data(), cut);
-        reader_->seek(ring::position_after(before, head), head.back().ts_ns);
+        const std::span<const pcap::PacketRecord> tail(batch.records.data() + cut,
+                                                       batch.size() - cut);
+        reader_->seek(ring::position_before(reader_->position(), tail),
+                      batch.records[cut - 1].ts_ns);
         batch.records.resize(cut);
       }
       pulled.packets = batch.size();

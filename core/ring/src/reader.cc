@@ -9,14 +9,14 @@
 
 namespace snapflow::ring {
 
-RingPosition position_after(RingPosition from, std::span<const pcap::PacketRecord> records) {
-  for (const auto& r : records) {
-    from.offset += kRecordHeaderBytes + r.captured_length;
-    from.wire_bytes += r.wire_length;
-    from.record_bytes += kRecordHeaderBytes + r.captured_length;
+RingPosition position_before(RingPosition end, std::span<const pcap::PacketRecord> tail) {
+  for (const auto& r : tail) {
+    end.offset -= kRecordHeaderBytes + r.captured_length;
+    end.wire_bytes -= r.wire_length;
+    end.record_bytes -= kRecordHeaderBytes + r.captured_length;
   }
-  from.packets += records.size();
-  return from;
+  end.packets -= tail.size();
+  return end;
 }
 
 RingReader::RingReader(RingLayout layout, const RingReaderOptions& options)

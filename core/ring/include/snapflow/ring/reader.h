@@ -46,10 +46,11 @@ enum class ReadStatus : uint8_t {
   kCancelled,  ///< cancel() was called
 };
 
-// The position just after `records`, read in one batch starting at `from` (a batch holds
-// records of one segment). A consumer that uses only the head of a batch seeks the reader to
-// position_after(start, head) to read the tail again later.
-RingPosition position_after(RingPosition from, std::span<const pcap::PacketRecord> records);
+// The position of the first of `tail`, the last records of a batch that ended at `end` (a
+// batch holds records of one segment, so this is exact; the reader's position before the call
+// may lie in the previous segment). A consumer that uses only the head of a batch seeks the
+// reader to position_before(reader.position(), tail) to read the tail again later.
+RingPosition position_before(RingPosition end, std::span<const pcap::PacketRecord> tail);
 
 class RingReader {
  public:
