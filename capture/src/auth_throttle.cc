@@ -1,0 +1,107 @@
+#include "snapflow/capture/auth_throttle.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace snapflow::capture {
+
+AuthThrottle::AuthThrottle(const AuthThrottleOptions& options) : options_(options) {}
+
+AuthThrottle::Bucket& AuthThrottle::bucket_locked(const AddressKey& key, int64_t now_ns) {
+  auto it = index_.find(key);
+  if (it != index_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second);
+    Bucket& b = *it->second;
+    const double refill = static_cast<double>(now_ns - b.updated_ns) /
+                          static_cast<double>(options_.refill_interval_ns);
+    b.tokens = std::min<double>(options_.burst, b.tokens + std::max(0.0, refill));
+    b.updated_ns = now_ns;
+    return b;
+  }
+  if (lru_.size() >= options_.max_addresses) {  // reuse the least recently seen entry
+    index_.erase(lru_.back().key);
+    lru_.splice(lru_.begin(), lru_, std::prev(lru_.end()));
+  } else {
+    lru_.emplace_front();
+  }
+  Bucket& b = lru_.front();
+  b.key = key;
+  b.tokens = options_.burst;
+  b.updated_ns = now_ns;
+  index_[key] = lru_.begin();
+  return b;
+}
+
+int64_t AuthThrottle::blocked_for_ns(const AddressKey& key, int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return 0;  // never failed (or forgotten): a full bucket
+  Bucket& b = bucket_locked(key, now_ns);
+  if (b.tokens >= 1.0) return 0;
+  ++counters_.refused_locked;
+  ++refused_this_interval_;
+  const double wait = (1.0 - b.tokens) * static_cast<double>(options_.refill_interval_ns);
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait)));
+}
+
+void AuthThrottle::roll_interval_locked(int64_t now_ns) {
+  if (now_ns - interval_start_ns_ < options_.log_interval_ns) return;
+  interval_start_ns_ = now_ns;
+  lines_this_interval_ = 0;
+}
+
+std::string AuthThrottle::record_failure(const AddressKey& key, int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  Bucket& b = bucket_locked(key, now_ns);
+  b.tokens = std::max(0.0, b.tokens - 1.0);
+  ++counters_.failures;
+  const bool locked_now = b.tokens < 1.0;
+  if (locked_now) ++counters_.addresses_locked;
+  if (lines_this_interval_ >= options_.log_lines_per_interval) {
+    ++suppressed_failures_;
+    return {};
+  }
+  ++lines_this_interval_;
+  std::string line = "api: authentication failed from " + to_string(key);
+  if (locked_now) {
+    line += " (refused for " +
+            std::to_string((options_.refill_interval_ns + 999'999'999) / 1'000'000'000) +
+            " s after " + std::to_string(options_.burst) + " failures)";
+  }
+  return line;
+}
+
+void AuthThrottle::record_success(const AddressKey& key) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it != index_.end()) it->second->tokens = options_.burst;
+}
+
+std::string AuthThrottle::take_summary(int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  if (now_ns - interval_start_ns_ < options_.log_interval_ns) return {};
+  std::string line;
+  if (suppressed_failures_ > 0 || refused_this_interval_ > 0) {
+    line = "api: " + std::to_string(suppressed_failures_) + " more authentication failures and " +
+           std::to_string(refused_this_interval_) +
+           " requests refused (429) from rate-limited addresses in the last " +
+           std::to_string(options_.log_interval_ns / 1'000'000'000) + " s; " +
+           std::to_string(index_.size()) + " addresses tracked";
+  }
+  suppressed_failures_ = 0;
+  refused_this_interval_ = 0;
+  roll_interval_locked(now_ns);
+  return line;
+}
+
+AuthThrottleCounters AuthThrottle::counters() const {
+  std::lock_guard lock(mu_);
+  return counters_;
+}
+
+size_t AuthThrottle::tracked_addresses() const {
+  std::lock_guard lock(mu_);
+  return index_.size();
+}
+
+}  // namespace snapflow::capture
