@@ -1,22 +1,19 @@
 #include "snapflow/capture/auth_throttle.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace snapflow::capture {
 
 AuthThrottle::AuthThrottle(const AuthThrottleOptions& options) : options_(options) {}
 
-AuthThrottle::Bucket& AuthThrottle::bucket_locked(const AddressKey& key, int64_t now_ns) {
+// The bucket is kept as a theoretical arrival time (GCRA): each failure pushes tat_ns one
+// refill interval further; the address is blocked while tat_ns lies more than burst - 1
+// intervals ahead of now. Integer arithmetic, exact Retry-After values.
+AuthThrottle::Bucket& AuthThrottle::bucket_locked(const AddressKey& key) {
   auto it = index_.find(key);
   if (it != index_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second);
-    Bucket& b = *it->second;
-    const double refill = static_cast<double>(now_ns - b.updated_ns) /
-                          static_cast<double>(options_.refill_interval_ns);
-    b.tokens = std::min<double>(options_.burst, b.tokens + std::max(0.0, refill));
-    b.updated_ns = now_ns;
-    return b;
+    return *it->second;
   }
   if (lru_.size() >= options_.max_addresses) {  // reuse the least recently seen entry
     index_.erase(lru_.back().key);
@@ -26,22 +23,25 @@ AuthThrottle::Bucket& AuthThrottle::bucket_locked(const AddressKey& key, int64_t
   }
   Bucket& b = lru_.front();
   b.key = key;
-  b.tokens = options_.burst;
-  b.updated_ns = now_ns;
+  b.tat_ns = 0;
   index_[key] = lru_.begin();
   return b;
 }
 
+int64_t AuthThrottle::tolerance_ns() const {
+  return static_cast<int64_t>(options_.burst > 0 ? options_.burst - 1 : 0) *
+         options_.refill_interval_ns;
+}
+
 int64_t AuthThrottle::blocked_for_ns(const AddressKey& key, int64_t now_ns) {
   std::lock_guard lock(mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) return 0;  // never failed (or forgotten): a full bucket
-  Bucket& b = bucket_locked(key, now_ns);
-  if (b.tokens >= 1.0) return 0;
+  if (!index_.contains(key)) return 0;  // never failed (or forgotten): a full bucket
+  const Bucket& b = bucket_locked(key);
+  const int64_t wait = b.tat_ns - now_ns - tolerance_ns();
+  if (wait <= 0) return 0;
   ++counters_.refused_locked;
   ++refused_this_interval_;
-  const double wait = (1.0 - b.tokens) * static_cast<double>(options_.refill_interval_ns);
-  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait)));
+  return wait;
 }
 
 void AuthThrottle::roll_interval_locked(int64_t now_ns) {
@@ -52,10 +52,10 @@ void AuthThrottle::roll_interval_locked(int64_t now_ns) {
 
 std::string AuthThrottle::record_failure(const AddressKey& key, int64_t now_ns) {
   std::lock_guard lock(mu_);
-  Bucket& b = bucket_locked(key, now_ns);
-  b.tokens = std::max(0.0, b.tokens - 1.0);
+  Bucket& b = bucket_locked(key);
+  b.tat_ns = std::max(b.tat_ns, now_ns) + options_.refill_interval_ns;
   ++counters_.failures;
-  const bool locked_now = b.tokens < 1.0;
+  const bool locked_now = b.tat_ns - now_ns > tolerance_ns();
   if (locked_now) ++counters_.addresses_locked;
   if (lines_this_interval_ >= options_.log_lines_per_interval) {
     ++suppressed_failures_;
@@ -74,7 +74,7 @@ std::string AuthThrottle::record_failure(const AddressKey& key, int64_t now_ns) 
 void AuthThrottle::record_success(const AddressKey& key) {
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
-  if (it != index_.end()) it->second->tokens = options_.burst;
+  if (it != index_.end()) it->second->tat_ns = 0;
 }
 
 std::string AuthThrottle::take_summary(int64_t now_ns) {

@@ -2,6 +2,7 @@
 // oracle, and a bounded log of them, so a flood of guesses cannot flood the log either.
 //
 // Each address (AddressKey: IPv4 address or IPv6 /64) has a token bucket of `burst` failures
+// (kept as a GCRA "theoretical arrival time": exact integer arithmetic)
 // that refills one token every `refill_interval_ns` (defaults: 10 failures at once, then one
 // every 6 s, i.e. 10 a minute). While an address's bucket is empty, its requests are refused
 // with 429 and a Retry-After *before* any credential is looked at, whether right or wrong, so
@@ -63,10 +64,10 @@ class AuthThrottle {
  private:
   struct Bucket {
     AddressKey key;
-    double tokens = 0;
-    int64_t updated_ns = 0;
+    int64_t tat_ns = 0;  ///< GCRA theoretical arrival time of the next failure
   };
-  Bucket& bucket_locked(const AddressKey& key, int64_t now_ns);
+  Bucket& bucket_locked(const AddressKey& key);
+  int64_t tolerance_ns() const;
   void roll_interval_locked(int64_t now_ns);
 
   const AuthThrottleOptions options_;
