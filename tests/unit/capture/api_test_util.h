@@ -181,6 +181,7 @@ struct RequestOptions {
   std::string bind_address;                ///< local address to connect from (127.x.y.z)
   std::string ca_file;                     ///< https: trust this certificate
   long timeout_ms = 20000;
+  curl_off_t max_recv_bytes_per_s = 0;  ///< > 0: read the response at most this fast
 };
 
 inline Reply http_request(const std::string& url, const RequestOptions& o = {}) {
@@ -204,6 +205,9 @@ inline Reply http_request(const std::string& url, const RequestOptions& o = {}) 
   if (!o.bind_address.empty()) curl_easy_setopt(curl, CURLOPT_INTERFACE, bind.c_str());
   if (!o.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, o.timeout_ms);
+  if (o.max_recv_bytes_per_s > 0) {
+    curl_easy_setopt(curl, CURLOPT_MAX_RECV_SPEED_LARGE, o.max_recv_bytes_per_s);
+  }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &append_header);
