@@ -7,6 +7,7 @@
 #include "api_handlers.h"
 #include "api_server_impl.h"
 #include "snapflow/base/time.h"
+#include "snapflow/capture/api_security.h"
 #include "snapflow/capture/auth.h"
 
 namespace snapflow::capture {
@@ -31,12 +32,22 @@ AddressKey client_key(MHD_Connection* connection) {
   return address_key(info ? info->client_addr : nullptr);
 }
 
-// Headers every answer carries. API answers are live data: never cached.
+// Headers every answer carries: the security headers, and "never cache" unless the handler
+// says otherwise (API answers are live data; static assets revalidate).
 void add_common_headers(MHD_Response* response, const ApiResponse& answer) {
-  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, answer.content_type.c_str());
-  MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  for (const HttpField& f : security_headers()) {
+    MHD_add_response_header(response, f.name.c_str(), f.value.c_str());
+  }
+  if (!answer.content_type.empty()) {
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, answer.content_type.c_str());
+  }
+  bool cache_control = false;
   for (const HttpField& f : answer.headers) {
     MHD_add_response_header(response, f.name.c_str(), f.value.c_str());
+    cache_control = cache_control || f.name == MHD_HTTP_HEADER_CACHE_CONTROL;
+  }
+  if (!cache_control) {
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   }
   if (!answer.download_name.empty()) {
     const std::string disposition = "attachment; filename=\"" + answer.download_name + "\"";
@@ -196,6 +207,29 @@ MHD_Result collect_arg(void* cls, MHD_ValueKind, const char* key, size_t key_siz
   return MHD_YES;
 }
 
+std::string_view header(MHD_Connection* connection, const char* name) {
+  const char* value = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+  return value ? std::string_view(value) : std::string_view();
+}
+
+// Browser rules for routes that change state (api_security.h): "" or the reason for a 403.
+std::string state_change_refusal(ApiServer::Impl& impl, MHD_Connection* connection,
+                                 const ApiRequest& request) {
+  RequestOrigin origin;
+  origin.sec_fetch_site = header(connection, "Sec-Fetch-Site");
+  origin.origin = header(connection, "Origin");
+  origin.referer = header(connection, "Referer");
+  origin.host = header(connection, "Host");
+  origin.tls = !impl.options.tls.cert_pem.empty();
+  if (std::string why = cross_site_refusal(origin); !why.empty()) return why;
+  if (request.method == "POST" && !impl.csrf->verify(header(connection, kCsrfHeader.data()),
+                                                     request.user, base::now_realtime_ns())) {
+    return "POST needs a valid " + std::string(kCsrfHeader) +
+           " header (GET /sysmaster/csrf_token; tokens expire and do not survive a restart)";
+  }
+  return {};
+}
+
 bool has_request_body(MHD_Connection* connection) {
   const char* length =
       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -238,6 +272,12 @@ MHD_Result first_call(ApiServer::Impl& impl, MHD_Connection* connection, const c
     r.headers.push_back({"Allow", "GET, HEAD"});
     return queue_answer(connection, r);
   }
+  if (route->changes_state) {
+    if (std::string why = state_change_refusal(impl, connection, request); !why.empty()) {
+      return queue_text(connection, 403, why);
+    }
+  }
+  request.if_none_match = header(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
   return dispatch(impl, connection, state, *route, std::move(request));
 }
 

@@ -25,8 +25,11 @@ const std::string* stream_name_arg(const ApiRequest& request, std::string* reaso
 ApiResponse route_status(const ApiRequest& request, ApiContext& context);
 ApiResponse route_capture_start(const ApiRequest& request, ApiContext& context);
 ApiResponse route_capture_stop(const ApiRequest& request, ApiContext& context);
+ApiResponse route_csrf_token(const ApiRequest& request, ApiContext& context);
 // /plain/list, /pcap/single (routes_captures.cc)
 ApiResponse route_list(const ApiRequest& request, ApiContext& context);
 ApiResponse route_single(const ApiRequest& request, ApiContext& context);
+// /ui and /ui/... (routes_ui.cc)
+ApiResponse route_ui(const ApiRequest& request, ApiContext& context);
 
 }  // namespace snapflow::capture

@@ -16,8 +16,11 @@ constexpr std::array kRoutes = {
     ApiRoute{"/sysmaster/status", RouteRuns::kEventLoop, false, &route_status},
     ApiRoute{"/sysmaster/capture_start", RouteRuns::kWorker, true, &route_capture_start},
     ApiRoute{"/sysmaster/capture_stop", RouteRuns::kWorker, true, &route_capture_stop},
+    ApiRoute{"/sysmaster/csrf_token", RouteRuns::kEventLoop, false, &route_csrf_token},
     ApiRoute{"/plain/list", RouteRuns::kEventLoop, false, &route_list},
     ApiRoute{"/pcap/single", RouteRuns::kDownloadSlot, false, &route_single},
+    ApiRoute{"/ui", RouteRuns::kEventLoop, false, &route_ui},
+    ApiRoute{"/ui/", RouteRuns::kEventLoop, false, &route_ui},
 };
 
 }  // namespace
@@ -27,8 +30,9 @@ std::span<const ApiRoute> api_routes() {
 }
 
 const ApiRoute* find_route(std::string_view path) {
-  auto it = std::find_if(kRoutes.begin(), kRoutes.end(),
-                         [&](const ApiRoute& r) { return r.path == path; });
+  auto it = std::find_if(kRoutes.begin(), kRoutes.end(), [&](const ApiRoute& r) {
+    return r.path == path || (r.path.ends_with('/') && path.starts_with(r.path));
+  });
   return it == kRoutes.end() ? nullptr : &*it;
 }
 

@@ -18,6 +18,8 @@ namespace {
 constexpr int64_t kHousekeepingPeriodNs = 250'000'000;
 constexpr int64_t kSummaryIntervalNs = 10'000'000'000;
 constexpr size_t kWorkerQueue = 64;
+// GnuTLS priorities: its defaults, TLS 1.2 and 1.3 only.
+constexpr const char* kTlsPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
 // libmicrohttpd's log callback hands us its own printf format and arguments. Its messages
 // (timeouts, refused connections) are per connection, so they stay at debug level: the
@@ -84,6 +86,11 @@ base::Result<ApiServerOptions> api_options_from_config(const CaptureConfig& conf
   o.timeout_s = config.api_timeout_s;
   o.max_downloads = config.api_max_downloads;
   o.max_header_bytes = config.api_max_header_bytes;
+  if (!config.api_tls_cert.empty()) {
+    auto tls = load_tls_material(config.api_tls_cert, config.api_tls_key);
+    if (!tls) return std::move(tls).error();
+    o.tls = std::move(*tls);
+  }
   return o;
 }
 
@@ -125,6 +132,13 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiServerOptions
         .context(where);
   }
 
+  const bool tls = !options.tls.cert_pem.empty();
+  if (tls) flags |= MHD_USE_TLS;
+  auto csrf = CsrfTokens::generate();
+  if (!csrf) return std::move(csrf).error().context(where);
+  impl->csrf = std::move(*csrf);
+  impl->context.csrf = &*impl->csrf;
+
   ConnectionLimits limits;
   limits.max_connections = options.max_connections;
   limits.per_address = options.per_ip_connections;
@@ -149,7 +163,11 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiServerOptions
       // Request line and headers must fit this buffer (431/414 beyond it).
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(options.max_header_bytes),
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, impl.get(), MHD_OPTION_NOTIFY_CONNECTION,
-      &on_connection, impl.get(), MHD_OPTION_END);
+      &on_connection, impl.get(),
+      // TLS options last: with tls false, the first MHD_OPTION_END ends the list there.
+      tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, impl->options.tls.cert_pem.c_str(),
+      MHD_OPTION_HTTPS_MEM_KEY, impl->options.tls.key_pem.c_str(), MHD_OPTION_HTTPS_PRIORITIES,
+      kTlsPriorities, MHD_OPTION_END);
   if (!impl->daemon) {
     const int err = errno;
     impl->downloads->stop();
@@ -159,6 +177,12 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiServerOptions
         .context(where);
   }
   impl->housekeeping = std::thread([p = impl.get()] { housekeeping(*p); });
+  if (tls) {
+    log.info("api: HTTPS (TLS 1.2/1.3) with certificate " + options.tls.subject);
+  } else if (options.require_auth && !is_loopback_host(options.host)) {
+    log.warning("api: Basic auth over plain HTTP on " + options.host +
+                " (--api-insecure-plain-http): passwords cross the network in clear text");
+  }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(impl->daemon, MHD_DAEMON_INFO_BIND_PORT);
   const uint16_t port = info ? info->port : options.port;
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl), port));

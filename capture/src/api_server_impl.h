@@ -22,10 +22,12 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "snapflow/capture/api.h"
+#include "snapflow/capture/api_security.h"
 
 namespace snapflow::capture {
 
@@ -153,6 +155,7 @@ struct ApiServer::Impl {
   MHD_Daemon* daemon = nullptr;
   std::unique_ptr<ConnectionTable> connections;
   std::unique_ptr<AuthThrottle> throttle;
+  std::optional<CsrfTokens> csrf;
   std::unique_ptr<Worker> worker;
   std::unique_ptr<DownloadSlots> downloads;
   std::atomic<bool> stopping{false};

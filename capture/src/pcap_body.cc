@@ -5,10 +5,6 @@
 
 namespace snapflow::capture {
 
-namespace {
-constexpr size_t kSourceBatchPackets = 1024;
-}  // namespace
-
 PcapBody::PcapBody(std::unique_ptr<RecordSource> source) : source_(std::move(source)) {}
 
 base::Result<bool> PcapBody::next(std::vector<std::byte>& out, size_t target_bytes) {

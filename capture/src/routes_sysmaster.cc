@@ -1,5 +1,7 @@
 // /sysmaster/status, /sysmaster/capture_start, /sysmaster/capture_stop.
 #include "api_handlers.h"
+#include "snapflow/base/time.h"
+#include "snapflow/capture/api_security.h"
 
 namespace snapflow::capture {
 
@@ -33,6 +35,19 @@ ApiResponse route_capture_stop(const ApiRequest& req, ApiContext& context) {
   auto stopped = context.control.stop_capture();
   if (!stopped) return status_json_response(409, false, stopped.error().message());
   return status_json_response(200, true, *stopped);
+}
+
+// A token for POSTs from the web UI (api_security.h). JSON, never cached.
+ApiResponse route_csrf_token(const ApiRequest& req, ApiContext& context) {
+  if (auto why = check_args(req, {}); !why.empty()) return text_response(400, why);
+  if (context.csrf == nullptr) return text_response(500, "no CSRF key");
+  const int64_t now = base::now_realtime_ns();
+  ApiResponse r;
+  r.content_type = "application/json";
+  r.body = "{\"Token\":\"" + context.csrf->issue(req.user, now) + "\",\"Header\":\"" +
+           std::string(kCsrfHeader) +
+           "\",\"ExpiresNs\":" + std::to_string(now + kCsrfTokenLifetimeNs) + "}\n";
+  return r;
 }
 
 }  // namespace snapflow::capture

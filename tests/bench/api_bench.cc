@@ -131,10 +131,14 @@ void BM_Download(benchmark::State& state) {
     if (curl_easy_perform(curl) != CURLE_OK) state.SkipWithError("download failed");
     curl_easy_cleanup(curl);
   }
-  state.counters["MB/s"] = benchmark::Counter(static_cast<double>(bytes) / 1e6,
-                                              benchmark::Counter::kIsRate);
+  state.counters["MB/s"] =
+      benchmark::Counter(static_cast<double>(bytes) / 1e6, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Download)->Arg(32 * 1024)->Arg(256 * 1024)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Download)
+    ->Arg(32 * 1024)
+    ->Arg(256 * 1024)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace snapflow::capture

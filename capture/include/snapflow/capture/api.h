@@ -15,15 +15,19 @@
 //     then produce the StreamingBody piece by piece (503 when all slots are busy).
 // Before a handler runs, the server has checked, in this order: the connection limits (at
 // accept; api_limits.h), the header deadline, the method and the absence of a request body,
-// the per-address authentication rate limit (auth_throttle.h) and Basic credentials (auth.h).
+// the per-address authentication rate limit (auth_throttle.h), Basic credentials (auth.h), and
+// for routes that change state the browser rules (api_security.h: no cross-site requests; POST
+// needs an X-CSRF-Token). Every answer carries the security headers of api_security.h. HTTPS
+// (api_tls.h) is libmicrohttpd's GnuTLS.
 //
 // To add an endpoint: write the handler beside the others (api_handlers.h declares them), add a
 // row to the table in api_routes.cc choosing where it runs, document it in docs/capture.md.
 // A new download: see streaming_body.h. A new CaptureControl method: implement it in
 // CaptureService (ring-backed) and in the tests' in-memory control.
 //
-// Errors are answered, never thrown: 400 malformed request, 401 credentials, 404 unknown path or
-// capture, 405 method, 413 request body, 429 too many authentication failures, 503 busy.
+// Errors are answered, never thrown: 400 malformed request, 401 credentials, 403 cross-site
+// state change or bad CSRF token, 404 unknown path or capture, 405 method, 413 request body,
+// 429 too many authentication failures, 503 busy.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +42,7 @@
 #include "snapflow/base/log.h"
 #include "snapflow/base/result.h"
 #include "snapflow/capture/api_limits.h"
+#include "snapflow/capture/api_tls.h"
 #include "snapflow/capture/auth_throttle.h"
 #include "snapflow/capture/config.h"
 #include "snapflow/capture/status.h"
@@ -73,7 +78,8 @@ struct ApiRequest {
   std::string method;                                     ///< "GET", "HEAD" or "POST"
   std::string path;                                       ///< decoded path, without the query
   std::vector<std::pair<std::string, std::string>> args;  ///< decoded query, in order
-  std::string user;  ///< the authenticated user ("" when authentication is off)
+  std::string user;           ///< the authenticated user ("" when authentication is off)
+  std::string if_none_match;  ///< the If-None-Match header (static assets), "" if absent
 };
 
 struct ApiResponse {
@@ -85,9 +91,12 @@ struct ApiResponse {
   std::vector<HttpField> headers;         ///< further response headers (Retry-After, ...)
 };
 
+class CsrfTokens;
+
 // What a handler may reach.
 struct ApiContext {
   CaptureControl& control;
+  const CsrfTokens* csrf = nullptr;  ///< set by the server (GET /sysmaster/csrf_token)
 };
 
 enum class RouteRuns {
@@ -97,7 +106,7 @@ enum class RouteRuns {
 };
 
 struct ApiRoute {
-  std::string_view path;  ///< exact path
+  std::string_view path;  ///< exact path; one ending in '/' also matches every path under it
   RouteRuns runs;
   bool changes_state;  ///< capture_start/stop and the like (browser cross-site rules apply)
   ApiResponse (*handler)(const ApiRequest&, ApiContext&);
@@ -126,9 +135,10 @@ struct ApiServerOptions {
   uint32_t max_header_bytes = kDefaultApiMaxHeaderBytes;
   size_t download_piece_bytes = 256 * 1024;  ///< a slot's unit of production (two per slot)
   AuthThrottleOptions auth_throttle;
+  TlsMaterial tls;  ///< HTTPS when tls.cert_pem is set (load_tls_material)
 };
 
-// Derives server options from a validated config.
+// Derives server options from a validated config; reads and checks the TLS files if given.
 base::Result<ApiServerOptions> api_options_from_config(const CaptureConfig& config);
 
 struct ApiServerCounters {
