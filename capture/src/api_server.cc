@@ -200,6 +200,8 @@ ApiServer::~ApiServer() {
   }
   impl_->housekeeping_cv.notify_all();
   if (impl_->housekeeping.joinable()) impl_->housekeeping.join();
+  const std::string last = impl_->throttle->take_summary(base::now_monotonic_ns(), true);
+  if (!last.empty()) impl_->log->warning(last);
   // Every suspended connection must be resumed before MHD_stop_daemon: the slots cancel their
   // downloads (resuming parked connections) and answer or finish their handlers; the worker
   // finishes its call and answers the queued ones.

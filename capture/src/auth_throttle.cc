@@ -44,29 +44,33 @@ int64_t AuthThrottle::blocked_for_ns(const AddressKey& key, int64_t now_ns) {
   return wait;
 }
 
-void AuthThrottle::roll_interval_locked(int64_t now_ns) {
-  if (now_ns - interval_start_ns_ < options_.log_interval_ns) return;
+void AuthThrottle::start_interval_locked(int64_t now_ns) {
+  if (interval_started_) return;
+  interval_started_ = true;
   interval_start_ns_ = now_ns;
-  lines_this_interval_ = 0;
 }
 
 std::string AuthThrottle::record_failure(const AddressKey& key, int64_t now_ns) {
   std::lock_guard lock(mu_);
+  start_interval_locked(now_ns);
   Bucket& b = bucket_locked(key);
+  const bool first = b.tat_ns <= now_ns;  // no failure from this address for a while
   b.tat_ns = std::max(b.tat_ns, now_ns) + options_.refill_interval_ns;
   ++counters_.failures;
   const bool locked_now = b.tat_ns - now_ns > tolerance_ns();
   if (locked_now) ++counters_.addresses_locked;
-  if (lines_this_interval_ >= options_.log_lines_per_interval) {
+  // Worth a line of its own: an address starting to fail (a typo, or a scan starting) and an
+  // address being refused; within the per-interval budget.
+  if (!(first || locked_now) || lines_this_interval_ >= options_.log_lines_per_interval) {
     ++suppressed_failures_;
     return {};
   }
   ++lines_this_interval_;
   std::string line = "api: authentication failed from " + to_string(key);
   if (locked_now) {
-    line += " (refused for " +
+    line += "; refusing it for " +
             std::to_string((options_.refill_interval_ns + 999'999'999) / 1'000'000'000) +
-            " s after " + std::to_string(options_.burst) + " failures)";
+            " s (429) after " + std::to_string(options_.burst) + " failures";
   }
   return line;
 }
@@ -77,20 +81,22 @@ void AuthThrottle::record_success(const AddressKey& key) {
   if (it != index_.end()) it->second->tat_ns = 0;
 }
 
-std::string AuthThrottle::take_summary(int64_t now_ns) {
+std::string AuthThrottle::take_summary(int64_t now_ns, bool force) {
   std::lock_guard lock(mu_);
-  if (now_ns - interval_start_ns_ < options_.log_interval_ns) return {};
+  start_interval_locked(now_ns);
+  if (!force && now_ns - interval_start_ns_ < options_.log_interval_ns) return {};
   std::string line;
   if (suppressed_failures_ > 0 || refused_this_interval_ > 0) {
     line = "api: " + std::to_string(suppressed_failures_) + " more authentication failures and " +
            std::to_string(refused_this_interval_) +
            " requests refused (429) from rate-limited addresses in the last " +
-           std::to_string(options_.log_interval_ns / 1'000'000'000) + " s; " +
+           std::to_string((now_ns - interval_start_ns_ + 999'999'999) / 1'000'000'000) + " s; " +
            std::to_string(index_.size()) + " addresses tracked";
   }
   suppressed_failures_ = 0;
   refused_this_interval_ = 0;
-  roll_interval_locked(now_ns);
+  interval_start_ns_ = now_ns;
+  lines_this_interval_ = 0;
   return line;
 }
 

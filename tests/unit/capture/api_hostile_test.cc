@@ -30,6 +30,14 @@
 #define SNAPFLOW_TEST_SANITIZED 1
 #endif
 
+#ifdef SNAPFLOW_TEST_SANITIZED
+// ASan keeps freed memory in a quarantine (256 MiB by default) that would read as growth of the
+// server's RSS; a small one keeps the memory bound meaningful under sanitizers too.
+extern "C" const char* __asan_default_options() {
+  return "quarantine_size_mb=8";
+}
+#endif
+
 namespace snapflow::capture {
 namespace {
 
@@ -154,10 +162,10 @@ void HostileClients::idle_attack(const ApiServerOptions& options, uint64_t min_c
     const std::vector<double> ms = status_latencies();
     const double p99 = percentile(ms, 0.99);
     std::printf(
-        "status under attack, round %d: p50 %.2f ms, p99 %.2f ms, max %.2f ms; attack: %d "
-        "sockets open, %llu connects, %llu closed by the server\n",
-        round + 1, percentile(ms, 0.5), p99, *std::max_element(ms.begin(), ms.end()), attack.open(),
-        static_cast<unsigned long long>(attack.connects()),
+        "status under attack, round %d: p50 %.2f ms, p99 %.2f ms, max %.2f ms; attack: up to %d "
+        "sockets open at once, %llu connects, %llu closed by the server\n",
+        round + 1, percentile(ms, 0.5), p99, *std::max_element(ms.begin(), ms.end()),
+        attack.max_open(), static_cast<unsigned long long>(attack.connects()),
         static_cast<unsigned long long>(attack.closed_by_server()));
     if (best.empty() || p99 < percentile(best, 0.99)) best = ms;
     if (p99 < kP99LimitMs) break;
@@ -278,9 +286,16 @@ TEST_F(HostileClients, WrongPasswordFloodIsRefusedAtBoundedCost) {
   }
   std::printf("log lines about authentication: %zu\n", lines);
   EXPECT_GE(lines, 1u);
-  EXPECT_LE(lines, 12u) << log;
+  // At most 5 lines and one summary per 10 s interval the flood touched.
+  const size_t intervals = static_cast<size_t>(seconds / 10) + 2;
+  EXPECT_LE(lines, 6 * intervals) << log;
   EXPECT_EQ(server_->stop(), 0) << server_->log();
+  // Nothing went unaccounted: the summary at shutdown counts what was not logged line by line.
   EXPECT_NE(server_->log().find("auth_failures 200 auth_refused_locked 9801"), std::string::npos)
+      << server_->log();
+  EXPECT_NE(server_->log().find(std::to_string(200 - lines) +
+                                " more authentication failures and 9801 requests refused (429)"),
+            std::string::npos)
       << server_->log();
 }
 

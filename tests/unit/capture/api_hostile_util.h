@@ -206,6 +206,7 @@ class IdleSocketAttack {
     thread_.join();
   }
   int open() const { return open_.load(); }
+  int max_open() const { return max_open_.load(); }
   uint64_t closed_by_server() const { return closed_.load(); }
   uint64_t connects() const { return connects_.load(); }
 
@@ -235,6 +236,7 @@ class IdleSocketAttack {
         open += socks[i].fd >= 0 ? 1 : 0;
       }
       open_ = open;
+      if (open > max_open_) max_open_ = open;
       ::poll(fds.data(), fds.size(), 50);
       for (size_t i = 0; i < socks.size(); ++i) {
         if (socks[i].fd < 0 || fds[i].revents == 0) continue;
@@ -253,6 +255,7 @@ class IdleSocketAttack {
 
   std::atomic<bool> stop_{false};
   std::atomic<int> open_{0};
+  std::atomic<int> max_open_{0};
   std::atomic<uint64_t> closed_{0};
   std::atomic<uint64_t> connects_{0};
   std::thread thread_;

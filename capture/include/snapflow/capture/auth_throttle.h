@@ -12,9 +12,11 @@
 // starts again with a full bucket, so an attacker needs max_addresses addresses (IPv6: /64s)
 // to buy extra guesses, which costs it far more than the guesses are worth.
 //
-// Log lines: the first `log_lines_per_interval` failures of each interval are logged one per
-// line (with the address); the rest are counted and summarised in one line per interval by
-// take_summary(). So at most log_lines_per_interval + 1 lines per interval, whatever the load.
+// Log lines: within a budget of `log_lines_per_interval` lines per interval, an address's first
+// failure (after a quiet spell) and its being refused get a line each, with the address; every
+// other failure is counted and summarised, with the 429s, in one line per interval by
+// take_summary() (the server calls it every 250 ms). So at most log_lines_per_interval + 1
+// lines per interval, whatever the load.
 //
 // Thread-safe (one mutex; O(1) per call). No allocation once max_addresses are tracked.
 #pragma once
@@ -50,13 +52,13 @@ class AuthThrottle {
   // 0 when key may present credentials now; otherwise how long until it may (answer 429 with a
   // Retry-After of that many seconds, rounded up). Counts the refusal.
   int64_t blocked_for_ns(const AddressKey& key, int64_t now_ns);
-  // Records a failed attempt. Returns a line to log now, or "" when this interval's per-line
-  // budget is spent (the failure is then part of the next summary).
+  // Records a failed attempt. Returns a line to log now, or "" (the failure is then part of the
+  // next summary).
   std::string record_failure(const AddressKey& key, int64_t now_ns);
   void record_success(const AddressKey& key);
   // Once per log interval: one line summarising what was not logged line by line ("" if
-  // nothing was suppressed or the interval has not ended).
-  std::string take_summary(int64_t now_ns);
+  // nothing was suppressed or the interval has not ended; force: end it now, at shutdown).
+  std::string take_summary(int64_t now_ns, bool force = false);
 
   AuthThrottleCounters counters() const;
   size_t tracked_addresses() const;
@@ -68,13 +70,14 @@ class AuthThrottle {
   };
   Bucket& bucket_locked(const AddressKey& key);
   int64_t tolerance_ns() const;
-  void roll_interval_locked(int64_t now_ns);
+  void start_interval_locked(int64_t now_ns);
 
   const AuthThrottleOptions options_;
   mutable std::mutex mu_;
   std::list<Bucket> lru_;  ///< most recently seen first
   std::unordered_map<AddressKey, std::list<Bucket>::iterator, AddressKeyHash> index_;
   AuthThrottleCounters counters_;
+  bool interval_started_ = false;  ///< the first call starts the first interval
   int64_t interval_start_ns_ = 0;
   uint32_t lines_this_interval_ = 0;
   uint64_t suppressed_failures_ = 0;  ///< this interval, not logged line by line
