@@ -12,8 +12,13 @@ constexpr size_t kLargestRecordBytes = 16 + 262144;
 }  // namespace
 
 Download::Download(MHD_Connection* connection, std::unique_ptr<StreamingBody> body,
-                   size_t piece_bytes)
-    : connection_(connection), body_(std::move(body)), piece_bytes_(piece_bytes) {
+                   size_t piece_bytes, std::atomic<int>* unfinished)
+    : connection_(connection),
+      body_(std::move(body)),
+      piece_bytes_(piece_bytes),
+      trailer_names_(body_->trailer_names()),
+      unfinished_(unfinished) {
+  unfinished_->fetch_add(1, std::memory_order_relaxed);
   spare_.resize(2);
   for (auto& piece : spare_) piece.reserve(piece_bytes_ + kLargestRecordBytes);
 }
@@ -101,6 +106,7 @@ void Download::produce(const base::Logger& log) {
 
 void Download::abandon() {
   std::lock_guard lock(mu_);
+  if (!abandoned_) unfinished_->fetch_sub(1, std::memory_order_release);
   abandoned_ = true;
   body_->cancel();
   cv_.notify_all();
@@ -149,8 +155,8 @@ void DownloadSlots::run(Slot& slot) {
     ApiResponse answer = handle_request(call->request, context_);
     std::shared_ptr<Download> download;
     if (answer.stream && call->request.method != "HEAD") {
-      download =
-          std::make_shared<Download>(call->connection, std::move(answer.stream), piece_bytes_);
+      download = std::make_shared<Download>(call->connection, std::move(answer.stream),
+                                            piece_bytes_, &unfinished_);
     }
     answer.stream.reset();  // HEAD: headers only
     call->download = download;

@@ -18,6 +18,7 @@ namespace {
 constexpr int64_t kHousekeepingPeriodNs = 250'000'000;
 constexpr int64_t kSummaryIntervalNs = 10'000'000'000;
 constexpr size_t kWorkerQueue = 64;
+constexpr int64_t kShutdownDrainNs = 2'000'000'000;
 // GnuTLS priorities: its defaults, TLS 1.2 and 1.3 only.
 constexpr const char* kTlsPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
@@ -207,6 +208,13 @@ ApiServer::~ApiServer() {
   // finishes its call and answers the queued ones.
   impl_->downloads->stop();
   impl_->worker->stop();
+  // Cancelled downloads first send the whole pieces already produced, then end (truncated
+  // chunked transfer): wait a little for that, so a client that reads is cut on a record
+  // boundary; a client that does not read is cut wherever it is when the wait ends.
+  const int64_t drain_until = base::now_monotonic_ns() + kShutdownDrainNs;
+  while (impl_->downloads->unfinished() > 0 && base::now_monotonic_ns() < drain_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   MHD_stop_daemon(impl_->daemon);
 }
 

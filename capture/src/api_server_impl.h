@@ -50,9 +50,12 @@ struct DeferredCall {
 // libmicrohttpd's send buffer). Thread-safe (one mutex).
 class Download {
  public:
-  Download(MHD_Connection* connection, std::unique_ptr<StreamingBody> body, size_t piece_bytes);
+  // unfinished counts Downloads not yet abandoned (it must outlive this Download).
+  Download(MHD_Connection* connection, std::unique_ptr<StreamingBody> body, size_t piece_bytes,
+           std::atomic<int>* unfinished);
   void set_response(MHD_Response* response);  ///< event loop, once, before the first read()
-  std::vector<std::string> trailer_names() const { return body_->trailer_names(); }
+  // Taken from the body at construction (slot thread), so the event loop never touches the body.
+  const std::vector<std::string>& trailer_names() const { return trailer_names_; }
 
   // Event loop: libmicrohttpd's content reader. Copies ready bytes, or suspends the connection
   // and returns 0 when none are ready yet (the slot resumes it).
@@ -72,6 +75,8 @@ class Download {
   MHD_Connection* const connection_;
   const std::unique_ptr<StreamingBody> body_;
   const size_t piece_bytes_;
+  const std::vector<std::string> trailer_names_;
+  std::atomic<int>* const unfinished_;
   std::mutex mu_;
   std::condition_variable cv_;
   MHD_Response* response_ = nullptr;
@@ -99,6 +104,8 @@ class DownloadSlots {
   // Cancels running downloads and joins the threads (after which submit() fails).
   void stop();
   uint64_t started() const { return started_.load(std::memory_order_relaxed); }
+  // Downloads whose response still exists (being sent, or cut and not yet reaped).
+  int unfinished() const { return unfinished_.load(std::memory_order_acquire); }
 
  private:
   struct Slot {
@@ -116,6 +123,7 @@ class DownloadSlots {
   std::vector<std::unique_ptr<Slot>> slots_;
   bool stopping_ = false;
   std::atomic<uint64_t> started_{0};
+  std::atomic<int> unfinished_{0};
 };
 
 // One thread running kWorker handlers in arrival order from a bounded queue. Thread-safe.

@@ -1,9 +1,13 @@
 #include <cstring>
 
+#include "snapflow/base/time.h"
 #include "snapflow/capture/streaming_body.h"
 #include "snapflow/pcap/writer.h"
 
 namespace snapflow::capture {
+namespace {
+constexpr int64_t kPieceLatencyNs = 20'000'000;
+}  // namespace
 
 PcapBody::PcapBody(std::unique_ptr<RecordSource> source) : source_(std::move(source)) {}
 
@@ -13,12 +17,16 @@ base::Result<bool> PcapBody::next(std::vector<std::byte>& out, size_t target_byt
     pcap::encode_file_header(out.data(), source_->link_type(), source_->snaplen());
     header_sent_ = true;
   }
+  const int64_t hand_over_ns = base::now_monotonic_ns() + kPieceLatencyNs;
   while (out.size() < target_bytes) {
     if (cancelled_.load(std::memory_order_relaxed)) {
       return base::make_error(base::ErrorCode::kCancelled, "download cancelled");
     }
     if (batch_next_ == batch_.records.size()) {
       if (source_done_) return false;
+      // Sparse data (a narrow filter, a slow disk): what we have goes out now rather than
+      // when the piece is full.
+      if (!out.empty() && base::now_monotonic_ns() >= hand_over_ns) return true;
       auto more = source_->next_batch(batch_);
       if (!more) return std::move(more).error();
       batch_next_ = 0;

@@ -243,7 +243,8 @@ TEST_F(ApiServerTest, StoppingTheServerCutsARunningDownloadCleanly) {
   const std::string expected = testing::synthetic_pcap(3000);
   EXPECT_LT(cut.body.size(), expected.size());
   EXPECT_EQ(cut.body, expected.substr(0, cut.body.size()));
-  EXPECT_TRUE(testing::ends_on_record_boundary(cut.body));
+  EXPECT_GT(cut.body.size(), 0u);  // pieces go out every 20 ms: the cut came mid-download
+  EXPECT_TRUE(testing::ends_on_record_boundary(cut.body)) << cut.body.size();
 }
 
 }  // namespace

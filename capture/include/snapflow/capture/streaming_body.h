@@ -74,8 +74,10 @@ class RecordSource {
 };
 
 // A nanosecond PCAP stream: the 24-byte file header (link type and snaplen of the source), then
-// every record of the source. Trailers: X-Snapflow-Records (records sent) and
-// X-Snapflow-Records-Skipped (source's skipped_records()).
+// every record of the source. A piece is handed over when it reaches target_bytes, or, between
+// source batches, once 20 ms have passed with something in it: the first bytes (and the records
+// of a sparse, filtered source) do not wait for a full piece. Trailers: X-Snapflow-Records
+// (records sent) and X-Snapflow-Records-Skipped (source's skipped_records()).
 class PcapBody final : public StreamingBody {
  public:
   explicit PcapBody(std::unique_ptr<RecordSource> source);
