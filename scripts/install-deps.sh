@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dpdk dpdk-dev libdpdk-dev
   clang clang-format libclang-rt-14-dev
-  tshark tcpreplay tcpdump iproute2 jq procps python3
+  tshark tcpreplay tcpdump iproute2 jq procps python3 openssl
   default-jre-headless maven unzip
   python3-venv python3-yaml python3-matplotlib docker-compose
 )

@@ -1,15 +1,56 @@
-// Routing and validation of the capture API; no HTTP library here (see api_server.cc).
-#include <string>
+// The route table of the capture API and the helpers its handlers share; no HTTP library here
+// (the server is api_server.cc and the api_*.cc beside it).
+#include <algorithm>
+#include <array>
 
-#include "snapflow/base/time.h"
-#include "snapflow/capture/api.h"
+#include "api_handlers.h"
 
 namespace snapflow::capture {
 namespace {
 
 constexpr size_t kMaxStreamNameBytes = 64;
 
-ApiResponse text(int status, std::string body) {
+// One row per endpoint. runs: where the handler may run (see api.h); changes_state: refused from
+// cross-site browser requests.
+constexpr std::array kRoutes = {
+    ApiRoute{"/sysmaster/status", RouteRuns::kEventLoop, false, &route_status},
+    ApiRoute{"/sysmaster/capture_start", RouteRuns::kWorker, true, &route_capture_start},
+    ApiRoute{"/sysmaster/capture_stop", RouteRuns::kWorker, true, &route_capture_stop},
+    ApiRoute{"/sysmaster/csrf_token", RouteRuns::kEventLoop, false, &route_csrf_token},
+    ApiRoute{"/plain/list", RouteRuns::kEventLoop, false, &route_list},
+    ApiRoute{"/pcap/single", RouteRuns::kDownloadSlot, false, &route_single},
+    ApiRoute{"/ui", RouteRuns::kEventLoop, false, &route_ui},
+    ApiRoute{"/ui/", RouteRuns::kEventLoop, false, &route_ui},
+};
+
+}  // namespace
+
+std::span<const ApiRoute> api_routes() {
+  return kRoutes;
+}
+
+const ApiRoute* find_route(std::string_view path) {
+  auto it = std::find_if(kRoutes.begin(), kRoutes.end(), [&](const ApiRoute& r) {
+    return r.path == path || (r.path.ends_with('/') && path.starts_with(r.path));
+  });
+  return it == kRoutes.end() ? nullptr : &*it;
+}
+
+ApiResponse handle_request(const ApiRequest& request, ApiContext& context) {
+  const ApiRoute* route = find_route(request.path);
+  if (route == nullptr) return text_response(404, "no such endpoint");
+  const bool allowed = request.method == "GET" || request.method == "HEAD" ||
+                       (request.method == "POST" && route->changes_state);
+  if (!allowed) {
+    ApiResponse r = text_response(
+        405, route->changes_state ? "only GET and POST are supported" : "only GET is supported");
+    r.headers.push_back({"Allow", route->changes_state ? "GET, HEAD, POST" : "GET, HEAD"});
+    return r;
+  }
+  return route->handler(request, context);
+}
+
+ApiResponse text_response(int status, std::string body) {
   ApiResponse r;
   r.status = status;
   r.body = std::move(body);
@@ -32,7 +73,7 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
-ApiResponse status_json(int http_status, bool ok, std::string_view message) {
+ApiResponse status_json_response(int http_status, bool ok, std::string_view message) {
   ApiResponse r;
   r.status = http_status;
   r.content_type = "application/json";
@@ -41,7 +82,6 @@ ApiResponse status_json(int http_status, bool ok, std::string_view message) {
   return r;
 }
 
-// Checks that args hold only names from allowed, each at most once. Returns "" or the reason.
 std::string check_args(const ApiRequest& req, std::initializer_list<std::string_view> allowed) {
   for (size_t i = 0; i < req.args.size(); ++i) {
     const auto& name = req.args[i].first;
@@ -73,7 +113,6 @@ const std::string* find_arg(const ApiRequest& req, std::string_view name) {
   return nullptr;
 }
 
-// Validates the StreamName argument; on failure fills *reason.
 const std::string* stream_name_arg(const ApiRequest& req, std::string* reason) {
   const std::string* name = find_arg(req, "StreamName");
   if (!name) {
@@ -89,78 +128,6 @@ const std::string* stream_name_arg(const ApiRequest& req, std::string* reason) {
   return name;
 }
 
-ApiResponse route_status(const ApiRequest& req, CaptureControl& control) {
-  if (auto why = check_args(req, {"format"}); !why.empty()) return text(400, why);
-  const std::string* format = find_arg(req, "format");
-  StatusSnapshot s = control.status();
-  if (!format || *format == "text") return text(200, format_status_text(s));
-  if (*format == "json") {
-    ApiResponse r = text(200, format_status_json(s));
-    r.content_type = "application/json";
-    return r;
-  }
-  return text(400, "format must be text or json");
-}
-
-ApiResponse route_capture_start(const ApiRequest& req, CaptureControl& control) {
-  if (auto why = check_args(req, {"StreamName"}); !why.empty()) return status_json(400, false, why);
-  std::string reason;
-  const std::string* name = stream_name_arg(req, &reason);
-  if (!name) return status_json(400, false, reason);
-  auto started = control.start_capture(*name);
-  if (!started) return status_json(409, false, started.error().message());
-  return status_json(200, true, *started);
-}
-
-ApiResponse route_capture_stop(const ApiRequest& req, CaptureControl& control) {
-  if (auto why = check_args(req, {}); !why.empty()) return status_json(400, false, why);
-  auto stopped = control.stop_capture();
-  if (!stopped) return status_json(409, false, stopped.error().message());
-  return status_json(200, true, *stopped);
-}
-
-ApiResponse route_list(const ApiRequest& req, CaptureControl& control) {
-  if (auto why = check_args(req, {}); !why.empty()) return text(400, why);
-  ApiResponse r;
-  r.content_type = "text/csv; charset=utf-8";
-  for (const CaptureInfo& c : control.list_captures()) {
-    // Names are validated at capture_start, so they need no CSV quoting or URL escaping.
-    r.body.append(c.name)
-        .append(",")
-        .append(std::to_string(c.size_bytes))
-        .append(",")
-        .append(std::to_string(c.packets))
-        .append(",")
-        .append(base::format_rfc3339_ns(c.start_ns))
-        .append(",/pcap/single?StreamName=")
-        .append(c.name)
-        .append(",/plain/view?StreamName=")
-        .append(c.name)
-        .append("\n");
-  }
-  return r;
-}
-
-ApiResponse route_single(const ApiRequest& req, CaptureControl& control) {
-  if (auto why = check_args(req, {"StreamName"}); !why.empty()) return text(400, why);
-  std::string reason;
-  const std::string* name = stream_name_arg(req, &reason);
-  if (!name) return text(400, reason);
-  auto stream = control.open_capture(*name);
-  if (!stream) {
-    bool missing = stream.error().code() == base::ErrorCode::kNotFound;
-    return text(missing ? 404 : 500, missing ? "no capture named " + *name
-                                             : "cannot open capture: " + stream.error().message());
-  }
-  ApiResponse r;
-  r.content_type = "application/vnd.tcpdump.pcap";
-  r.stream = std::move(*stream);
-  r.download_name = *name + ".pcap";
-  return r;
-}
-
-}  // namespace
-
 bool is_valid_stream_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxStreamNameBytes || name.front() == '.') return false;
   for (char c : name) {
@@ -169,26 +136,6 @@ bool is_valid_stream_name(std::string_view name) {
     if (!ok) return false;
   }
   return true;
-}
-
-ApiResponse handle_request(const ApiRequest& req, CaptureControl& control) {
-  using Handler = ApiResponse (*)(const ApiRequest&, CaptureControl&);
-  static constexpr std::pair<std::string_view, Handler> kRoutes[] = {
-      {"/sysmaster/status", &route_status},
-      {"/sysmaster/capture_start", &route_capture_start},
-      {"/sysmaster/capture_stop", &route_capture_stop},
-      {"/plain/list", &route_list},
-      {"/pcap/single", &route_single},
-  };
-  for (const auto& [path, handler] : kRoutes) {
-    if (req.path != path) continue;
-    if (req.method != "GET" && req.method != "HEAD") {
-      ApiResponse r = text(405, "only GET is supported");
-      return r;
-    }
-    return handler(req, control);
-  }
-  return text(404, "no such endpoint");
 }
 
 }  // namespace snapflow::capture

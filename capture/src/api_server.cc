@@ -1,156 +1,74 @@
-// libmicrohttpd wiring of the capture API: one internal polling thread plus one thread per
-// connection (so a PCAP download may block on disk reads without stalling other clients),
-// bounded by a total and a per-IP connection limit, an idle timeout, and a per-connection
-// memory limit that caps the request line and headers. Requests with a body are refused.
+// ApiServer: starting and stopping libmicrohttpd in event-loop mode (one internal epoll thread),
+// its worker and download slots, and the housekeeping thread that enforces the header deadline
+// and writes the rate-limited summary lines. The request path is in api_dispatch.cc.
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstring>
 
-#include "snapflow/capture/api.h"
-#include "snapflow/capture/auth.h"
+#include "api_server_impl.h"
+#include "snapflow/base/time.h"
 
 namespace snapflow::capture {
-
-struct ApiServer::Impl {
-  ApiServerOptions options;
-  CaptureControl* control = nullptr;
-  const base::Logger* log = nullptr;
-  MHD_Daemon* daemon = nullptr;
-};
-
 namespace {
 
-// Request line + headers must fit this (MHD answers 414/431 beyond it).
-constexpr size_t kConnectionMemoryBytes = 32 * 1024;
-constexpr size_t kStreamBlockBytes = 256 * 1024;
+constexpr int64_t kHousekeepingPeriodNs = 250'000'000;
+constexpr int64_t kSummaryIntervalNs = 10'000'000'000;
+constexpr size_t kWorkerQueue = 64;
+constexpr int64_t kShutdownDrainNs = 2'000'000'000;
+// GnuTLS priorities: its defaults, TLS 1.2 and 1.3 only.
+constexpr const char* kTlsPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
-MHD_Result queue_text(MHD_Connection* connection, unsigned status, const std::string& body,
-                      const char* content_type = "text/plain; charset=utf-8") {
-  MHD_Response* response = MHD_create_response_from_buffer(
-      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
-  if (!response) return MHD_NO;
-  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-  MHD_Result ret = MHD_queue_response(connection, status, response);
-  MHD_destroy_response(response);
-  return ret;
-}
-
-struct CollectedArgs {
-  std::vector<std::pair<std::string, std::string>>* args;
-  bool too_many = false;
-};
-
-constexpr size_t kMaxQueryArgs = 32;
-
-// The _n variant gives lengths, so a decoded %00 cannot silently shorten a value.
-MHD_Result collect_arg(void* cls, MHD_ValueKind, const char* key, size_t key_size,
-                       const char* value, size_t value_size) {
-  auto* collected = static_cast<CollectedArgs*>(cls);
-  if (collected->args->size() >= kMaxQueryArgs) {
-    collected->too_many = true;
-    return MHD_NO;
-  }
-  collected->args->emplace_back(key ? std::string(key, key_size) : std::string(),
-                                value ? std::string(value, value_size) : std::string());
-  return MHD_YES;
-}
-
-ssize_t read_stream(void* cls, uint64_t, char* buf, size_t max) {
-  auto* stream = static_cast<PcapStream*>(cls);
-  auto n = stream->read(reinterpret_cast<std::byte*>(buf), max);
-  // An error mid-stream can only be signalled by cutting the connection: the client sees a
-  // truncated transfer (curl reports it), never a record cut in half followed by more data.
-  if (!n) return MHD_CONTENT_READER_END_WITH_ERROR;
-  if (*n == 0) return MHD_CONTENT_READER_END_OF_STREAM;
-  return static_cast<ssize_t>(*n);
-}
-
-void free_stream(void* cls) {
-  delete static_cast<PcapStream*>(cls);
-}
-
-MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
-                      const char*, const char*, size_t* upload_data_size, void** con_cls) {
-  auto* impl = static_cast<ApiServer::Impl*>(cls);
-  // First call: headers only. Anything with a body is refused without reading it.
-  if (*con_cls == nullptr) {
-    *con_cls = impl;
-    if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
-      return queue_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported\n");
-    }
-  }
-  if (*upload_data_size != 0) {
-    *upload_data_size = 0;
-    return queue_text(connection, MHD_HTTP_CONTENT_TOO_LARGE, "request bodies are not accepted\n");
-  }
-  if (impl->options.require_auth) {
-    const char* header =
-        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    AuthResult auth =
-        header ? check_basic_auth(header, impl->options.credentials) : AuthResult::kMissing;
-    if (auth != AuthResult::kOk) {
-      if (auth == AuthResult::kWrong && impl->log) {
-        const MHD_ConnectionInfo* info =
-            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        char addr[INET6_ADDRSTRLEN] = "?";
-        if (info && info->client_addr && info->client_addr->sa_family == AF_INET) {
-          inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(info->client_addr)->sin_addr,
-                    addr, sizeof addr);
-        }
-        impl->log->warning(std::string("api: wrong credentials from ") + addr);
-      }
-      static constexpr char kBody[] = "authentication required\n";
-      MHD_Response* response = MHD_create_response_from_buffer(
-          sizeof kBody - 1, const_cast<char*>(kBody), MHD_RESPMEM_PERSISTENT);
-      if (!response) return MHD_NO;
-      MHD_Result ret = MHD_queue_basic_auth_fail_response(connection, "snapflow", response);
-      MHD_destroy_response(response);
-      return ret;
-    }
-  }
-  ApiRequest request;
-  request.method = method;
-  request.path = url;
-  CollectedArgs collected{&request.args};
-  MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND, &collect_arg, &collected);
-  if (collected.too_many) {
-    return queue_text(
-        connection, MHD_HTTP_BAD_REQUEST,
-        "too many query parameters (at most " + std::to_string(kMaxQueryArgs) + ")\n");
-  }
-  ApiResponse answer = handle_request(request, *impl->control);
-  if (!answer.stream) {
-    return queue_text(connection, static_cast<unsigned>(answer.status), answer.body,
-                      answer.content_type.c_str());
-  }
-  PcapStream* stream = answer.stream.release();
-  MHD_Response* response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, kStreamBlockBytes,
-                                                             &read_stream, stream, &free_stream);
-  if (!response) {
-    delete stream;
-    return MHD_NO;
-  }
-  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, answer.content_type.c_str());
-  if (!answer.download_name.empty()) {
-    std::string disposition = "attachment; filename=\"" + answer.download_name + "\"";
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition.c_str());
-  }
-  MHD_Result ret = MHD_queue_response(connection, static_cast<unsigned>(answer.status), response);
-  MHD_destroy_response(response);
-  return ret;
-}
-
-// libmicrohttpd's log callback hands us its own printf format and arguments.
+// libmicrohttpd's log callback hands us its own printf format and arguments. Its messages
+// (timeouts, refused connections) are per connection, so they stay at debug level: the
+// bounded summaries below are what an operator reads.
 __attribute__((format(printf, 2, 0))) void log_mhd(void* cls, const char* format, va_list ap) {
   auto* log = static_cast<const base::Logger*>(cls);
+  if (!log->enabled(base::LogLevel::kDebug)) return;
   char line[512];
   std::vsnprintf(line, sizeof line, format, ap);
   std::string text = line;
   while (!text.empty() && text.back() == '\n') text.pop_back();
   log->debug("api: " + text);
+}
+
+// One line per interval about connections the limits turned away, if any were.
+std::string connection_summary(const ConnectionCounters& now, const ConnectionCounters& before) {
+  const uint64_t per_address = now.refused_address_full - before.refused_address_full;
+  const uint64_t full = now.refused_full - before.refused_full;
+  const uint64_t evicted = now.evicted - before.evicted;
+  const uint64_t deadline = now.header_deadline_closed - before.header_deadline_closed;
+  if (per_address + full + evicted + deadline == 0) return {};
+  return "api: in the last " + std::to_string(kSummaryIntervalNs / base::kNsPerSec) +
+         " s: " + std::to_string(per_address) + " connections refused (per-address limit), " +
+         std::to_string(full) + " refused (server full), " + std::to_string(evicted) +
+         " idle unauthenticated connections evicted, " + std::to_string(deadline) +
+         " closed at the header deadline";
+}
+
+void housekeeping(ApiServer::Impl& impl) {
+  ConnectionCounters reported;
+  int64_t next_summary_ns = base::now_monotonic_ns() + kSummaryIntervalNs;
+  std::unique_lock lock(impl.housekeeping_mu);
+  while (!impl.housekeeping_stop) {
+    impl.housekeeping_cv.wait_for(lock, std::chrono::nanoseconds(kHousekeepingPeriodNs));
+    const int64_t now = base::now_monotonic_ns();
+    impl.connections->close_expired(now);
+    if (std::string line = impl.throttle->take_summary(now); !line.empty()) {
+      impl.log->warning(line);
+    }
+    if (now >= next_summary_ns) {
+      const ConnectionCounters counters = impl.connections->counters();
+      if (std::string line = connection_summary(counters, reported); !line.empty()) {
+        impl.log->info(line);
+      }
+      reported = counters;
+      next_summary_ns = now + kSummaryIntervalNs;
+    }
+  }
 }
 
 }  // namespace
@@ -165,27 +83,41 @@ base::Result<ApiServerOptions> api_options_from_config(const CaptureConfig& conf
   o.credentials = config.credentials;
   o.max_connections = config.api_max_connections;
   o.per_ip_connections = config.api_per_ip_connections;
+  o.header_timeout_s = config.api_header_timeout_s;
   o.timeout_s = config.api_timeout_s;
+  o.max_downloads = config.api_max_downloads;
+  o.max_header_bytes = config.api_max_header_bytes;
+  if (!config.api_tls_cert.empty()) {
+    auto tls = load_tls_material(config.api_tls_cert, config.api_tls_key);
+    if (!tls) return std::move(tls).error();
+    o.tls = std::move(*tls);
+  }
   return o;
 }
 
 base::Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiServerOptions& options,
                                                           CaptureControl& control,
                                                           const base::Logger& log) {
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Impl>(control);
   impl->options = options;
-  impl->control = &control;
   impl->log = &log;
-  std::string where = "api listen " + options.host + ":" + std::to_string(options.port);
+  const std::string where = "api listen " + options.host + ":" + std::to_string(options.port);
   if (options.require_auth && !options.credentials.present()) {
     return base::make_error(base::ErrorCode::kInvalidArgument, "auth required but no credentials")
+        .context(where);
+  }
+  if (options.max_connections == 0 || options.per_ip_connections == 0 ||
+      options.max_downloads == 0) {
+    return base::make_error(base::ErrorCode::kInvalidArgument, "connection limits must be >= 1")
         .context(where);
   }
   sockaddr_in v4{};
   sockaddr_in6 v6{};
   sockaddr* addr = nullptr;
-  unsigned flags =
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+  // Event loop: one internal thread polling every socket with epoll; suspend/resume lets
+  // handlers and downloads run on other threads without blocking it.
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ERROR_LOG;
   if (inet_pton(AF_INET, options.host.c_str(), &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
     v4.sin_port = htons(options.port);
@@ -200,20 +132,60 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiServerOptions
                             "host must be a numeric IPv4 or IPv6 address")
         .context(where);
   }
+
+  const bool tls = !options.tls.cert_pem.empty();
+  if (tls) flags |= MHD_USE_TLS;
+  auto csrf = CsrfTokens::generate();
+  if (!csrf) return std::move(csrf).error().context(where);
+  impl->csrf = std::move(*csrf);
+  impl->context.csrf = &*impl->csrf;
+
+  ConnectionLimits limits;
+  limits.max_connections = options.max_connections;
+  limits.per_address = options.per_ip_connections;
+  limits.header_timeout_ns = static_cast<int64_t>(options.header_timeout_s) * base::kNsPerSec;
+  impl->connections =
+      std::make_unique<ConnectionTable>(limits, [](int fd) { ::shutdown(fd, SHUT_RDWR); });
+  impl->throttle = std::make_unique<AuthThrottle>(options.auth_throttle);
+  impl->worker = std::make_unique<Worker>(kWorkerQueue, impl->context);
+  impl->downloads = std::make_unique<DownloadSlots>(
+      options.max_downloads, options.download_piece_bytes, impl->context, log);
+
+  // libmicrohttpd's own limit sits above ours: connections we evicted or expired are closed
+  // by the event loop a moment later and still count for it until then.
+  const unsigned hard_limit = options.max_connections + std::max(32u, options.max_connections / 4);
   impl->daemon = MHD_start_daemon(
-      flags, options.port, nullptr, nullptr, &on_request, impl.get(), MHD_OPTION_EXTERNAL_LOGGER,
-      &log_mhd, const_cast<base::Logger*>(&log), MHD_OPTION_SOCK_ADDR, addr,
-      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(options.max_connections),
-      MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned>(options.per_ip_connections),
+      flags, options.port, &accept_policy, impl.get(), &on_request, impl.get(),
+      MHD_OPTION_EXTERNAL_LOGGER, &log_mhd, const_cast<base::Logger*>(&log), MHD_OPTION_SOCK_ADDR,
+      addr, MHD_OPTION_CONNECTION_LIMIT, hard_limit,
+      // Idle allowance of a request in progress (a download whose client stopped reading);
+      // idle connections between requests are held to the header deadline by housekeeping.
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(options.timeout_s),
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemoryBytes, MHD_OPTION_END);
+      // Request line and headers must fit this buffer (431/414 beyond it).
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(options.max_header_bytes),
+      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, impl.get(), MHD_OPTION_NOTIFY_CONNECTION,
+      &on_connection, impl.get(),
+      // TLS options last: with tls false, the first MHD_OPTION_END ends the list there.
+      tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, impl->options.tls.cert_pem.c_str(),
+      MHD_OPTION_HTTPS_MEM_KEY, impl->options.tls.key_pem.c_str(), MHD_OPTION_HTTPS_PRIORITIES,
+      kTlsPriorities, MHD_OPTION_END);
   if (!impl->daemon) {
+    const int err = errno;
+    impl->downloads->stop();
+    impl->worker->stop();
     return base::make_error(base::ErrorCode::kIo,
-                            std::string("cannot start HTTP server: ") + std::strerror(errno))
+                            std::string("cannot start HTTP server: ") + std::strerror(err))
         .context(where);
   }
+  impl->housekeeping = std::thread([p = impl.get()] { housekeeping(*p); });
+  if (tls) {
+    log.info("api: HTTPS (TLS 1.2/1.3) with certificate " + options.tls.subject);
+  } else if (options.require_auth && !is_loopback_host(options.host)) {
+    log.warning("api: Basic auth over plain HTTP on " + options.host +
+                " (--api-insecure-plain-http): passwords cross the network in clear text");
+  }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(impl->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  uint16_t port = info ? info->port : options.port;
+  const uint16_t port = info ? info->port : options.port;
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl), port));
 }
 
@@ -221,7 +193,39 @@ ApiServer::ApiServer(std::unique_ptr<Impl> impl, uint16_t port)
     : impl_(std::move(impl)), port_(port) {}
 
 ApiServer::~ApiServer() {
-  if (impl_ && impl_->daemon) MHD_stop_daemon(impl_->daemon);
+  if (!impl_) return;
+  impl_->stopping.store(true);
+  {
+    std::lock_guard lock(impl_->housekeeping_mu);
+    impl_->housekeeping_stop = true;
+  }
+  impl_->housekeeping_cv.notify_all();
+  if (impl_->housekeeping.joinable()) impl_->housekeeping.join();
+  const std::string last = impl_->throttle->take_summary(base::now_monotonic_ns(), true);
+  if (!last.empty()) impl_->log->warning(last);
+  // Every suspended connection must be resumed before MHD_stop_daemon: the slots cancel their
+  // downloads (resuming parked connections) and answer or finish their handlers; the worker
+  // finishes its call and answers the queued ones.
+  impl_->downloads->stop();
+  impl_->worker->stop();
+  // Cancelled downloads first send the whole pieces already produced, then end (truncated
+  // chunked transfer): wait a little for that, so a client that reads is cut on a record
+  // boundary; a client that does not read is cut wherever it is when the wait ends.
+  const int64_t drain_until = base::now_monotonic_ns() + kShutdownDrainNs;
+  while (impl_->downloads->unfinished() > 0 && base::now_monotonic_ns() < drain_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  MHD_stop_daemon(impl_->daemon);
+}
+
+ApiServerCounters ApiServer::counters() const {
+  ApiServerCounters c;
+  c.connections = impl_->connections->counters();
+  c.auth = impl_->throttle->counters();
+  c.downloads_refused_busy = impl_->downloads_refused.load(std::memory_order_relaxed);
+  c.downloads_started = impl_->downloads->started();
+  c.worker_refused_busy = impl_->worker_refused.load(std::memory_order_relaxed);
+  return c;
 }
 
 }  // namespace snapflow::capture

@@ -76,9 +76,13 @@ AuthResult check_basic_auth(std::string_view authorization, const Credentials& c
   if (encoded.empty() || encoded.size() % 4 != 0 || encoded.size() > kMaxAuthHeaderBytes) {
     return AuthResult::kMalformed;
   }
-  for (char ch : encoded) {
+  // Padding: at most two '=', only at the end (more would make the length below wrap around).
+  size_t padding = 0;
+  while (padding < encoded.size() && encoded[encoded.size() - 1 - padding] == '=') ++padding;
+  if (padding > 2) return AuthResult::kMalformed;
+  for (char ch : encoded.substr(0, encoded.size() - padding)) {
     bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '+' || ch == '/' || ch == '=';
+              ch == '+' || ch == '/';
     if (!ok) return AuthResult::kMalformed;
   }
   std::string decoded(encoded.size(), '\0');
@@ -86,10 +90,8 @@ AuthResult check_basic_auth(std::string_view authorization, const Credentials& c
                           reinterpret_cast<const unsigned char*>(encoded.data()),
                           static_cast<int>(encoded.size()));
   if (n < 0) return AuthResult::kMalformed;
-  // EVP_DecodeBlock counts padding as zero bytes; drop one per '='.
-  size_t len = static_cast<size_t>(n);
-  for (size_t i = encoded.size(); i > 0 && encoded[i - 1] == '='; --i) --len;
-  decoded.resize(len);
+  // EVP_DecodeBlock counts padding as zero bytes; drop one per '=' (n >= 3 > padding here).
+  decoded.resize(static_cast<size_t>(n) - padding);
   auto colon = decoded.find(':');
   if (colon == std::string::npos) return AuthResult::kMalformed;
   std::string_view user = std::string_view(decoded).substr(0, colon);

@@ -1,83 +1,12 @@
 #include "snapflow/capture/capture_service.h"
 
-#include <algorithm>
-#include <cstring>
-
 #include "snapflow/base/time.h"
-#include "snapflow/pcap/writer.h"
-#include "snapflow/ring/reader.h"
+#include "snapflow/capture/ring_record_source.h"
 
 namespace snapflow::capture {
 namespace {
 
 constexpr int64_t kCommitWaitNs = base::kNsPerSec;
-constexpr size_t kStreamBatchPackets = 1024;
-
-// Re-encodes ring records [start, stop) as one PCAP byte stream. Whole records are staged in
-// pending_ and handed out in pieces, so the HTTP layer never sees a torn record boundary
-// except when it cuts the connection on an error.
-class RingPcapStream final : public PcapStream {
- public:
-  RingPcapStream(std::unique_ptr<ring::RingReader> reader, const ring::RingPosition& stop)
-      : reader_(std::move(reader)), stop_packets_(stop.packets) {
-    pending_.resize(pcap::kPcapFileHeaderBytes);
-    pcap::encode_file_header(pending_.data(), reader_->layout().link_type,
-                             reader_->layout().snaplen);
-  }
-
-  base::Result<size_t> read(std::byte* out, size_t max_bytes) override {
-    while (offset_ == pending_.size()) {
-      if (done_) return size_t{0};
-      auto st = refill();
-      if (!st.ok()) return std::move(st).error();
-    }
-    const size_t n = std::min(max_bytes, pending_.size() - offset_);
-    std::memcpy(out, pending_.data() + offset_, n);
-    offset_ += n;
-    return n;
-  }
-
- private:
-  base::Status refill() {
-    pending_.clear();
-    offset_ = 0;
-    uint64_t index = reader_->position().packets;  // ring-wide number of the next record
-    if (index >= stop_packets_) {
-      done_ = true;
-      return {};
-    }
-    auto status = reader_->next_batch(batch_, kStreamBatchPackets);
-    if (!status) return std::move(status).error().context("read ring");
-    switch (*status) {
-      case ring::ReadStatus::kRecords:
-        break;
-      case ring::ReadStatus::kGap:  // overwritten: resume at the oldest surviving record
-        return {};
-      case ring::ReadStatus::kEnd:
-      case ring::ReadStatus::kCancelled:
-        done_ = true;
-        return {};
-    }
-    for (const auto& r : batch_.records) {
-      if (index++ >= stop_packets_) {
-        done_ = true;
-        break;
-      }
-      const size_t at = pending_.size();
-      pending_.resize(at + pcap::kPcapRecordHeaderBytes + r.captured_length);
-      pcap::encode_record_header(pending_.data() + at, r.ts_ns, r.captured_length, r.wire_length);
-      std::memcpy(pending_.data() + at + pcap::kPcapRecordHeaderBytes, r.data, r.captured_length);
-    }
-    return {};
-  }
-
-  std::unique_ptr<ring::RingReader> reader_;
-  uint64_t stop_packets_;
-  pcap::PacketBatch batch_;
-  std::vector<std::byte> pending_;
-  size_t offset_ = 0;
-  bool done_ = false;
-};
 
 CaptureInfo to_info(const ring::CaptureEntry& e, const ring::RingPosition& committed) {
   CaptureInfo info;
@@ -92,17 +21,6 @@ CaptureInfo to_info(const ring::CaptureEntry& e, const ring::RingPosition& commi
 }
 
 }  // namespace
-
-base::Result<std::unique_ptr<PcapStream>> open_ring_stream(const std::string& ring_dir,
-                                                           const ring::RingPosition& start,
-                                                           const ring::RingPosition& stop) {
-  ring::RingReaderOptions options;
-  options.follow = false;
-  auto reader = ring::RingReader::open(ring_dir, options);
-  if (!reader) return std::move(reader).error().context("open ring " + ring_dir);
-  (*reader)->seek(start);
-  return std::unique_ptr<PcapStream>(new RingPcapStream(std::move(*reader), stop));
-}
 
 base::Result<std::unique_ptr<CaptureService>> CaptureService::open(ring::RingWriter& writer,
                                                                    Spooler* spooler,
@@ -188,7 +106,7 @@ std::vector<CaptureInfo> CaptureService::list_captures() {
   return out;
 }
 
-base::Result<std::unique_ptr<PcapStream>> CaptureService::open_capture(const std::string& name) {
+base::Result<std::unique_ptr<RecordSource>> CaptureService::open_capture(const std::string& name) {
   ring::RingPosition start, stop;
   {
     std::lock_guard lock(mu_);
@@ -197,7 +115,7 @@ base::Result<std::unique_ptr<PcapStream>> CaptureService::open_capture(const std
     start = entry->start;
     stop = entry->active ? writer_.committed_position() : entry->stop;
   }
-  return open_ring_stream(writer_.layout().dir, start, stop);
+  return open_ring_records(writer_.layout().dir, start, stop);
 }
 
 }  // namespace snapflow::capture

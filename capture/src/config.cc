@@ -134,6 +134,7 @@ base::Result<ListenAddress> parse_listen_address(std::string_view text) {
 
 Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view value) {
   value = trim(value);
+  if (Status api; apply_api_setting(c, key, value, &api)) return api;
   if (key == "source") {
     c.source = value;
   } else if (key == "bpf-filter") {
@@ -185,18 +186,6 @@ Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view va
     c.flush_interval_ns = *ns;
   } else if (key == "start-capture") {
     c.start_capture = value;
-  } else if (key == "api-listen") {
-    c.api_listen = value;
-  } else if (key == "api-insecure-no-auth") {
-    return set_bool(key, value, c.api_insecure_no_auth);
-  } else if (key == "api-credentials-file") {
-    c.api_credentials_file = value;
-  } else if (key == "api-max-connections") {
-    return set_uint32(key, value, c.api_max_connections);
-  } else if (key == "api-per-ip-connections") {
-    return set_uint32(key, value, c.api_per_ip_connections);
-  } else if (key == "api-timeout-s") {
-    return set_uint32(key, value, c.api_timeout_s);
   } else if (key == "observer-name") {
     c.observer_name = value;
   } else if (key == "log-level") {
@@ -211,11 +200,6 @@ Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view va
     } else {
       return bad(key, value, "expected debug, info, warning or error");
     }
-  } else if (key == "api-password" || key == "api-user" || key == "api-credentials") {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--" + std::string(key) +
-                          ": credentials are never taken from flags or the config file; use "
-                          "--api-credentials-file or SNAPFLOW_API_USER/SNAPFLOW_API_PASSWORD");
   } else {
     return make_error(ErrorCode::kInvalidArgument,
                       "--" + std::string(key) + ": unknown setting (see --help)");
@@ -359,27 +343,7 @@ Status validate(const CaptureConfig& c) {
   if (c.flush_interval_ns < base::kNsPerMs || c.flush_interval_ns > 10 * base::kNsPerSec) {
     return bad("flush-interval", std::to_string(c.flush_interval_ns) + "ns", "must be 1ms..10s");
   }
-  if (c.api_enabled()) {
-    auto listen = parse_listen_address(c.api_listen);
-    if (!listen) return bad("api-listen", c.api_listen, listen.error().message());
-    if (!c.api_insecure_no_auth && !c.credentials.present()) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "--api-credentials-file: the API requires credentials (a file with "
-                        "user:password, or SNAPFLOW_API_USER and SNAPFLOW_API_PASSWORD); "
-                        "--api-insecure-no-auth=true turns authentication off");
-    }
-    if (c.api_max_connections == 0 || c.api_max_connections > 1024) {
-      return bad("api-max-connections", std::to_string(c.api_max_connections), "must be 1..1024");
-    }
-    if (c.api_per_ip_connections == 0 || c.api_per_ip_connections > c.api_max_connections) {
-      return bad("api-per-ip-connections", std::to_string(c.api_per_ip_connections),
-                 "must be 1..--api-max-connections");
-    }
-    if (c.api_timeout_s == 0 || c.api_timeout_s > 3600) {
-      return bad("api-timeout-s", std::to_string(c.api_timeout_s), "must be 1..3600");
-    }
-  }
-  return {};
+  return validate_api_settings(c);
 }
 
 std::string usage_text() {
@@ -398,7 +362,10 @@ std::string usage_text() {
   --api-credentials-file=FILE      "user:password" or "user:sha256:HEX" (or env
                                    SNAPFLOW_API_USER / SNAPFLOW_API_PASSWORD)
   --api-insecure-no-auth=false     serve the API without authentication
-  --api-max-connections=16  --api-per-ip-connections=8  --api-timeout-s=30
+  --api-tls-cert=FILE --api-tls-key=FILE   HTTPS (PEM; the key file mode 0600)
+  --api-insecure-plain-http=false  allow Basic auth over plain HTTP off loopback
+  --api-max-connections=256  --api-per-ip-connections=8  --api-max-downloads=4
+  --api-header-timeout-s=5  --api-timeout-s=30  --api-max-header-bytes=32K
   --observer-name=snapflow  --log-level=info
 )";
 }

@@ -1,103 +1,31 @@
 // The API routes and the real libmicrohttpd server, driven over HTTP with libcurl. The control
-// behind them is a small in-memory capture list (the ring-backed one is tested end to end in
-// tests/e2e); what is tested here is routing, validation, authentication and streaming.
+// behind them is a small in-memory capture list (the ring-backed one is tested in
+// api_hostile_test.cc and end to end in tests/e2e); what is tested here is routing, validation,
+// authentication, where handlers run, and streaming.
 #include "snapflow/capture/api.h"
 
-#include <curl/curl.h>
 #include <gtest/gtest.h>
 
-#include <cstring>
-#include <mutex>
+#include <future>
 
+#include "api_test_util.h"
 #include "snapflow/base/log.h"
 #include "snapflow/capture/auth.h"
 
 namespace snapflow::capture {
 namespace {
 
-// Streams `total` bytes of a counting pattern in chunks, like a large capture would.
-class PatternStream final : public PcapStream {
- public:
-  explicit PatternStream(uint64_t total) : total_(total) {}
-  base::Result<size_t> read(std::byte* out, size_t max_bytes) override {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(max_bytes, total_ - sent_));
-    for (size_t i = 0; i < n; ++i) out[i] = static_cast<std::byte>((sent_ + i) % 251);
-    sent_ += n;
-    return n;
-  }
-
- private:
-  uint64_t total_;
-  uint64_t sent_ = 0;
-};
-
-class MemoryControl final : public CaptureControl {
- public:
-  StatusSnapshot status() override {
-    std::lock_guard lock(mu_);
-    StatusSnapshot s;
-    s.capture_name = active_;
-    s.capture_active = !active_.empty();
-    s.packets_captured = 42;
-    return s;
-  }
-  base::Result<std::string> start_capture(const std::string& name) override {
-    std::lock_guard lock(mu_);
-    if (!active_.empty()) {
-      return base::make_error(base::ErrorCode::kInvalidArgument,
-                              "capture " + active_ + " is active");
-    }
-    active_ = name;
-    captures_.push_back({name, 24 + 5'000'000, 100, 1'700'000'000'000'000'000, 0, true});
-    return "started " + name;
-  }
-  base::Result<std::string> stop_capture() override {
-    std::lock_guard lock(mu_);
-    if (active_.empty())
-      return base::make_error(base::ErrorCode::kNotFound, "no capture is active");
-    std::string name = active_;
-    active_.clear();
-    return "stopped " + name;
-  }
-  std::vector<CaptureInfo> list_captures() override {
-    std::lock_guard lock(mu_);
-    return captures_;
-  }
-  base::Result<std::unique_ptr<PcapStream>> open_capture(const std::string& name) override {
-    std::lock_guard lock(mu_);
-    for (const auto& c : captures_) {
-      if (c.name == name) return std::unique_ptr<PcapStream>(new PatternStream(c.size_bytes));
-    }
-    return base::make_error(base::ErrorCode::kNotFound, "no capture " + name);
-  }
-
- private:
-  std::mutex mu_;
-  std::string active_;
-  std::vector<CaptureInfo> captures_;
-};
-
-size_t append_body(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-struct Reply {
-  long status = 0;
-  std::string body;
-  std::string www_authenticate;
-};
-
-size_t on_header(char* data, size_t size, size_t n, void* user) {
-  std::string line(data, size * n);
-  if (line.rfind("WWW-Authenticate:", 0) == 0) static_cast<Reply*>(user)->www_authenticate = line;
-  return size * n;
-}
+using testing::http_request;
+using testing::MemoryControl;
+using testing::Reply;
+using testing::RequestOptions;
 
 class ApiServerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ApiServerOptions options;
+  void SetUp() override { start({}); }
+
+  void start(ApiServerOptions options) {
+    server_.reset();
     options.port = 0;  // any free port
     options.credentials = make_credentials("admin", "secret");
     auto server = ApiServer::start(options, control_, log_);
@@ -105,22 +33,18 @@ class ApiServerTest : public ::testing::Test {
     server_ = std::move(*server);
   }
 
+  std::string url(const std::string& path_and_query) const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + path_and_query;
+  }
   Reply get(const std::string& path_and_query, const char* userpwd = "admin:secret") {
-    Reply reply;
-    CURL* curl = curl_easy_init();
-    std::string url = "http://127.0.0.1:" + std::to_string(server_->port()) + path_and_query;
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // send ../ as is, like an attacker would
-    if (userpwd) curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
-    CURLcode rc = curl_easy_perform(curl);
-    EXPECT_EQ(rc, CURLE_OK) << curl_easy_strerror(rc);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
-    curl_easy_cleanup(curl);
-    return reply;
+    RequestOptions o;
+    o.userpwd = userpwd;
+    Reply r = http_request(url(path_and_query), o);
+    EXPECT_EQ(r.code, CURLE_OK) << curl_easy_strerror(r.code);
+    return r;
+  }
+  Reply request(const std::string& path_and_query, RequestOptions o) {
+    return http_request(url(path_and_query), o);
   }
 
   base::Logger log_{"api_test", base::LogLevel::kError};
@@ -142,10 +66,20 @@ TEST(StreamName, Validation) {
   EXPECT_FALSE(is_valid_stream_name("caf\xc3\xa9"));
 }
 
+TEST(RouteTable, EveryRouteIsFoundAndStateChangesAreMarked) {
+  for (const ApiRoute& r : api_routes()) EXPECT_EQ(find_route(r.path), &r) << r.path;
+  EXPECT_TRUE(find_route("/sysmaster/capture_start")->changes_state);
+  EXPECT_TRUE(find_route("/sysmaster/capture_stop")->changes_state);
+  EXPECT_FALSE(find_route("/sysmaster/status")->changes_state);
+  EXPECT_EQ(find_route("/pcap/single")->runs, RouteRuns::kDownloadSlot);
+  EXPECT_EQ(find_route("/sysmaster/capture_start")->runs, RouteRuns::kWorker);
+  EXPECT_EQ(find_route("/nope"), nullptr);
+}
+
 TEST_F(ApiServerTest, AuthenticationIsRequired) {
   Reply none = get("/sysmaster/status", nullptr);
   EXPECT_EQ(none.status, 401);
-  EXPECT_NE(none.www_authenticate.find("Basic"), std::string::npos);
+  EXPECT_NE(none.header("WWW-Authenticate").find("Basic"), std::string::npos);
   EXPECT_EQ(get("/sysmaster/status", "admin:wrong").status, 401);
   EXPECT_EQ(get("/sysmaster/status", "root:secret").status, 401);
   // Even unknown paths answer 401 first: nothing is revealed without credentials.
@@ -156,9 +90,11 @@ TEST_F(ApiServerTest, AuthenticationIsRequired) {
 TEST_F(ApiServerTest, StatusTextAndJson) {
   Reply text = get("/sysmaster/status");
   EXPECT_NE(text.body.find("packets_captured, 42\n"), std::string::npos);
+  EXPECT_EQ(text.header("Cache-Control"), "no-store");
   Reply json = get("/sysmaster/status?format=json");
   EXPECT_EQ(json.status, 200);
   EXPECT_NE(json.body.find("\"packets_captured\":42"), std::string::npos);
+  EXPECT_EQ(json.header("Content-Type"), "application/json");
   Reply bad = get("/sysmaster/status?format=xml");
   EXPECT_EQ(bad.status, 400);
   Reply unknown = get("/sysmaster/status?verbose=1");
@@ -177,19 +113,57 @@ TEST_F(ApiServerTest, StartStopListAndDownload) {
             std::string::npos);
   EXPECT_EQ(get("/sysmaster/capture_stop").status, 200);
   EXPECT_EQ(get("/sysmaster/capture_stop").status, 409);
+  const std::string expected = testing::synthetic_pcap(control_.records_per_capture);
   Reply list = get("/plain/list");
-  EXPECT_EQ(list.body,
-            "run1,5000024,100,2023-11-14T22:13:20.000000000Z,/pcap/single?StreamName=run1,"
-            "/plain/view?StreamName=run1\n");
+  EXPECT_EQ(list.body, "run1," + std::to_string(expected.size()) +
+                           ",4000,2023-11-14T22:13:20.000000000Z,/pcap/single?StreamName=run1,"
+                           "/plain/view?StreamName=run1\n");
   Reply pcap = get("/pcap/single?StreamName=run1");
   EXPECT_EQ(pcap.status, 200);
-  ASSERT_EQ(pcap.body.size(), 5'000'024u);
-  bool pattern_ok = true;
-  for (size_t i = 0; i < pcap.body.size(); ++i) {
-    pattern_ok = pattern_ok && static_cast<unsigned char>(pcap.body[i]) == i % 251;
-  }
-  EXPECT_TRUE(pattern_ok);
+  EXPECT_EQ(pcap.header("Content-Type"), "application/vnd.tcpdump.pcap");
+  EXPECT_EQ(pcap.header("Content-Disposition"), "attachment; filename=\"run1.pcap\"");
+  EXPECT_EQ(pcap.header("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(pcap.header("Trailer"), "X-Snapflow-Records, X-Snapflow-Records-Skipped");
+  ASSERT_EQ(pcap.body.size(), expected.size());
+  EXPECT_TRUE(pcap.body == expected);
+  // Trailers after the last chunk: what was sent and skipped.
+  EXPECT_EQ(pcap.header("X-Snapflow-Records"), "4000");
+  EXPECT_EQ(pcap.header("X-Snapflow-Records-Skipped"), "0");
   EXPECT_EQ(get("/pcap/single?StreamName=nosuch").status, 404);
+}
+
+TEST_F(ApiServerTest, HeadOfADownloadSendsHeadersOnly) {
+  ASSERT_EQ(get("/sysmaster/capture_start?StreamName=h").status, 200);
+  RequestOptions o;
+  o.method = "HEAD";
+  Reply head = request("/pcap/single?StreamName=h", o);
+  EXPECT_EQ(head.code, CURLE_OK);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(request("/pcap/single?StreamName=none", o).status, 404);
+  // The slot was released: a normal download still works.
+  EXPECT_EQ(get("/pcap/single?StreamName=h").body.size(),
+            testing::synthetic_pcap(control_.records_per_capture).size());
+}
+
+TEST_F(ApiServerTest, MethodsAndBodies) {
+  RequestOptions o;
+  o.method = "PUT";
+  Reply put = request("/sysmaster/status", o);
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(put.header("Allow"), "GET, HEAD, POST");
+  o.method = "POST";  // POST only where state changes
+  Reply post = request("/sysmaster/status", o);
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.header("Allow"), "GET, HEAD");
+  o.method = "DELETE";
+  EXPECT_EQ(request("/sysmaster/capture_stop", o).status, 405);
+  // A body is refused before it is read.
+  o.method = nullptr;
+  o.extra_headers = {"Content-Length: 5"};
+  EXPECT_EQ(request("/sysmaster/status", o).status, 413);
+  o.extra_headers = {"Transfer-Encoding: chunked"};
+  EXPECT_EQ(request("/sysmaster/status", o).status, 413);
 }
 
 TEST_F(ApiServerTest, MalformedParametersAndPathTricks) {
@@ -205,9 +179,72 @@ TEST_F(ApiServerTest, MalformedParametersAndPathTricks) {
   }
   EXPECT_NE(get("/pcap/single?StreamName=../../etc/passwd").body.find("invalid StreamName"),
             std::string::npos);
+  std::string many = "/sysmaster/status?";
+  for (int i = 0; i < 40; ++i) many += "a" + std::to_string(i) + "=1&";
+  EXPECT_EQ(get(many).status, 400);
   EXPECT_EQ(get("/pcap/../sysmaster/status").status, 404);
   EXPECT_EQ(get("/pcap/%2e%2e/sysmaster/status").status, 404);
   EXPECT_EQ(get("/").status, 404);
+}
+
+TEST_F(ApiServerTest, HeadersBeyondTheBufferAreRefused) {
+  RequestOptions o;
+  o.extra_headers = {"X-Padding: " + std::string(40 * 1024, 'a')};
+  Reply big = request("/sysmaster/status", o);
+  EXPECT_EQ(big.status, 431) << curl_easy_strerror(big.code);
+  Reply long_url = get("/sysmaster/status?format=" + std::string(40 * 1024, 'j'));
+  EXPECT_EQ(long_url.status, 414);
+  EXPECT_EQ(get("/sysmaster/status").status, 200);
+}
+
+TEST_F(ApiServerTest, DownloadSlotsAreBoundedAndBusyIsA503) {
+  ApiServerOptions options;
+  options.max_downloads = 2;
+  start(options);
+  control_.records_per_capture = 2000;
+  control_.batch_delay_ms = 40;  // 20 batches: about 0.8 s per download
+  ASSERT_EQ(get("/sysmaster/capture_start?StreamName=slow").status, 200);
+  auto a = std::async(std::launch::async, [&] { return get("/pcap/single?StreamName=slow"); });
+  auto b = std::async(std::launch::async, [&] { return get("/pcap/single?StreamName=slow"); });
+  // Wait until both slots are taken, then a third download is refused at once.
+  for (int i = 0; i < 200 && server_->counters().downloads_started < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  Reply third = get("/pcap/single?StreamName=slow");
+  EXPECT_EQ(third.status, 503);
+  EXPECT_EQ(third.header("Retry-After"), "10");
+  EXPECT_NE(third.body.find("download slots are busy"), std::string::npos);
+  // Other requests are not held up by the running downloads.
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(get("/sysmaster/status").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+  const std::string expected = testing::synthetic_pcap(2000);
+  EXPECT_TRUE(a.get().body == expected);
+  EXPECT_TRUE(b.get().body == expected);
+  EXPECT_EQ(server_->counters().downloads_refused_busy, 1u);
+  EXPECT_TRUE(get("/pcap/single?StreamName=slow").body == expected);  // slots are free again
+}
+
+TEST_F(ApiServerTest, StoppingTheServerCutsARunningDownloadCleanly) {
+  control_.records_per_capture = 3000;
+  control_.batch_delay_ms = 50;  // 30 batches: 1.5 s
+  ASSERT_EQ(get("/sysmaster/capture_start?StreamName=cut").status, 200);
+  auto download = std::async(std::launch::async, [&] {
+    RequestOptions o;
+    return request("/pcap/single?StreamName=cut", o);
+  });
+  for (int i = 0; i < 200 && server_->counters().downloads_started < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server_.reset();  // must not hang, crash or leave the client waiting
+  Reply cut = download.get();
+  EXPECT_NE(cut.code, CURLE_OK);  // a truncated transfer, not a silently short file
+  const std::string expected = testing::synthetic_pcap(3000);
+  EXPECT_LT(cut.body.size(), expected.size());
+  EXPECT_EQ(cut.body, expected.substr(0, cut.body.size()));
+  EXPECT_GT(cut.body.size(), 0u);  // pieces go out every 20 ms: the cut came mid-download
+  EXPECT_TRUE(testing::ends_on_record_boundary(cut.body)) << cut.body.size();
 }
 
 }  // namespace

@@ -28,6 +28,14 @@ TEST(BasicAuth, MissingOrMalformed) {
   EXPECT_EQ(check_basic_auth("Basic !!!!", c), AuthResult::kMalformed);
   EXPECT_EQ(check_basic_auth("Basic YWRtaW4=", c), AuthResult::kMalformed);  // "admin", no colon
   EXPECT_EQ(check_basic_auth("Basic " + std::string(4000, 'A'), c), AuthResult::kMalformed);
+  // Padding only at the end, at most two '=' (found by the api_request fuzz target: a run of
+  // '=' used to wrap the decoded length around and abort the daemon).
+  EXPECT_EQ(check_basic_auth("Basic YW" + std::string(78, '='), c), AuthResult::kMalformed);
+  EXPECT_EQ(check_basic_auth("Basic ====", c), AuthResult::kMalformed);
+  EXPECT_EQ(check_basic_auth("Basic YW=u", c), AuthResult::kMalformed);
+  EXPECT_EQ(check_basic_auth("Basic YTpi", c), AuthResult::kWrong);      // "a:b"
+  EXPECT_EQ(check_basic_auth("Basic YTpiYw==", c), AuthResult::kWrong);  // "a:bc"
+  EXPECT_EQ(check_basic_auth("Basic YTpiY2Q=", c), AuthResult::kWrong);  // "a:bcd"
 }
 
 TEST(BasicAuth, EmptyCredentialsNeverMatch) {

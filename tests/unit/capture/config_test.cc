@@ -67,6 +67,61 @@ TEST(CaptureConfig, MessagesNameTheFlag) {
   EXPECT_NE(validation_message(c).find("--snaplen=10"), std::string::npos);
 }
 
+TEST(CaptureConfig, ApiLimitsAndTheirFlags) {
+  CaptureConfig c = valid_config();
+  EXPECT_EQ(c.api_max_connections, 256u);
+  EXPECT_EQ(c.api_header_timeout_s, 5u);
+  EXPECT_EQ(c.api_max_downloads, 4u);
+  ASSERT_TRUE(apply_setting(c, "api-max-header-bytes", "64K").ok());
+  EXPECT_EQ(c.api_max_header_bytes, 65536u);
+  ASSERT_TRUE(apply_setting(c, "api-header-timeout-s", "3").ok());
+  ASSERT_TRUE(apply_setting(c, "api-max-downloads", "8").ok());
+  EXPECT_TRUE(validate(c).ok());
+  for (auto [key, value] : {std::pair{"api-header-timeout-s", "0"},
+                            {"api-header-timeout-s", "61"},
+                            {"api-max-downloads", "0"},
+                            {"api-max-downloads", "65"},
+                            {"api-max-header-bytes", "1K"},
+                            {"api-max-header-bytes", "2M"},
+                            {"api-max-connections", "5000"}}) {
+    CaptureConfig bad = valid_config();
+    ASSERT_TRUE(apply_setting(bad, key, value).ok()) << key;
+    EXPECT_NE(validation_message(bad).find(std::string("--") + key), std::string::npos)
+        << key << "=" << value << ": " << validation_message(bad);
+  }
+  CaptureConfig bad = valid_config();
+  EXPECT_FALSE(apply_setting(bad, "api-max-downloads", "many").ok());
+}
+
+TEST(CaptureConfig, PlainHttpBasicAuthOnlyOnLoopbackUnlessForced) {
+  CaptureConfig c = valid_config();
+  for (const char* listen : {"127.0.0.1:8480", "127.9.9.9:1", "[::1]:8480"}) {
+    c.api_listen = listen;
+    EXPECT_TRUE(validate(c).ok()) << listen << ": " << validation_message(c);
+  }
+  c.api_listen = "0.0.0.0:8480";
+  const std::string message = validation_message(c);
+  EXPECT_EQ(message.find("--api-listen=0.0.0.0:8480: Basic auth over plain HTTP"), 0u) << message;
+  EXPECT_NE(message.find("--api-insecure-plain-http=true"), std::string::npos);
+  EXPECT_EQ(message.find('\n'), std::string::npos);  // one line
+  c.api_insecure_plain_http = true;
+  EXPECT_TRUE(validate(c).ok());
+  c.api_insecure_plain_http = false;
+  c.api_tls_cert = "/etc/snapflow/cert.pem";
+  EXPECT_NE(validation_message(c).find("--api-tls-cert: needs --api-tls-key"), std::string::npos);
+  c.api_tls_key = "/etc/snapflow/key.pem";
+  EXPECT_TRUE(validate(c).ok());  // HTTPS: any address
+  c = valid_config();
+  c.api_listen = "[2001:db8::1]:8480";
+  EXPECT_NE(validation_message(c).find("--api-insecure-plain-http"), std::string::npos);
+  c.api_insecure_no_auth = true;  // no password to leak (and loudly named already)
+  c.credentials = {};
+  EXPECT_TRUE(validate(c).ok());
+  EXPECT_TRUE(is_loopback_host("::ffff:127.0.0.1"));
+  EXPECT_FALSE(is_loopback_host("128.0.0.1"));
+  EXPECT_FALSE(is_loopback_host("localhost"));  // numeric addresses only
+}
+
 TEST(CaptureConfig, DpdkConstraints) {
   CaptureConfig c = valid_config();
   c.source = "dpdk";

@@ -4,9 +4,10 @@
 // capture_start/capture_stop first ask the ring writer thread for a commit and wait for it (at
 // most a second), so a capture's bounds are "everything received up to this request". A
 // download (open_capture) is a RingReader over [start, stop) of the capture (stop = the
-// committed end, for an active capture), re-encoded as one nanosecond PCAP stream: a file
-// header, then whole records only. Records overwritten before they are read are skipped (the
-// stream is shorter than /plain/list said; loss under the overwrite policy, never corruption).
+// committed end, for an active capture), as a RecordSource (ring_record_source.h) that the API
+// encodes as one nanosecond PCAP stream. Records overwritten before they are read are skipped
+// and counted (the stream is shorter than /plain/list said; loss under the overwrite policy,
+// never corruption).
 //
 // Thread-safety: all public functions may be called from any thread; the catalog is guarded by
 // a mutex (control path only). The returned streams are independent, one per connection.
@@ -36,7 +37,7 @@ class CaptureService final : public CaptureControl {
   base::Result<std::string> start_capture(const std::string& name) override;
   base::Result<std::string> stop_capture() override;
   std::vector<CaptureInfo> list_captures() override;
-  base::Result<std::unique_ptr<PcapStream>> open_capture(const std::string& name) override;
+  base::Result<std::unique_ptr<RecordSource>> open_capture(const std::string& name) override;
 
  private:
   CaptureService(ring::RingWriter& writer, Spooler* spooler, CaptureStatus& status,
@@ -50,10 +51,5 @@ class CaptureService final : public CaptureControl {
   std::mutex mu_;  ///< guards catalog_
   ring::CaptureCatalog catalog_;
 };
-
-// A PCAP stream of the ring's records between two positions (exposed for tests).
-base::Result<std::unique_ptr<PcapStream>> open_ring_stream(const std::string& ring_dir,
-                                                           const ring::RingPosition& start,
-                                                           const ring::RingPosition& stop);
 
 }  // namespace snapflow::capture

@@ -27,9 +27,15 @@ inline constexpr uint64_t kDefaultPcapBufferBytes = 64ull << 20;
 inline constexpr uint32_t kDefaultSnaplen = 262144;
 inline constexpr uint32_t kDefaultDpdkBurst = 64;
 inline constexpr uint32_t kDefaultDpdkMbufs = 4096;
-inline constexpr uint32_t kDefaultApiMaxConnections = 16;
+// API limits (docs/capture.md "Limits"): sized so an attacker holding the per-address limit
+// from dozens of addresses still leaves room, and so a request's headers must arrive quickly
+// while a running download may idle for longer.
+inline constexpr uint32_t kDefaultApiMaxConnections = 256;
 inline constexpr uint32_t kDefaultApiPerIpConnections = 8;
+inline constexpr uint32_t kDefaultApiHeaderTimeoutS = 5;
 inline constexpr uint32_t kDefaultApiTimeoutS = 30;
+inline constexpr uint32_t kDefaultApiMaxDownloads = 4;
+inline constexpr uint32_t kDefaultApiMaxHeaderBytes = 32 * 1024;
 inline constexpr int64_t kDefaultFlushIntervalNs = 100'000'000;
 
 enum class RingPolicy { kOverwrite, kBlock };
@@ -73,8 +79,15 @@ struct CaptureConfig {
   std::string api_credentials_file;
   Credentials credentials;  ///< filled by load_credentials()
   uint32_t api_max_connections = kDefaultApiMaxConnections;
-  uint32_t api_per_ip_connections = kDefaultApiPerIpConnections;
-  uint32_t api_timeout_s = kDefaultApiTimeoutS;
+  uint32_t api_per_ip_connections = kDefaultApiPerIpConnections;  ///< IPv6: per /64
+  uint32_t api_header_timeout_s = kDefaultApiHeaderTimeoutS;  ///< request line + headers deadline
+  uint32_t api_timeout_s = kDefaultApiTimeoutS;  ///< idle allowance of a request in progress
+  uint32_t api_max_downloads = kDefaultApiMaxDownloads;       ///< concurrent streamed downloads
+  uint32_t api_max_header_bytes = kDefaultApiMaxHeaderBytes;  ///< per-connection request buffer
+  std::string api_tls_cert;  ///< PEM certificate (chain) file; with api_tls_key enables HTTPS
+  std::string api_tls_key;   ///< PEM private key file, not readable by group or others
+  // Explicit, loudly named opt-in to Basic auth over plain HTTP on a non-loopback address.
+  bool api_insecure_plain_http = false;
   // misc
   base::LogLevel log_level = base::LogLevel::kInfo;
   std::string observer_name = "snapflow";
@@ -94,6 +107,14 @@ base::Result<CaptureConfig> parse_command_line(int argc, const char* const* argv
 
 // Fills config.credentials from api_credentials_file or the environment.
 base::Status load_credentials(CaptureConfig& config);
+
+// The api-* keys (config_api.cc): applies key if it is one; returns false when it is not.
+bool apply_api_setting(CaptureConfig& config, std::string_view key, std::string_view value,
+                       base::Status* status);
+// Validation of the api-* keys (called by validate()).
+base::Status validate_api_settings(const CaptureConfig& config);
+// True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 (numeric addresses only).
+bool is_loopback_host(std::string_view host);
 
 // Every field and cross-field constraint; messages name the flag, e.g.
 // "--ring-segment-bytes=100: must be a multiple of 4096".

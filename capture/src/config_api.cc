@@ -1,0 +1,150 @@
+// The api-* settings of snapflow-capture: parsing and validation, kept apart from the source and
+// ring settings (config.cc) because the API's limits and security rules are one subject.
+#include <arpa/inet.h>
+
+#include <charconv>
+
+#include "snapflow/capture/config.h"
+
+namespace snapflow::capture {
+namespace {
+
+using base::ErrorCode;
+using base::make_error;
+using base::Status;
+
+base::Error bad(std::string_view key, std::string_view value, std::string_view why) {
+  return make_error(ErrorCode::kInvalidArgument,
+                    "--" + std::string(key) + "=" + std::string(value) + ": " + std::string(why));
+}
+
+Status set_uint32(std::string_view key, std::string_view value, uint32_t& out) {
+  uint32_t v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+    return bad(key, value, "expected an unsigned integer");
+  }
+  out = v;
+  return {};
+}
+
+Status set_bool(std::string_view key, std::string_view value, bool& out) {
+  if (value == "true" || value == "1" || value == "yes" || value == "on") {
+    out = true;
+  } else if (value == "false" || value == "0" || value == "no" || value == "off") {
+    out = false;
+  } else {
+    return bad(key, value, "expected true or false");
+  }
+  return {};
+}
+
+Status check_range(std::string_view key, uint64_t value, uint64_t lo, uint64_t hi,
+                   std::string_view unit = "") {
+  if (value >= lo && value <= hi) return {};
+  return bad(key, std::to_string(value),
+             "must be " + std::to_string(lo) + ".." + std::to_string(hi) + std::string(unit));
+}
+
+}  // namespace
+
+bool is_loopback_host(std::string_view host) {
+  const std::string text(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+bool apply_api_setting(CaptureConfig& c, std::string_view key, std::string_view value,
+                       Status* status) {
+  Status& st = *status;
+  if (key == "api-listen") {
+    c.api_listen = value;
+  } else if (key == "api-insecure-no-auth") {
+    st = set_bool(key, value, c.api_insecure_no_auth);
+  } else if (key == "api-credentials-file") {
+    c.api_credentials_file = value;
+  } else if (key == "api-max-connections") {
+    st = set_uint32(key, value, c.api_max_connections);
+  } else if (key == "api-per-ip-connections") {
+    st = set_uint32(key, value, c.api_per_ip_connections);
+  } else if (key == "api-header-timeout-s") {
+    st = set_uint32(key, value, c.api_header_timeout_s);
+  } else if (key == "api-timeout-s") {
+    st = set_uint32(key, value, c.api_timeout_s);
+  } else if (key == "api-max-downloads") {
+    st = set_uint32(key, value, c.api_max_downloads);
+  } else if (key == "api-max-header-bytes") {
+    auto bytes = parse_size_bytes(value);
+    if (!bytes) {
+      st = bad(key, value, bytes.error().message());
+    } else if (*bytes > UINT32_MAX) {
+      st = bad(key, value, "too large");
+    } else {
+      c.api_max_header_bytes = static_cast<uint32_t>(*bytes);
+    }
+  } else if (key == "api-tls-cert") {
+    c.api_tls_cert = value;
+  } else if (key == "api-tls-key") {
+    c.api_tls_key = value;
+  } else if (key == "api-insecure-plain-http") {
+    st = set_bool(key, value, c.api_insecure_plain_http);
+  } else if (key == "api-password" || key == "api-user" || key == "api-credentials") {
+    st = make_error(ErrorCode::kInvalidArgument,
+                    "--" + std::string(key) +
+                        ": credentials are never taken from flags or the config file; use "
+                        "--api-credentials-file or SNAPFLOW_API_USER/SNAPFLOW_API_PASSWORD");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status validate_api_settings(const CaptureConfig& c) {
+  if (!c.api_enabled()) return {};
+  auto listen = parse_listen_address(c.api_listen);
+  if (!listen) return bad("api-listen", c.api_listen, listen.error().message());
+  const bool auth = !c.api_insecure_no_auth;
+  if (auth && !c.credentials.present()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--api-credentials-file: the API requires credentials (a file with "
+                      "user:password, or SNAPFLOW_API_USER and SNAPFLOW_API_PASSWORD); "
+                      "--api-insecure-no-auth=true turns authentication off");
+  }
+  if (c.api_tls_cert.empty() != c.api_tls_key.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      c.api_tls_cert.empty() ? "--api-tls-key: needs --api-tls-cert as well"
+                                             : "--api-tls-cert: needs --api-tls-key as well");
+  }
+  const bool tls = !c.api_tls_cert.empty();
+  // Basic auth sends the password with every request: in clear text only on this host.
+  if (auth && !tls && !c.api_insecure_plain_http && !is_loopback_host(listen->host)) {
+    return bad("api-listen", c.api_listen,
+               "Basic auth over plain HTTP off loopback would send the password in clear; give "
+               "--api-tls-cert and --api-tls-key, or --api-insecure-plain-http=true");
+  }
+  if (auto st = check_range("api-max-connections", c.api_max_connections, 1, 4096); !st.ok()) {
+    return st;
+  }
+  if (c.api_per_ip_connections == 0 || c.api_per_ip_connections > c.api_max_connections) {
+    return bad("api-per-ip-connections", std::to_string(c.api_per_ip_connections),
+               "must be 1..--api-max-connections");
+  }
+  if (c.api_max_downloads == 0 || c.api_max_downloads > 64 ||
+      c.api_max_downloads > c.api_max_connections) {
+    return bad("api-max-downloads", std::to_string(c.api_max_downloads),
+               "must be 1..64 and at most --api-max-connections");
+  }
+  if (auto st = check_range("api-header-timeout-s", c.api_header_timeout_s, 1, 60); !st.ok()) {
+    return st;
+  }
+  if (auto st = check_range("api-timeout-s", c.api_timeout_s, 1, 3600); !st.ok()) return st;
+  return check_range("api-max-header-bytes", c.api_max_header_bytes, 4096, 1u << 20, " bytes");
+}
+
+}  // namespace snapflow::capture
