@@ -1,11 +1,13 @@
 // snapflow-gen: writes a PCAP of deterministic synthetic traffic (see generator.h).
 // Exit codes: 0 done, 1 runtime failure (I/O), 2 bad command line.
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
+#include "snapflow/base/parse.h"
 #include "snapflow/synth/generator.h"
 
 namespace {
@@ -29,13 +31,16 @@ struct UsageError {
   std::string message;
 };
 
+// A number of the flag's type, through the shared parsers (snapflow/base/parse.h).
 template <typename T>
 T number(std::string_view flag, std::string_view text) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    throw UsageError{std::string(flag) + ": not a number: '" + std::string(text) + "'"};
-  return value;
+  if constexpr (std::is_signed_v<T>) {
+    if (auto v = snapflow::base::parse_int(text); v.ok()) return static_cast<T>(*v);
+  } else {
+    auto v = snapflow::base::parse_uint(text, 0, std::numeric_limits<T>::max());
+    if (v.ok()) return static_cast<T>(*v);
+  }
+  throw UsageError{std::string(flag) + ": not a number: '" + std::string(text) + "'"};
 }
 
 template <typename T>

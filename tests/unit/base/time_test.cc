@@ -26,22 +26,5 @@ TEST(FormatIndexDay, WritesDottedUtcDay) {
   EXPECT_EQ(std::string(day, 10), "2023.11.14");
 }
 
-TEST(ParseDuration, AcceptsUnits) {
-  EXPECT_EQ(parse_duration_ns("100ms").value(), 100 * kNsPerMs);
-  EXPECT_EQ(parse_duration_ns("1s").value(), kNsPerSec);
-  EXPECT_EQ(parse_duration_ns("250us").value(), 250 * kNsPerUs);
-  EXPECT_EQ(parse_duration_ns("1h").value(), 3600 * kNsPerSec);
-  EXPECT_EQ(parse_duration_ns("30d").value(), 30 * 86400 * kNsPerSec);
-  EXPECT_EQ(parse_duration_ns("42").value(), 42);
-}
-
-TEST(ParseDuration, RejectsGarbageWithMessage) {
-  for (const char* bad : {"", "ms", "10 ms", "10parsecs", "-5ms", "99999999999999999999d"}) {
-    auto r = parse_duration_ns(bad);
-    ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_NE(r.error().message().find("duration"), std::string::npos);
-  }
-}
-
 }  // namespace
 }  // namespace snapflow::base

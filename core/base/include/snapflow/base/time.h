@@ -30,10 +30,6 @@ std::string format_rfc3339_ns(int64_t ts_ns);
 // Writes "YYYY.MM.DD" (10 chars) of ts_ns's UTC day: the daily index suffix.
 size_t format_index_day(int64_t ts_ns, char* out);
 
-// Parses "100ms", "1s", "250us", "5m", "1h", "30d", "1500000ns" or a bare number of
-// nanoseconds. Rejects negative, empty, overflowing or unit-less-with-garbage text.
-Result<int64_t> parse_duration_ns(std::string_view text);
-
 int64_t now_realtime_ns();
 int64_t now_monotonic_ns();
 
