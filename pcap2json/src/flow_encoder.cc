@@ -86,7 +86,12 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, int64_t snapshot_start_ns,
   w.lit(",\"end\":");
   w.timestamp(c.last_ts_ns, times_);
   w.lit(",\"duration\":");
-  w.i64(c.last_ts_ns - c.first_ts_ns);
+  // Saturated: a crafted capture may put a flow's packets near both ends of int64_t time.
+  int64_t duration_ns = 0;
+  if (__builtin_sub_overflow(c.last_ts_ns, c.first_ts_ns, &duration_ns)) {
+    duration_ns = c.last_ts_ns > c.first_ts_ns ? INT64_MAX : INT64_MIN;
+  }
+  w.i64(duration_ns);
   w.ch('}');
   w.text(names_ecs_);
 

@@ -9,6 +9,13 @@ TEST(AlignDown, AlignsPositiveAndNegativeTimestamps) {
   EXPECT_EQ(align_down(1'234'567'890, 100 * kNsPerMs), 1'200'000'000);
   EXPECT_EQ(align_down(1'200'000'000, 100 * kNsPerMs), 1'200'000'000);
   EXPECT_EQ(align_down(-1, 100 * kNsPerMs), -100 * kNsPerMs);
+  // Saturated timestamps (a crafted pcapng offset) must not overflow (UBSan checks it): at the
+  // bottom the smallest representable multiple stands in for the one below INT64_MIN.
+  constexpr int64_t kDay = 86'400 * kNsPerSec;
+  EXPECT_EQ(align_down(INT64_MIN, kDay), INT64_MIN - INT64_MIN % kDay);
+  EXPECT_EQ(align_down(INT64_MIN + 1, 100 * kNsPerMs), INT64_MIN - INT64_MIN % (100 * kNsPerMs));
+  EXPECT_EQ(align_down(INT64_MAX, kDay), INT64_MAX - INT64_MAX % kDay);
+  EXPECT_EQ(align_down(INT64_MIN, 1), INT64_MIN);
 }
 
 TEST(FormatRfc3339, WritesNanosecondsUtc) {
