@@ -19,6 +19,8 @@ del sys.argv[1:4]
 class StopSignals(unittest.TestCase):
     def stop_generator(self, sig):
         path = os.path.join(WORKDIR, "stopped-%d.pcap" % sig)
+        if os.path.exists(path):
+            os.remove(path)  # a file from an earlier run must not look like this one's progress
         proc = subprocess.Popen([SNAPFLOW_GEN, "--packets", "4000000000", "--size", "64", "-o",
                                  path], stderr=subprocess.PIPE, text=True)
         # Wait until it is writing (the file grows), then stop it.
