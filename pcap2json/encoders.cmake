@@ -2,6 +2,8 @@
 # includes this file and adds these sources to snapflow_pcap2json. Paths relative to pcap2json/.
 set(SNAPFLOW_PCAP2JSON_ENCODER_SOURCES
   src/json_writer.cc
+  src/encoder_config.cc
+  src/document_blocks.cc
   src/document_id.cc
   src/encoder_support.cc
   src/flow_encoder.cc

@@ -1,10 +1,11 @@
 #include "snapflow/capture/config.h"
 
-#include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
+#include "snapflow/base/parse.h"
 #include "snapflow/base/time.h"
 #include "snapflow/capture/auth.h"
 
@@ -33,11 +34,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Whole numbers through the shared parser (snapflow/base/parse.h), into the setting's type.
 template <typename T>
 bool parse_uint(std::string_view text, T& out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
+  auto value = base::parse_uint(text, 0, std::numeric_limits<T>::max());
+  if (!value.ok()) return false;
+  out = static_cast<T>(*value);
+  return true;
 }
 
 Status set_uint32(std::string_view key, std::string_view value, uint32_t& out) {
@@ -46,7 +49,7 @@ Status set_uint32(std::string_view key, std::string_view value, uint32_t& out) {
 }
 
 Status set_size(std::string_view key, std::string_view value, uint64_t& out) {
-  auto size = parse_size_bytes(value);
+  auto size = base::parse_size_bytes(value);
   if (!size) return bad(key, value, size.error().message());
   out = *size;
   return {};
@@ -72,40 +75,6 @@ std::vector<std::string> split_words(std::string_view text) {
 }
 
 }  // namespace
-
-base::Result<uint64_t> parse_size_bytes(std::string_view text) {
-  text = trim(text);
-  uint64_t multiplier = 1;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'K':
-      case 'k':
-        multiplier = 1ull << 10;
-        break;
-      case 'M':
-      case 'm':
-        multiplier = 1ull << 20;
-        break;
-      case 'G':
-      case 'g':
-        multiplier = 1ull << 30;
-        break;
-      case 'T':
-      case 't':
-        multiplier = 1ull << 40;
-        break;
-      default:
-        break;
-    }
-    if (multiplier != 1) text.remove_suffix(1);
-  }
-  uint64_t n = 0;
-  if (!parse_uint(text, n)) {
-    return make_error(ErrorCode::kInvalidArgument, "expected a size such as 4096, 512K, 64M, 1G");
-  }
-  if (n > UINT64_MAX / multiplier) return make_error(ErrorCode::kInvalidArgument, "size overflows");
-  return n * multiplier;
-}
 
 base::Result<ListenAddress> parse_listen_address(std::string_view text) {
   ListenAddress out;

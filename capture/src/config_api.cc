@@ -2,8 +2,9 @@
 // ring settings (config.cc) because the API's limits and security rules are one subject.
 #include <arpa/inet.h>
 
-#include <charconv>
+#include <cstdint>
 
+#include "snapflow/base/parse.h"
 #include "snapflow/capture/config.h"
 
 namespace snapflow::capture {
@@ -19,12 +20,9 @@ base::Error bad(std::string_view key, std::string_view value, std::string_view w
 }
 
 Status set_uint32(std::string_view key, std::string_view value, uint32_t& out) {
-  uint32_t v = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
-    return bad(key, value, "expected an unsigned integer");
-  }
-  out = v;
+  auto v = base::parse_uint(value, 0, UINT32_MAX);  // the shared parser (snapflow/base/parse.h)
+  if (!v.ok()) return bad(key, value, "expected an unsigned integer");
+  out = static_cast<uint32_t>(*v);
   return {};
 }
 
@@ -80,7 +78,7 @@ bool apply_api_setting(CaptureConfig& c, std::string_view key, std::string_view 
   } else if (key == "api-max-downloads") {
     st = set_uint32(key, value, c.api_max_downloads);
   } else if (key == "api-max-header-bytes") {
-    auto bytes = parse_size_bytes(value);
+    auto bytes = base::parse_size_bytes(value);
     if (!bytes) {
       st = bad(key, value, bytes.error().message());
     } else if (*bytes > UINT32_MAX) {

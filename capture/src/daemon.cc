@@ -1,14 +1,10 @@
 #include "snapflow/capture/daemon.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
+#include "snapflow/base/stop_signals.h"
 #include "snapflow/capture/api.h"
 #include "snapflow/capture/capture_service.h"
 #include "snapflow/capture/source.h"
@@ -20,40 +16,6 @@ namespace {
 
 using base::ErrorCode;
 using base::make_error;
-
-// Owns the signalfd that receives SIGTERM and SIGINT (blocked for every thread).
-class SignalWaiter {
- public:
-  static base::Result<SignalWaiter> create() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) {
-      return make_error(ErrorCode::kInternal, "pthread_sigmask failed");
-    }
-    int fd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (fd < 0) return make_error(ErrorCode::kIo, std::string("signalfd: ") + std::strerror(errno));
-    return SignalWaiter(fd);
-  }
-  SignalWaiter(SignalWaiter&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  SignalWaiter& operator=(SignalWaiter&&) = delete;
-  ~SignalWaiter() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  // Waits up to timeout_ms; returns the signal number, or 0 on timeout.
-  int wait(int timeout_ms) const {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) <= 0) return 0;
-    signalfd_siginfo info{};
-    if (::read(fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
-    return static_cast<int>(info.ssi_signo);
-  }
-
- private:
-  explicit SignalWaiter(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 ring::RingConfig ring_config(const CaptureConfig& c, uint16_t link_type) {
   ring::RingConfig r;
@@ -70,7 +32,8 @@ ring::RingConfig ring_config(const CaptureConfig& c, uint16_t link_type) {
 }  // namespace
 
 base::Status run_daemon(const CaptureConfig& config, const base::Logger& log) {
-  auto signals = SignalWaiter::create();
+  // SIGTERM/SIGINT as events, blocked before any thread starts (base::StopSignals).
+  auto signals = base::StopSignals::create();
   if (!signals) return std::move(signals).error();
   ::umask(077);
 

@@ -1,9 +1,13 @@
 // load: uploads NDJSON that pcap2json wrote in bulk form (action line + source line per
 // document). Plain NDJSON (sources only) is refused: its _id cannot be recomputed without the
-// flow key, and an id-less upload would break exactly-once.
+// flow key, and an id-less upload would break exactly-once. SIGINT/SIGTERM stop it between
+// batches: what was read is still delivered, then it exits 1 saying where it stopped (a re-run
+// of the same files is safe: the ids make already-indexed documents 409s, not duplicates).
+#include <cstring>
 #include <iostream>
 
 #include "cli.h"
+#include "snapflow/base/stop_signals.h"
 #include "snapflow/compress/gzip_file.h"
 #include "snapflow/indexer/bulk_indexer.h"
 
@@ -13,8 +17,8 @@ namespace {
 
 constexpr size_t kBatchBytes = 1u << 20;
 
-base::Status load_file(const std::string& path, BulkIndexer& indexer, uint64_t& sequence,
-                       uint64_t& documents) {
+base::Status load_file(const std::string& path, BulkIndexer& indexer, base::StopSignals& signals,
+                       uint64_t& sequence, uint64_t& documents) {
   auto file = compress::InputFile::open(path);
   if (!file.ok()) return std::move(file).error();
   DocumentBatch batch;
@@ -48,6 +52,11 @@ base::Status load_file(const std::string& path, BulkIndexer& indexer, uint64_t& 
       documents += batch.size();
       SNAPFLOW_TRY_STATUS(indexer.write(std::move(batch)), "upload " + path);
       batch = DocumentBatch{};
+      if (const int signal = signals.pending(); signal != 0) {
+        return base::make_error(base::ErrorCode::kCancelled,
+                                std::string("stopped by ") + strsignal(signal) + " at " + path +
+                                    " line " + std::to_string(line_no));
+      }
     }
   }
   if (!batch.empty()) {
@@ -65,14 +74,23 @@ int run_load(const Options& options, const base::Logger& logger) {
     logger.error("load needs at least one FILE.ndjson[.gz] (or - for stdin)");
     return kExitUsage;
   }
+  // Before the indexer's threads start, so that they inherit the blocked signals.
+  auto signals = base::StopSignals::create();
+  if (!signals.ok()) {
+    logger.error(signals.error().to_string());
+    return kExitError;
+  }
   BulkIndexer indexer(options.config, logger);
   uint64_t sequence = 0, documents = 0;
   base::Status st;
   for (const auto& path : options.args) {
-    st = load_file(path, indexer, sequence, documents);
+    st = load_file(path, indexer, *signals, sequence, documents);
     if (!st.ok()) break;
   }
-  if (st.ok()) st = indexer.finish();
+  // A stop still delivers every document read before it.
+  if (st.ok() || st.error().code() == base::ErrorCode::kCancelled) {
+    if (auto finished = indexer.finish(); !finished.ok()) st = std::move(finished);
+  }
   const IndexerStats stats = indexer.stats();
   std::cout << "documents " << documents << ": " << format_stats(stats) << '\n';
   if (!st.ok()) {

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "snapflow/base/parse.h"
 #include "snapflow/base/time.h"
 #include "snapflow/indexer/es_client.h"
 #include "snapflow/indexer/index_admin.h"

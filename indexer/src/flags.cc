@@ -1,7 +1,7 @@
 // The --es-* command-line flags, shared by snapflow-index and pcap2json.
-#include <charconv>
 #include <string>
 
+#include "snapflow/base/parse.h"
 #include "snapflow/indexer/config.h"
 
 namespace snapflow::indexer {
@@ -11,48 +11,25 @@ using base::make_error;
 
 namespace {
 
+// Integers and sizes through the shared parsers (snapflow/base/parse.h: one suffix set for
+// every program), with this file's messages.
 base::Result<int64_t> parse_int(std::string_view flag, std::string_view value) {
-  int64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc() || ptr != value.data() + value.size()) {
+  auto v = base::parse_int(value);
+  if (!v.ok()) {
     return make_error(ErrorCode::kInvalidArgument,
                       std::string(flag) + ": '" + std::string(value) + "' is not an integer");
   }
-  return v;
+  return *v;
 }
 
-// "8MB", "512k", "1048576": sizes in bytes with optional k/M/G (binary) suffix.
+// "8MB", "512k", "1048576": sizes in bytes with a binary K/M/G/T suffix (B or iB optional).
 base::Result<int64_t> parse_bytes(std::string_view flag, std::string_view value) {
-  int64_t mult = 1;
-  std::string_view digits = value;
-  if (!digits.empty() && (digits.back() == 'B' || digits.back() == 'b')) digits.remove_suffix(1);
-  if (!digits.empty()) {
-    switch (digits.back()) {
-      case 'k':
-      case 'K':
-        mult = 1LL << 10;
-        digits.remove_suffix(1);
-        break;
-      case 'm':
-      case 'M':
-        mult = 1LL << 20;
-        digits.remove_suffix(1);
-        break;
-      case 'g':
-      case 'G':
-        mult = 1LL << 30;
-        digits.remove_suffix(1);
-        break;
-      default:
-        break;
-    }
-  }
-  auto n = parse_int(flag, digits);
-  if (!n.ok() || *n < 0 || *n > (INT64_MAX / mult)) {
+  auto n = base::parse_size_bytes(value);
+  if (!n.ok() || *n > static_cast<uint64_t>(INT64_MAX)) {
     return make_error(ErrorCode::kInvalidArgument,
                       std::string(flag) + ": '" + std::string(value) + "' is not a size");
   }
-  return *n * mult;
+  return static_cast<int64_t>(*n);
 }
 
 base::Result<int64_t> parse_duration(std::string_view flag, std::string_view value) {

@@ -1,16 +1,15 @@
 // pcap2json: packet captures (files, stdin, or the live capture ring) in, snapflow documents
 // out (a file, stdout, or Elasticsearch). Parses and validates the command line, builds the
 // input, the sink and the pipeline, runs, and maps errors to exit codes.
-#include <pthread.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
 #include <thread>
 
 #include "snapflow/base/log.h"
+#include "snapflow/base/stop_signals.h"
 #include "snapflow/indexer/bulk_indexer.h"
 #include "snapflow/pcap2json/config.h"
 #include "snapflow/pcap2json/file_sink.h"
@@ -61,27 +60,21 @@ base::Result<std::unique_ptr<indexer::DocumentSink>> open_sink(
 }
 
 // SIGINT/SIGTERM end the input (a following reader stops waiting); the pipeline then drains,
-// delivers and commits. Signals are taken by sigwait on one thread, not by a handler.
+// delivers and commits. The signals arrive as events on base::StopSignals (created before any
+// thread starts, so every thread inherits the blocked mask), watched by one thread.
 class SignalWatcher {
  public:
-  explicit SignalWatcher(pcap2json::PacketInput& input) {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGINT);
-    sigaddset(&signals_, SIGTERM);
-    sigaddset(&signals_, SIGUSR1);                   // our own wake-up at exit
-    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);  // before any other thread starts
-    thread_ = std::thread([this, &input] {
-      int signal = 0;
-      if (sigwait(&signals_, &signal) == 0 && signal != SIGUSR1) input.cancel();
-    });
-  }
+  SignalWatcher(base::StopSignals& signals, pcap2json::PacketInput& input)
+      : signals_(signals), thread_([this, &input] {
+          if (signals_.wait(-1) != 0) input.cancel();
+        }) {}
   ~SignalWatcher() {
-    pthread_kill(thread_.native_handle(), SIGUSR1);
+    signals_.interrupt();
     thread_.join();
   }
 
  private:
-  sigset_t signals_;
+  base::StopSignals& signals_;
   std::thread thread_;
 };
 
@@ -99,11 +92,13 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
 
+  // Before any thread starts (the ring input's and the indexer's inherit the blocked mask).
+  auto signals = base::StopSignals::create();
+  if (!signals.ok()) return fail(signals.error(), kExitRuntime);
   const base::Logger logger("pcap2json");
   auto input = open_input(config);
   if (!input.ok()) return fail(input.error(), kExitRuntime);
-  // Before the sink: the indexer starts threads, and they must inherit the blocked signals.
-  SignalWatcher signals(**input);
+  SignalWatcher watcher(*signals, **input);
   if (config.gzip) config.pipeline.gzip_level = 1;
   auto sink = open_sink(config, logger);
   if (!sink.ok()) return fail(sink.error(), kExitRuntime);

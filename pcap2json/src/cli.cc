@@ -1,11 +1,10 @@
 #include <getopt.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <string>
 #include <vector>
 
-#include "snapflow/base/time.h"
+#include "snapflow/base/parse.h"
 #include "snapflow/pcap2json/config.h"
 
 namespace snapflow::pcap2json {
@@ -78,12 +77,10 @@ const option kLongOptions[] = {
 
 base::Result<uint64_t> parse_count(std::string_view flag, std::string_view text, uint64_t min,
                                    uint64_t max) {
-  uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) {
+  auto value = base::parse_uint(text, min, max);
+  if (!value.ok()) {
     return make_error(ErrorCode::kInvalidArgument,
-                      std::string(flag) + ": expected a whole number from " + std::to_string(min) +
-                          " to " + std::to_string(max) + ", got '" + std::string(text) + "'");
+                      std::string(flag) + ": " + value.error().message());
   }
   return value;
 }

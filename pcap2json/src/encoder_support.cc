@@ -22,22 +22,22 @@ std::string_view decimal_text(uint32_t value, char (&buffer)[4]) {
 
 }  // namespace
 
-bool append_document(JsonWriter& w, indexer::DocumentBatch& batch) {
-  w.raw('\n');
-  if (w.overflowed()) return false;
+bool append_document(DocumentWriter& w, size_t bound, indexer::DocumentBatch& batch) {
+  w.ch('\n');
+  if (w.size() > bound) return false;
   batch.offsets.push_back(static_cast<uint32_t>(batch.body.size()));
   batch.body.append(w.view());
   return true;
 }
 
-size_t scratch_bytes(const EncoderConfig& config) {
+size_t document_bound(const EncoderConfig& config) {
   const size_t names = config.observer.size() + config.capture.size();
   const size_t prefixes = config.index_prefix.size() + config.packet_index_prefix.size();
   return kMaxFixedDocumentBytes + 2 * 6 * names + prefixes;
 }
 
 std::string ecs_names_fragment(const EncoderConfig& config) {
-  std::string out = "\"observer\":{\"name\":";
+  std::string out = ",\"observer\":{\"name\":";
   out += json_quoted(config.observer);
   out += "},\"labels\":{\"capture\":";
   out += json_quoted(config.capture);
@@ -183,47 +183,12 @@ std::string_view fmadio_ip_proto(uint8_t protocol, char (&buffer)[4]) {
   }
 }
 
-void write_fmadio_time(JsonWriter& w, int64_t ts_ns) {
-  w.field_int("timestamp", ts_ns / base::kNsPerMs);
-  int64_t ns_of_day = ts_ns % (86400 * base::kNsPerSec);
-  if (ns_of_day < 0) ns_of_day += 86400 * base::kNsPerSec;
-  const auto put = [](char* p, int64_t v, int width) {
-    for (int i = width - 1; i >= 0; --i) {
-      p[i] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
-  };
-  char text[20];  // HH:MM:SS.mmm.uuu.nnn
-  const int64_t secs = ns_of_day / base::kNsPerSec;
-  const int64_t frac = ns_of_day % base::kNsPerSec;
-  put(text, secs / 3600, 2);
-  text[2] = ':';
-  put(text + 3, secs / 60 % 60, 2);
-  text[5] = ':';
-  put(text + 6, secs % 60, 2);
-  text[8] = '.';
-  put(text + 9, frac / 1'000'000, 3);
-  text[12] = '.';
-  put(text + 13, frac / 1'000 % 1'000, 3);
-  text[16] = '.';
-  put(text + 17, frac % 1'000, 3);
-  w.field_plain_string("TS", std::string_view(text, sizeof text));
-}
-
 uint64_t per_second(uint64_t count, int64_t interval_ns) {
   if (interval_ns <= 0) return 0;
   __extension__ using u128 = unsigned __int128;
   const u128 scaled = static_cast<u128>(count) * static_cast<u128>(base::kNsPerSec);
   const u128 rate = scaled / static_cast<u128>(interval_ns);
   return rate > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(rate);
-}
-
-void write_action_line(JsonWriter& w, std::string_view index, const DocumentId& id) {
-  w.raw("{\"create\":{\"_index\":\"");
-  w.raw(index);
-  w.raw("\",\"_id\":\"");
-  w.raw(id.view());
-  w.raw("\"}}\n");
 }
 
 }  // namespace snapflow::pcap2json::detail

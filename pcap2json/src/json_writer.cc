@@ -4,19 +4,6 @@ namespace snapflow::pcap2json {
 namespace {
 
 constexpr char kHexLower[] = "0123456789abcdef";
-constexpr char kHexUpper[] = "0123456789ABCDEF";
-
-// Decimal 0..255 without leading zeros.
-char* put_octet(char* p, unsigned v) {
-  if (v >= 100) {
-    *p++ = static_cast<char>('0' + v / 100);
-    *p++ = static_cast<char>('0' + v / 10 % 10);
-  } else if (v >= 10) {
-    *p++ = static_cast<char>('0' + v / 10);
-  }
-  *p++ = static_cast<char>('0' + v % 10);
-  return p;
-}
 
 // One IPv6 group: lower-case hex without leading zeros ("0" for zero).
 char* put_group(char* p, unsigned v) {
@@ -57,15 +44,6 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 }
 
 }  // namespace
-
-size_t format_ipv4(const uint8_t* bytes, char* out) {
-  char* p = out;
-  for (int i = 0; i < 4; ++i) {
-    if (i != 0) *p++ = '.';
-    p = put_octet(p, bytes[i]);
-  }
-  return static_cast<size_t>(p - out);
-}
 
 size_t format_ipv6(const uint8_t* bytes, char* out) {
   unsigned groups[8];
@@ -109,30 +87,6 @@ size_t format_ipv6(const uint8_t* bytes, char* out) {
   return static_cast<size_t>(p - out);
 }
 
-size_t format_ip(const packet::IpAddress& ip, char* out) {
-  if (ip.version == 4) return format_ipv4(ip.bytes.data(), out);
-  if (ip.version == 6) return format_ipv6(ip.bytes.data(), out);
-  return 0;
-}
-
-size_t format_mac_ecs(const std::array<uint8_t, 6>& mac, char* out) {
-  for (int i = 0; i < 6; ++i) {
-    out[3 * i] = kHexUpper[mac[i] >> 4];
-    out[3 * i + 1] = kHexUpper[mac[i] & 0xf];
-    if (i != 5) out[3 * i + 2] = '-';
-  }
-  return kMacTextLength;
-}
-
-size_t format_mac_colon(const std::array<uint8_t, 6>& mac, char* out) {
-  for (int i = 0; i < 6; ++i) {
-    out[3 * i] = kHexLower[mac[i] >> 4];
-    out[3 * i + 1] = kHexLower[mac[i] & 0xf];
-    if (i != 5) out[3 * i + 2] = ':';
-  }
-  return kMacTextLength;
-}
-
 void append_json_escaped(std::string_view in, std::string& out) {
   for (size_t i = 0; i < in.size();) {
     const auto c = static_cast<uint8_t>(in[i]);
@@ -166,14 +120,6 @@ std::string json_quoted(std::string_view in) {
   append_json_escaped(in, out);
   out.push_back('"');
   return out;
-}
-
-void JsonWriter::value_string(std::string_view s) {
-  // Escaping may grow the text up to 6x; build it aside (cold path), then copy.
-  std::string quoted = json_quoted(s);
-  separate();
-  raw(quoted);
-  need_comma_ = true;
 }
 
 }  // namespace snapflow::pcap2json

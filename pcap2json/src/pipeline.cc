@@ -56,6 +56,21 @@ struct WorkItem {
   }
 };
 
+// Adds the wall time of its scope to a serial stage's busy total. A serial stage runs on one
+// thread at a time and owns its total, so a plain add is enough.
+class BusyClock {
+ public:
+  explicit BusyClock(int64_t& total_ns)
+      : total_ns_(total_ns), start_ns_(base::now_monotonic_ns()) {}
+  ~BusyClock() { total_ns_ += base::now_monotonic_ns() - start_ns_; }
+  BusyClock(const BusyClock&) = delete;
+  BusyClock& operator=(const BusyClock&) = delete;
+
+ private:
+  int64_t& total_ns_;
+  int64_t start_ns_;
+};
+
 // Appends a fresh DocumentBatch when the last one is full, so batches stay near the target
 // size and large snapshots are delivered in pieces.
 indexer::DocumentBatch& batch_with_room(std::vector<indexer::DocumentBatch>& batches,
@@ -134,6 +149,7 @@ class PipelineRun {
   }
 
   WorkItem* read(tbb::flow_control& fc) {
+    const BusyClock busy(stats_.read_busy_ns);
     if (input_done_ || stop_requested()) {
       fc.stop();
       return nullptr;
@@ -198,6 +214,7 @@ class PipelineRun {
   }
 
   WorkItem* aggregate(WorkItem* w) {
+    const BusyClock busy(stats_.aggregate_busy_ns);
     for (size_t s = 0; s < kStatusCount; ++s) stats_.decode_status[s] += w->status_counts[s];
     stats_.packets += w->batch.size();
     stats_.bytes += w->wire_bytes;
@@ -283,6 +300,7 @@ class PipelineRun {
   }
 
   void deliver(WorkItem* w) {
+    const BusyClock busy(stats_.deliver_busy_ns);
     stats_.document_bytes += w->document_bytes;
     if (w->encode_error && !sink_error_) {
       sink_error_ = std::move(*w->encode_error);

@@ -64,6 +64,9 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                 static_cast<double>(s.packets) / secs / 1e6,
                 static_cast<double>(s.bytes) * 8 / secs / 1e9,
                 static_cast<double>(s.documents) / secs);
+  const auto share = [&](int64_t ns) { return static_cast<double>(ns) / 1e9 / secs * 100; };
+  append_format(out, "serial stages busy  read %.1f %%, aggregate %.1f %%, deliver %.1f %%\n",
+                share(s.read_busy_ns), share(s.aggregate_busy_ns), share(s.deliver_busy_ns));
   const bool exact = s.delivered.packets == s.packets && s.delivered.bytes == s.bytes &&
                      s.delivered.rejected_documents == 0;
   if (s.delivered.rejected_documents > 0) {

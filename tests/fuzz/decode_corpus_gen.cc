@@ -116,6 +116,32 @@ int main(int argc, char** argv) {
                             .udp(1, 4789)
                             .vxlan(2))));
   }
+  {
+    // VXLAN in VXLAN in VXLAN, inner Ethernet each time (nested tunnels to the depth limit).
+    FrameBuilder b = outer();
+    b.udp(50001, 4789).vxlan(1).ethernet(mac("02:00:00:00:00:05"), mac("02:00:00:00:00:06"));
+    b.ipv4(ip4("10.2.0.1"), ip4("10.2.0.2")).udp(50002, 4789).vxlan(2);
+    b.ethernet(mac("02:00:00:00:00:07"), mac("02:00:00:00:00:08"));
+    b.ipv4(ip4("10.3.0.1"), ip4("10.3.0.2")).udp(50003, 4789).vxlan(3);
+    add("vxlan_vxlan_vxlan", std::move(inner(b)));
+  }
+  {
+    // First fragments that end inside the TCP header (8 bytes: ports and sequence number).
+    const std::vector<std::byte> tcp_prefix = {std::byte{0x04}, std::byte{0xd2}, std::byte{0},
+                                               std::byte{0x50}, std::byte{0},    std::byte{0},
+                                               std::byte{0},    std::byte{1}};
+    add("ipv4_tiny_first_fragment",
+        std::move(FrameBuilder()
+                      .ethernet(mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02"))
+                      .ipv4(ip4("1.1.1.1"), ip4("2.2.2.2"), {.id = 77, .more_fragments = true})
+                      .next_protocol(6)
+                      .raw_bytes(tcp_prefix)));
+    add("ipv6_tiny_first_fragment", std::move(FrameBuilder()
+                                                  .ipv6(ip6("fd00::1"), ip6("fd00::2"))
+                                                  .ipv6_fragment(0, true, 78)
+                                                  .next_protocol(6)
+                                                  .raw_bytes(tcp_prefix)));
+  }
   add("arp",
       std::move(FrameBuilder()
                     .ethernet(mac("02:00:00:00:00:01"), mac("ff:ff:ff:ff:ff:ff"))

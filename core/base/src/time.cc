@@ -96,43 +96,6 @@ size_t format_index_day(int64_t ts_ns, char* out) {
   return 10;
 }
 
-Result<int64_t> parse_duration_ns(std::string_view text) {
-  const auto bad = [&](std::string_view why) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "duration '" + std::string(text) + "': " + std::string(why));
-  };
-  if (text.empty()) return bad("empty");
-  uint64_t number = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, number);
-  if (ec == std::errc::result_out_of_range) return bad("too large");
-  if (ec != std::errc() || ptr == text.data()) return bad("expected a number, e.g. 100ms");
-  const std::string_view unit(ptr, static_cast<size_t>(end - ptr));
-  int64_t scale = 0;
-  if (unit.empty() || unit == "ns")
-    scale = 1;
-  else if (unit == "us")
-    scale = kNsPerUs;
-  else if (unit == "ms")
-    scale = kNsPerMs;
-  else if (unit == "s")
-    scale = kNsPerSec;
-  else if (unit == "m" || unit == "min")
-    scale = 60 * kNsPerSec;
-  else if (unit == "h")
-    scale = 3600 * kNsPerSec;
-  else if (unit == "d")
-    scale = 86400 * kNsPerSec;
-  else
-    return bad("unknown unit '" + std::string(unit) + "' (ns, us, ms, s, m, h, d)");
-  int64_t result = 0;
-  if (number > static_cast<uint64_t>(INT64_MAX) ||
-      __builtin_mul_overflow(static_cast<int64_t>(number), scale, &result)) {
-    return bad("too large");
-  }
-  return result;
-}
-
 int64_t now_realtime_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())

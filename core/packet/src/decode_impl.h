@@ -12,6 +12,7 @@
 #include <span>
 
 #include "snapflow/base/bytes.h"
+#include "snapflow/base/link_type.h"
 #include "snapflow/packet/decode.h"
 #include "snapflow/packet/view.h"
 
@@ -41,18 +42,17 @@ enum class Proto : uint8_t {
   kDone,
 };
 
-// Link-type numbers (the tcpdump LINKTYPE_* registry, as snapflow::pcap::LinkType has them);
-// copied because core/packet must not depend on core/pcap.
-inline constexpr uint16_t kLinkNull = 0;
-inline constexpr uint16_t kLinkEthernet = 1;
-inline constexpr uint16_t kLinkDltRaw12 = 12;
-inline constexpr uint16_t kLinkDltRaw14 = 14;
-inline constexpr uint16_t kLinkRaw = 101;
-inline constexpr uint16_t kLinkLoop = 108;
-inline constexpr uint16_t kLinkLinuxSll = 113;
-inline constexpr uint16_t kLinkIpv4 = 228;
-inline constexpr uint16_t kLinkIpv6 = 229;
-inline constexpr uint16_t kLinkLinuxSll2 = 276;
+// Link-type numbers: the registry core/base shares with the capture-file readers.
+using base::kLinkDltRaw12;
+using base::kLinkDltRaw14;
+using base::kLinkEthernet;
+using base::kLinkIpv4;
+using base::kLinkIpv6;
+using base::kLinkLinuxSll;
+using base::kLinkLinuxSll2;
+using base::kLinkLoop;
+using base::kLinkNull;
+using base::kLinkRaw;
 
 inline constexpr uint16_t kEthertypeIpv4 = 0x0800;
 inline constexpr uint16_t kEthertypeIpv6 = 0x86dd;

@@ -13,6 +13,20 @@ void set_ports(Decoder& d) {
   v.l4_offset = offset16(d.pos);
 }
 
+// A transport header of header_bytes that fewer bytes remain for. A first IP fragment may end
+// inside it by design (RFC 791 lets the first fragment carry as little as 8 bytes of
+// transport header, and attacks such as nmap -f use exactly that): its first 4 bytes still
+// hold both ports, and tshark keys the fragment on them, so do we; later fragments get them
+// from it (pcap2json's fragment matching). When the IP length says the fragment ends here,
+// nothing was lost (kOk); when the capture cut bytes the packet has, it is a truncation.
+Proto short_transport(Decoder& d, size_t header_bytes) {
+  if (!d.view.is_first_fragment || !d.has(4)) return d.stop(DecodeStatus::kTruncatedTransport);
+  set_ports(d);
+  d.view.payload_offset = offset16(d.end);
+  if (d.pos + header_bytes <= d.declared_end) return d.stop(DecodeStatus::kTruncatedTransport);
+  return Proto::kDone;
+}
+
 }  // namespace
 
 Proto dispatch_ip_protocol(Decoder& d) {
@@ -40,7 +54,11 @@ Proto dispatch_ip_protocol(Decoder& d) {
 }
 
 Proto decode_tcp(Decoder& d) {
-  if (!d.has(20)) return d.stop(DecodeStatus::kTruncatedTransport);
+  if (!d.has(20)) {
+    const Proto next = short_transport(d, 20);
+    if (d.view.has_ports && d.has(14)) d.view.tcp_flags = d.u8(13);  // 16 bytes reach the flags
+    return next;
+  }
   set_ports(d);
   d.view.tcp_flags = d.u8(13);
   const size_t header_bytes = static_cast<size_t>(d.u8(12) >> 4) * 4;
@@ -51,7 +69,7 @@ Proto decode_tcp(Decoder& d) {
 }
 
 Proto decode_udp(Decoder& d) {
-  if (!d.has(8)) return d.stop(DecodeStatus::kTruncatedTransport);
+  if (!d.has(8)) return short_transport(d, 8);
   set_ports(d);
   const uint16_t length = d.be16(4);
   if (length >= 8) d.limit_to(length);
@@ -76,7 +94,7 @@ Proto decode_icmp(Decoder& d) {
 
 // SCTP common header: ports(4) verification tag(4) checksum(4).
 Proto decode_sctp(Decoder& d) {
-  if (!d.has(12)) return d.stop(DecodeStatus::kTruncatedTransport);
+  if (!d.has(12)) return short_transport(d, 12);
   set_ports(d);
   d.view.payload_offset = offset16(d.pos + 12);
   return Proto::kDone;

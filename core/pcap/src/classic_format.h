@@ -19,6 +19,7 @@
 
 #include "parse_step.h"
 #include "snapflow/base/bytes.h"
+#include "snapflow/base/link_type.h"
 
 namespace snapflow::pcap {
 
@@ -88,11 +89,7 @@ class ClassicFormat {
   std::optional<base::Error> error_;
 };
 
-// DLT_RAW has the values 12 and 14 on some platforms; files should carry LINKTYPE_RAW (101)
-// but not all writers translate.
-inline uint16_t normalise_link_type(uint32_t value) {
-  uint16_t link = static_cast<uint16_t>(value & 0xffff);
-  return (link == 12 || link == 14) ? uint16_t{101} : link;
-}
+// DLT_RAW (12, 14) in a file header means LINKTYPE_RAW: the registry maps it (link_type.h).
+using base::normalise_link_type;
 
 }  // namespace snapflow::pcap

@@ -1,11 +1,19 @@
 // snapflow-gen: writes a PCAP of deterministic synthetic traffic (see generator.h).
-// Exit codes: 0 done, 1 runtime failure (I/O), 2 bad command line.
-#include <charconv>
+// Exit codes: 0 done, 1 runtime failure (I/O) or stopped by SIGINT/SIGTERM (the file then holds
+// the packets written so far, a complete capture), 2 bad command line.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
+#include "snapflow/base/parse.h"
+#include "snapflow/base/stop_signals.h"
+#include "snapflow/pcap/writer.h"
 #include "snapflow/synth/generator.h"
 
 namespace {
@@ -29,13 +37,16 @@ struct UsageError {
   std::string message;
 };
 
+// A number of the flag's type, through the shared parsers (snapflow/base/parse.h).
 template <typename T>
 T number(std::string_view flag, std::string_view text) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size())
-    throw UsageError{std::string(flag) + ": not a number: '" + std::string(text) + "'"};
-  return value;
+  if constexpr (std::is_signed_v<T>) {
+    if (auto v = snapflow::base::parse_int(text); v.ok()) return static_cast<T>(*v);
+  } else {
+    auto v = snapflow::base::parse_uint(text, 0, std::numeric_limits<T>::max());
+    if (v.ok()) return static_cast<T>(*v);
+  }
+  throw UsageError{std::string(flag) + ": not a number: '" + std::string(text) + "'"};
 }
 
 template <typename T>
@@ -113,9 +124,40 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto summary = write_pcap(config, out);
-  if (!summary.ok()) {
-    std::fprintf(stderr, "snapflow-gen: %s\n", summary.error().to_string().c_str());
+  // SIGINT/SIGTERM stop generation between packets; what was written stays a complete capture.
+  auto signals = snapflow::base::StopSignals::create();
+  if (!signals.ok()) {
+    std::fprintf(stderr, "snapflow-gen: %s\n", signals.error().to_string().c_str());
+    return 1;
+  }
+  namespace pcap = snapflow::pcap;
+  auto writer = out == "-" ? pcap::PcapWriter::on_fd(STDOUT_FILENO, "stdout", pcap::kLinkEthernet)
+                           : pcap::PcapWriter::create(out, pcap::kLinkEthernet);
+  if (!writer.ok()) {
+    std::fprintf(stderr, "snapflow-gen: %s\n", writer.error().to_string().c_str());
+    return 1;
+  }
+  uint64_t written = 0;
+  int stopped_by = 0;
+  auto summary = generate(config, [&](int64_t ts_ns, std::span<const std::byte> frame) {
+    // One poll(2) per 64 Ki packets: a stop is noticed within milliseconds.
+    if ((written++ & 0xffff) == 0xffff && (stopped_by = signals->pending()) != 0) {
+      return snapflow::base::Status(
+          snapflow::base::make_error(snapflow::base::ErrorCode::kCancelled, "stopped"));
+    }
+    return (*writer)->write(ts_ns, frame, static_cast<uint32_t>(frame.size()));
+  });
+  auto closed = (*writer)->close();
+  if (stopped_by != 0) {
+    std::fprintf(stderr,
+                 "snapflow-gen: stopped by %s after %llu packets; %s is a complete capture of "
+                 "them\n",
+                 strsignal(stopped_by), static_cast<unsigned long long>(written - 1), out.c_str());
+    return 1;
+  }
+  if (!summary.ok() || !closed.ok()) {
+    const auto& error = summary.ok() ? closed.error() : summary.error();
+    std::fprintf(stderr, "snapflow-gen: %s <- write %s\n", error.to_string().c_str(), out.c_str());
     return 1;
   }
   if (!quiet) {

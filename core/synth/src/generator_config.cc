@@ -1,8 +1,8 @@
 // GeneratorConfig validation and the text forms the CLI accepts.
-#include <charconv>
 #include <limits>
 #include <string>
 
+#include "snapflow/base/parse.h"
 #include "snapflow/synth/generator.h"
 
 namespace snapflow::synth {
@@ -91,9 +91,7 @@ std::string_view to_string(Tunnel tunnel) {
 }
 
 base::Result<int64_t> parse_time_ns(std::string_view text) {
-  int64_t ns = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ns);
-  if (ec == std::errc() && end == text.data() + text.size() && ns >= 0) return ns;
+  if (auto ns = base::parse_int(text); ns.ok() && *ns >= 0) return *ns;
   // YYYY-MM-DDTHH:MM:SS[.fraction]Z
   unsigned y, mo, d, h, mi, s;
   if (!digits(text, 0, 4, y) || text.size() < 20 || text[4] != '-' || !digits(text, 5, 2, mo) ||

@@ -1,9 +1,12 @@
-// JsonWriter and the text formatters: every output is parsed back with simdjson (an independent
-// parser) and IPv6 text is checked against glibc's inet_ntop and the RFC 5952 examples.
+// DocumentWriter and the text formatters: every output is parsed back with simdjson (an
+// independent parser); IPv4 and IPv6 text is checked against glibc's inet_ntop (and the RFC 5952
+// examples), integers against std::to_string, hex against printf.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -111,38 +114,68 @@ TEST(EncoderJsonWriter, EscapesWeirdStringsIntoValidJson) {
             "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 
-TEST(EncoderJsonWriter, WritesNestedStructureWithCommas) {
+TEST(EncoderJsonWriter, TemplateWriterValuesAndObjectsWithOptionalMembers) {
   char buffer[512];
-  JsonWriter w(buffer, sizeof buffer);
-  w.begin_object();
-  w.field_uint("a", 18446744073709551615ull);
-  w.field_int("b", -5);
-  w.begin_object("c");
-  w.field_bool("t", true);
-  w.begin_array("list");
-  w.value_uint(1);
-  w.value_plain_string("x");
-  w.begin_object();
-  w.end_object();
-  w.end_array();
-  w.end_object();
-  w.key("s");
-  w.value_string("q\"");
-  w.key("n");
-  w.value_uint_string(6);
-  w.key("h");
-  w.value_hex(0xabc, 16);
-  w.field_timestamp("ts", 1'700'000'000'123'456'789);
-  w.fragment("\"frag\":1");
-  w.end_object();
-  ASSERT_FALSE(w.overflowed());
+  DocumentWriter w(buffer);
+  TimestampCache times;
+  w.lit("{\"a\":");
+  w.u64(18446744073709551615ull);
+  w.lit(",\"b\":");
+  w.i64(-5);
+  w.lit(",\"c\":");
+  size_t object = w.open();  // members present: the first comma becomes '{'
+  w.lit(",\"t\":");
+  w.boolean(true);
+  w.lit(",\"f\":");
+  w.boolean(false);
+  w.close(object);
+  w.lit(",\"empty\":");
+  object = w.open();  // no member: {}
+  w.close(object);
+  w.lit(",\"n\":");
+  w.quoted_u64(6);
+  w.lit(",\"h\":");
+  w.hex64(0xabc);
+  w.lit(",\"ts\":");
+  w.timestamp(1'700'000'000'123'456'789, times);
+  w.lit(",\"s\":");
+  w.plain_string("x");
+  w.lit(",\"q\":");
+  w.text(json_quoted("q\""));
+  w.ch('}');
   EXPECT_EQ(w.view(),
-            "{\"a\":18446744073709551615,\"b\":-5,\"c\":{\"t\":true,\"list\":[1,\"x\",{}]},"
-            "\"s\":\"q\\\"\",\"n\":\"6\",\"h\":\"0000000000000abc\","
-            "\"ts\":\"2023-11-14T22:13:20.123456789Z\",\"frag\":1}");
+            "{\"a\":18446744073709551615,\"b\":-5,\"c\":{\"t\":true,\"f\":false},\"empty\":{},"
+            "\"n\":\"6\",\"h\":\"0000000000000abc\",\"ts\":\"2023-11-14T22:13:20.123456789Z\","
+            "\"s\":\"x\",\"q\":\"q\\\"\"}");
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   ASSERT_EQ(parser.parse(std::string(w.view())).get(root), simdjson::SUCCESS);
+}
+
+TEST(EncoderJsonWriter, IntegersHexAndIpv4MatchReferenceFormatting) {
+  std::mt19937_64 rng(3);
+  char buffer[64];
+  for (int i = 0; i < 100000; ++i) {
+    // Every magnitude: shift a random value right by 0..63 bits.
+    const uint64_t v = rng() >> (rng() % 64);
+    DocumentWriter w(buffer);
+    w.u64(v);
+    ASSERT_EQ(w.view(), std::to_string(v));
+    DocumentWriter s(buffer);
+    const auto signed_value = static_cast<int64_t>(v) * ((i & 1) ? -1 : 1);
+    s.i64(signed_value);
+    ASSERT_EQ(s.view(), std::to_string(signed_value));
+    DocumentWriter h(buffer);
+    h.hex64(v);
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "\"%016llx\"", static_cast<unsigned long long>(v));
+    ASSERT_EQ(h.view(), expected);
+    uint8_t a[4];
+    std::memcpy(a, &v, 4);
+    char text[INET_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET, a, text, sizeof text), nullptr);
+    ASSERT_EQ(std::string(buffer, format_ipv4(a, buffer)), text);
+  }
 }
 
 TEST(EncoderJsonWriter, TimestampCacheMatchesBaseFormatting) {
@@ -166,22 +199,6 @@ TEST(EncoderJsonWriter, TimestampCacheMatchesBaseFormatting) {
     ASSERT_EQ(cache.format(value, a), base::format_rfc3339_ns(value, b));
     ASSERT_EQ(std::string_view(a, sizeof a), std::string_view(b, sizeof b)) << value;
   }
-}
-
-TEST(EncoderJsonWriter, StopsAtCapacityAndReportsOverflow) {
-  char buffer[16];
-  JsonWriter w(buffer, sizeof buffer);
-  w.begin_object();
-  w.field_uint("abc", 123);
-  EXPECT_FALSE(w.overflowed());
-  w.field_plain_string("long", "this does not fit");
-  EXPECT_TRUE(w.overflowed());
-  w.field_uint("more", 1);  // ignored, no write past the end
-  EXPECT_TRUE(w.overflowed());
-  EXPECT_LE(w.size(), sizeof buffer);
-  w.reset();
-  EXPECT_FALSE(w.overflowed());
-  EXPECT_EQ(w.size(), 0u);
 }
 
 }  // namespace

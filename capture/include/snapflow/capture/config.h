@@ -120,9 +120,6 @@ bool is_loopback_host(std::string_view host);
 // "--ring-segment-bytes=100: must be a multiple of 4096".
 base::Status validate(const CaptureConfig& config);
 
-// Parses "64M", "1G", "4096", "512K" (binary multiples).
-base::Result<uint64_t> parse_size_bytes(std::string_view text);
-
 // Splits "HOST:PORT" (IPv4 or [IPv6]); validates the port.
 struct ListenAddress {
   std::string host;

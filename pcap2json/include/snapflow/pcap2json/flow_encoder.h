@@ -25,28 +25,11 @@
 #include "snapflow/base/result.h"
 #include "snapflow/indexer/document_batch.h"
 #include "snapflow/pcap2json/document_id.h"
+#include "snapflow/pcap2json/encoder_config.h"
 #include "snapflow/pcap2json/flow_record.h"
 #include "snapflow/pcap2json/json_writer.h"
 
 namespace snapflow::pcap2json {
-
-enum class DocumentFormat : uint8_t { kEcs, kFmadio };
-std::string_view to_string(DocumentFormat format);
-base::Result<DocumentFormat> parse_document_format(std::string_view text);  // "ecs" | "fmadio"
-
-struct EncoderConfig {
-  DocumentFormat format = DocumentFormat::kEcs;
-  bool bulk_form = true;  ///< action lines for the _bulk API; false = plain NDJSON
-  std::string observer;   ///< observer.name (any text; escaped)
-  std::string capture;    ///< labels.capture (any text; escaped)
-  int64_t interval_ns = 100'000'000;
-  std::string index_prefix = "snapflow";                 ///< flow/totals/gap documents
-  std::string packet_index_prefix = "snapflow-packets";  ///< --json-packet documents
-  bool community_id = true;  ///< network.community_id (one SHA-1 per document)
-};
-
-// Checks what the encoders rely on: interval > 0, valid index prefixes.
-base::Status validate(const EncoderConfig& config);
 
 class FlowEncoder {
  public:
@@ -77,23 +60,26 @@ class FlowEncoder {
  private:
   explicit FlowEncoder(const EncoderConfig& config);
 
-  // Each document is built in scratch_ by a fresh JsonWriter (three pointers: free), then
+  // Each document is built in scratch_ by a fresh DocumentWriter (two pointers: free), then
   // appended to the body; the writer is not a member so that moving the encoder is safe.
   static DocumentOrigin origin(const SnapshotTotals& snapshot, const FlowRecord& record);
-  JsonWriter start_document(int64_t index_ts_ns, const DocumentId& id);
-  void finish_document(JsonWriter& writer, indexer::DocumentBatch& batch);
-  void write_ecs_flow(JsonWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
+  DocumentWriter start_document(int64_t index_ts_ns, const DocumentId& id);
+  // Appends the document; returns false when it was dropped (see oversize_documents()).
+  bool finish_document(DocumentWriter& writer, indexer::DocumentBatch& batch);
+  void write_ecs_flow(DocumentWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
                       bool other, uint64_t folded_flows);
-  void write_fmadio_flow(JsonWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
+  void write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
                          bool other, uint64_t folded_flows);
 
   EncoderConfig config_;
   DocumentIdHasher ids_;
   IndexNamer index_;
   TimestampCache times_;
-  std::string scratch_;      ///< one document is built here, then appended to the body
-  std::string names_ecs_;    ///< `"observer":{"name":..},"labels":{"capture":..}`
-  std::string device_json_;  ///< observer name, quoted and escaped (fmadio "Device")
+  size_t document_bound_;      ///< no document is larger (detail::document_bound)
+  std::string scratch_;        ///< one document is built here, then appended to the body
+  std::string names_ecs_;      ///< `,"observer":{"name":..},"labels":{"capture":..}`
+  std::string snapflow_open_;  ///< `,"snapflow":{"interval_ns":<configured interval>`
+  std::string device_json_;    ///< observer name, quoted and escaped (fmadio "Device")
   int64_t fmadio_snapshot_ns_ = INT64_MIN;  ///< FlowCnt restarts with each snapshot
   uint64_t fmadio_flow_count_ = 0;
   uint64_t oversize_documents_ = 0;

@@ -1,17 +1,21 @@
-// JsonWriter: a small, allocation-free JSON text writer over a caller-owned bounded buffer.
+// DocumentWriter: the template-style JSON text writer of the encoders, and the text formatters
+// it uses (IP and MAC addresses, hex, RFC 3339 timestamps, escaping).
 //
-// The encoders produce ~1 M documents/s per core, so writing must cost a few nanoseconds per
-// field: keys are string literals (their lengths are compile-time constants once inlined),
-// integers go through std::to_chars, and every write is a bounds check plus a memcpy into a
-// buffer that stays in L1. There is no DOM and no allocation; a document is built in a scratch
-// buffer and appended to the batch body in one copy. The writer never writes past its end:
-// running out of room sets overflowed() and further writes are ignored (the encoders size the
-// buffer so that this cannot happen, and check anyway).
+// Every document snapflow writes has a fixed shape (docs/json.md), so the encoders write it as
+// a template: literal runs such as `","event":{"kind":"event","dataset":"snapflow.flow","start":"`
+// are one copy whose length is a compile-time constant, and only the values are formatted.
+// There is no per-key comma logic and no per-write bounds check; the encoders' documents have
+// a size bound known when they are configured (the fixed part plus the escaped names), the
+// writer's buffer is larger than twice that bound, and one check per document (DocumentWriter
+// ::size() against the bound) catches a document that broke it, which is a bug, not input.
 //
-// Commas are inserted automatically: every value and key is separated from its predecessor in
-// the same object/array, so callers write fields in order and never think about punctuation.
-// Keys must not need escaping (they are our own literals); user-provided strings go through
-// value_string(), which escapes and repairs invalid UTF-8. See docs/json.md.
+// Objects whose members are all optional use one idiom: open() writes nothing and remembers
+// where the object starts, every member is written with a leading comma (",\"ip\":..."), and
+// close() turns the first comma into '{' and appends '}' (or writes "{}" when no member was
+// written). Member order and presence stay exactly those of the template.
+//
+// Keys and literal text must not need escaping (they are our own); user-provided text is
+// escaped once, when an encoder is configured (json_quoted()), and copied with text().
 #pragma once
 
 #include <array>
@@ -31,17 +35,81 @@ namespace snapflow::pcap2json {
 inline constexpr size_t kMaxIpTextLength = 45;
 inline constexpr size_t kMacTextLength = 17;
 
-// IPv4 dotted quad from 4 bytes. Returns the length written (7..15).
-size_t format_ipv4(const uint8_t* bytes, char* out);
+namespace detail {
+
+// Decimal text of 0..255, padded to 3 bytes, and its length: an octet is one 4-byte copy.
+struct OctetText {
+  char text[3];
+  uint8_t length;
+};
+inline constexpr std::array<OctetText, 256> kOctetText = [] {
+  std::array<OctetText, 256> table{};
+  for (unsigned v = 0; v < 256; ++v) {
+    OctetText& t = table[v];
+    if (v >= 100) {
+      t = {{static_cast<char>('0' + v / 100), static_cast<char>('0' + v / 10 % 10),
+            static_cast<char>('0' + v % 10)},
+           3};
+    } else if (v >= 10) {
+      t = {{static_cast<char>('0' + v / 10), static_cast<char>('0' + v % 10), '0'}, 2};
+    } else {
+      t = {{static_cast<char>('0' + v), '0', '0'}, 1};
+    }
+  }
+  return table;
+}();
+
+// Two hex digits per byte value, lower and upper case.
+inline constexpr std::array<char, 512> hex_pairs(bool upper) {
+  const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::array<char, 512> table{};
+  for (unsigned v = 0; v < 256; ++v) {
+    table[2 * v] = digits[v >> 4];
+    table[2 * v + 1] = digits[v & 0xf];
+  }
+  return table;
+}
+inline constexpr std::array<char, 512> kHexLowerPairs = hex_pairs(false);
+inline constexpr std::array<char, 512> kHexUpperPairs = hex_pairs(true);
+
+}  // namespace detail
+
+// IPv4 dotted quad from 4 bytes. Returns the length written (7..15); out must hold 15 bytes.
+inline size_t format_ipv4(const uint8_t* bytes, char* out) {
+  char* p = out;
+  for (int i = 0; i < 4; ++i) {
+    const detail::OctetText& t = detail::kOctetText[bytes[i]];
+    std::memcpy(p, t.text, 3);  // within the 15 bytes: at most 12 + 3
+    p += t.length;
+    if (i != 3) *p++ = '.';
+  }
+  return static_cast<size_t>(p - out);
+}
 // IPv6 in RFC 5952 canonical form: lowercase hex, no leading zeros, the longest run (first on
 // ties) of two or more zero groups compressed to "::", IPv4-mapped addresses as ::ffff:a.b.c.d.
 size_t format_ipv6(const uint8_t* bytes, char* out);
 // Either, by ip.version; 0 (nothing written) when the address is absent.
-size_t format_ip(const packet::IpAddress& ip, char* out);
-// ECS form "00-1A-2B-3C-4D-5E" (upper case, dashes).
-size_t format_mac_ecs(const std::array<uint8_t, 6>& mac, char* out);
-// fmadio/Wireshark form "00:1a:2b:3c:4d:5e" (lower case, colons).
-size_t format_mac_colon(const std::array<uint8_t, 6>& mac, char* out);
+inline size_t format_ip(const packet::IpAddress& ip, char* out) {
+  if (ip.version == 4) return format_ipv4(ip.bytes.data(), out);
+  if (ip.version == 6) return format_ipv6(ip.bytes.data(), out);
+  return 0;
+}
+// A MAC address as six hex pairs joined by `separator`: ECS form "00-1A-2B-3C-4D-5E" (upper
+// case, dashes) and fmadio/Wireshark form "00:1a:2b:3c:4d:5e" (lower case, colons).
+inline size_t format_mac(const std::array<uint8_t, 6>& mac, char* out,
+                         const std::array<char, 512>& pairs, char separator) {
+  for (int i = 0; i < 6; ++i) {
+    std::memcpy(out + 3 * i, &pairs[2 * size_t{mac[i]}], 2);
+    if (i != 5) out[3 * i + 2] = separator;
+  }
+  return kMacTextLength;
+}
+inline size_t format_mac_ecs(const std::array<uint8_t, 6>& mac, char* out) {
+  return format_mac(mac, out, detail::kHexUpperPairs, '-');
+}
+inline size_t format_mac_colon(const std::array<uint8_t, 6>& mac, char* out) {
+  return format_mac(mac, out, detail::kHexLowerPairs, ':');
+}
 
 // Appends `in` escaped for use inside a JSON string (quotes not added): `"` and `\` get a
 // backslash, control characters become \u00XX (\n, \t, ... included), and bytes that are not
@@ -91,219 +159,96 @@ class TimestampCache {
   char text_[base::kRfc3339NsLength] = {};
 };
 
-class JsonWriter {
+// The template writer (see the top of this file). Holds two pointers; copying it is free. The
+// caller owns the buffer and guarantees room for the whole document.
+class DocumentWriter {
  public:
-  JsonWriter(char* buffer, size_t capacity) : begin_(buffer), p_(buffer), end_(buffer + capacity) {}
+  explicit DocumentWriter(char* buffer) : begin_(buffer), p_(buffer) {}
 
   size_t size() const { return static_cast<size_t>(p_ - begin_); }
   std::string_view view() const { return {begin_, size()}; }
-  bool overflowed() const { return overflowed_; }
-  // Starts over at the beginning of the same buffer.
-  void reset() {
-    p_ = begin_;
-    need_comma_ = false;
-    overflowed_ = false;
-  }
 
-  // --- structure ---------------------------------------------------------------------------
-  void begin_object() {
-    separate();
-    put('{');
-    need_comma_ = false;
+  // A literal run: one copy of a compile-time length.
+  template <size_t N>
+  void lit(const char (&text)[N]) {
+    std::memcpy(p_, text, N - 1);
+    p_ += N - 1;
   }
-  void begin_object(std::string_view name) {
-    key(name);
-    put('{');
-    need_comma_ = false;
-  }
-  void end_object() {
-    put('}');
-    need_comma_ = true;
-  }
-  void begin_array(std::string_view name) {
-    key(name);
-    put('[');
-    need_comma_ = false;
-  }
-  void end_array() {
-    put(']');
-    need_comma_ = true;
-  }
-  // Writes `"name":`. name must not need escaping.
-  void key(std::string_view name) {
-    separate();
-    if (!room(name.size() + 3)) return;
-    *p_++ = '"';
-    std::memcpy(p_, name.data(), name.size());
-    p_ += name.size();
-    *p_++ = '"';
-    *p_++ = ':';
-    need_comma_ = false;
-  }
-  // Text copied verbatim as one value or member list (e.g. a pre-built `"a":1,"b":"x"`
-  // fragment); a separating comma is added first when needed.
-  void fragment(std::string_view text) {
-    separate();
-    raw(text);
-    need_comma_ = true;
-  }
-  // Text copied verbatim, no separator logic (newlines, pre-built action lines).
-  void raw(std::string_view text) {
-    if (!room(text.size())) return;
-    std::memcpy(p_, text.data(), text.size());
-    p_ += text.size();
-  }
-  void raw(char c) { put(c); }
-
-  // --- values (inside an array, or after key()) ---------------------------------------------
-  void value_uint(uint64_t v) {
-    separate();
-    auto [ptr, ec] = std::to_chars(p_, end_, v);
-    if (ec != std::errc()) return fail();
-    p_ = ptr;
-    need_comma_ = true;
-  }
-  void value_int(int64_t v) {
-    separate();
-    auto [ptr, ec] = std::to_chars(p_, end_, v);
-    if (ec != std::errc()) return fail();
-    p_ = ptr;
-    need_comma_ = true;
-  }
-  // Integer written as a JSON string ("6"): ECS types some numeric codes as keyword.
-  void value_uint_string(uint64_t v) {
-    separate();
-    if (!room(22)) return;
-    *p_++ = '"';
-    p_ = std::to_chars(p_, end_, v).ptr;
-    *p_++ = '"';
-    need_comma_ = true;
-  }
-  void value_bool(bool v) {
-    separate();
-    raw(v ? std::string_view("true") : std::string_view("false"));
-    need_comma_ = true;
-  }
-  // A string known not to need escaping (our own literals, hex, base64url, formatted values).
-  void value_plain_string(std::string_view s) {
-    separate();
-    if (!room(s.size() + 2)) return;
-    *p_++ = '"';
+  // Text copied as it is: pre-escaped names, our own identifiers, pre-built fragments.
+  void text(std::string_view s) {
     std::memcpy(p_, s.data(), s.size());
     p_ += s.size();
-    *p_++ = '"';
-    need_comma_ = true;
   }
-  // Any string: escaped (slower; for user-provided text on cold paths).
-  void value_string(std::string_view s);
-  // "2026-11-23T11:15:27.123456789Z"
-  void value_timestamp(int64_t ts_ns) {
-    separate();
-    if (!room(base::kRfc3339NsLength + 2)) return;
+  void ch(char c) { *p_++ = c; }
+
+  void u64(uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  void i64(int64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  // An integer as a JSON string ("6"): ECS types some numeric codes as keyword.
+  void quoted_u64(uint64_t v) {
     *p_++ = '"';
-    p_ += base::format_rfc3339_ns(ts_ns, p_);
+    u64(v);
     *p_++ = '"';
-    need_comma_ = true;
   }
-  void value_timestamp(int64_t ts_ns, TimestampCache& cache) {
-    separate();
-    if (!room(base::kRfc3339NsLength + 2)) return;
+  void boolean(bool v) {
+    if (v) {
+      lit("true");
+    } else {
+      lit("false");
+    }
+  }
+  // "2026-11-23T11:15:27.123456789Z", quotes included.
+  void timestamp(int64_t ts_ns, TimestampCache& cache) {
     *p_++ = '"';
     p_ += cache.format(ts_ns, p_);
     *p_++ = '"';
-    need_comma_ = true;
   }
-  void value_ip(const packet::IpAddress& ip) {
-    separate();
-    if (!room(kMaxIpTextLength + 2)) return;
+  // Addresses and identifiers, quotes included.
+  void ip(const packet::IpAddress& ip) {
     *p_++ = '"';
     p_ += format_ip(ip, p_);
     *p_++ = '"';
-    need_comma_ = true;
   }
-  void value_mac_ecs(const std::array<uint8_t, 6>& mac) {
-    separate();
-    if (!room(kMacTextLength + 2)) return;
+  void mac_ecs(const std::array<uint8_t, 6>& mac) {
     *p_++ = '"';
     p_ += format_mac_ecs(mac, p_);
     *p_++ = '"';
-    need_comma_ = true;
   }
-  void value_mac_colon(const std::array<uint8_t, 6>& mac) {
-    separate();
-    if (!room(kMacTextLength + 2)) return;
+  void mac_colon(const std::array<uint8_t, 6>& mac) {
     *p_++ = '"';
     p_ += format_mac_colon(mac, p_);
     *p_++ = '"';
-    need_comma_ = true;
   }
-  // Lower-case hex, zero-padded to `digits` (<= 16), as a JSON string.
-  void value_hex(uint64_t v, int digits) {
-    separate();
-    if (!room(static_cast<size_t>(digits) + 2)) return;
+  // 16 lower-case hex digits (zero-padded), quotes included.
+  void hex64(uint64_t v) {
     *p_++ = '"';
-    for (int i = digits - 1; i >= 0; --i) {
-      p_[i] = "0123456789abcdef"[v & 0xf];
-      v >>= 4;
+    for (int i = 7; i >= 0; --i) {
+      std::memcpy(p_ + 2 * i, &detail::kHexLowerPairs[2 * (v & 0xff)], 2);
+      v >>= 8;
     }
-    p_ += digits;
+    p_ += 16;
     *p_++ = '"';
-    need_comma_ = true;
+  }
+  // A string known not to need escaping, quotes included.
+  void plain_string(std::string_view s) {
+    *p_++ = '"';
+    text(s);
+    *p_++ = '"';
   }
 
-  // --- key + value shorthands ----------------------------------------------------------------
-  void field_uint(std::string_view name, uint64_t v) {
-    key(name);
-    value_uint(v);
-  }
-  void field_int(std::string_view name, int64_t v) {
-    key(name);
-    value_int(v);
-  }
-  void field_bool(std::string_view name, bool v) {
-    key(name);
-    value_bool(v);
-  }
-  void field_plain_string(std::string_view name, std::string_view v) {
-    key(name);
-    value_plain_string(v);
-  }
-  void field_timestamp(std::string_view name, int64_t ts_ns) {
-    key(name);
-    value_timestamp(ts_ns);
-  }
-  void field_timestamp(std::string_view name, int64_t ts_ns, TimestampCache& cache) {
-    key(name);
-    value_timestamp(ts_ns, cache);
-  }
-  void field_ip(std::string_view name, const packet::IpAddress& ip) {
-    key(name);
-    value_ip(ip);
+  // An object whose members are all optional: see the top of this file.
+  size_t open() const { return size(); }
+  void close(size_t opened) {
+    if (size() == opened) {
+      lit("{}");
+      return;
+    }
+    begin_[opened] = '{';  // the first member's leading comma
+    *p_++ = '}';
   }
 
  private:
-  void separate() {
-    if (need_comma_) put(',');
-  }
-  void put(char c) {
-    if (!room(1)) return;
-    *p_++ = c;
-  }
-  bool room(size_t n) {
-    if (static_cast<size_t>(end_ - p_) >= n && !overflowed_) return true;
-    fail();
-    return false;
-  }
-  void fail() {
-    overflowed_ = true;
-    p_ = end_;  // every later room() check fails too
-  }
-
   char* begin_;
   char* p_;
-  char* end_;
-  bool need_comma_ = false;
-  bool overflowed_ = false;
 };
 
 }  // namespace snapflow::pcap2json

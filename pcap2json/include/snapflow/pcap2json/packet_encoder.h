@@ -21,7 +21,7 @@
 #include "snapflow/packet/flow_key.h"
 #include "snapflow/packet/view.h"
 #include "snapflow/pcap2json/document_id.h"
-#include "snapflow/pcap2json/flow_encoder.h"
+#include "snapflow/pcap2json/encoder_config.h"
 #include "snapflow/pcap2json/json_writer.h"
 
 namespace snapflow::pcap2json {
@@ -50,13 +50,14 @@ class PacketEncoder {
 
  private:
   explicit PacketEncoder(const EncoderConfig& config);
-  void write_ecs(JsonWriter& w, const PacketFields& p);
-  void write_fmadio(JsonWriter& w, const PacketFields& p);
+  void write_ecs(DocumentWriter& w, const PacketFields& p);
+  void write_fmadio(DocumentWriter& w, const PacketFields& p);
 
   EncoderConfig config_;
   DocumentIdHasher ids_;
   IndexNamer index_;
   TimestampCache times_;
+  size_t document_bound_;  ///< no document is larger (detail::document_bound)
   std::string scratch_;
   std::string names_ecs_;
   std::string device_json_;

@@ -65,6 +65,13 @@ struct PipelineStats {
   uint64_t gap_bytes = 0;
   uint64_t commits = 0;  ///< input positions committed
   double seconds = 0;
+  /// Wall time each serial stage was busy. Divided by `seconds` it is the stage's utilisation:
+  /// one near 100 % caps the run whatever the thread count (the aggregate stage's time includes
+  /// its parallel_for over shards, during which the stage admits no other batch; the read
+  /// stage's includes waiting for input, all of an idle --follow run).
+  int64_t read_busy_ns = 0;
+  int64_t aggregate_busy_ns = 0;
+  int64_t deliver_busy_ns = 0;
 };
 
 struct Progress {

@@ -15,10 +15,14 @@ inline constexpr int64_t kNsPerUs = 1'000;
 inline constexpr int64_t kNsPerMs = 1'000'000;
 inline constexpr int64_t kNsPerSec = 1'000'000'000;
 
-// Largest multiple of interval_ns not greater than ts_ns (correct for negative ts too).
+// Largest multiple of interval_ns not greater than ts_ns (correct for negative ts too). Within
+// one interval of INT64_MIN (a saturated nonsense timestamp from a crafted capture) that
+// multiple does not exist as an int64_t: the smallest one that does is returned instead.
 constexpr int64_t align_down(int64_t ts_ns, int64_t interval_ns) {
-  int64_t r = ts_ns % interval_ns;
-  return r < 0 ? ts_ns - r - interval_ns : ts_ns - r;
+  const int64_t r = ts_ns % interval_ns;
+  const int64_t up = ts_ns - r;  // the multiple at or above ts_ns (r has ts_ns's sign)
+  if (r >= 0) return up;
+  return up < INT64_MIN + interval_ns ? up : up - interval_ns;
 }
 
 // Writes "2026-11-23T11:15:27.123456789Z" (30 chars, always 9 fraction digits) into out,
@@ -29,10 +33,6 @@ std::string format_rfc3339_ns(int64_t ts_ns);
 
 // Writes "YYYY.MM.DD" (10 chars) of ts_ns's UTC day: the daily index suffix.
 size_t format_index_day(int64_t ts_ns, char* out);
-
-// Parses "100ms", "1s", "250us", "5m", "1h", "30d", "1500000ns" or a bare number of
-// nanoseconds. Rejects negative, empty, overflowing or unit-less-with-garbage text.
-Result<int64_t> parse_duration_ns(std::string_view text);
 
 int64_t now_realtime_ns();
 int64_t now_monotonic_ns();

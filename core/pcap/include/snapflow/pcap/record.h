@@ -12,39 +12,22 @@
 #include <span>
 #include <vector>
 
+#include "snapflow/base/link_type.h"
+
 namespace snapflow::pcap {
 
-// LINKTYPE_* values from the tcpdump registry that snapflow decodes.
-enum LinkType : uint16_t {
-  kLinkNull = 0,  ///< BSD loopback: 4-byte host-order address family
-  kLinkEthernet = 1,
-  kLinkRaw = 101,   ///< raw IPv4 or IPv6 (DLT_RAW 12 and 14 are mapped here on read)
-  kLinkLoop = 108,  ///< OpenBSD loopback: 4-byte network-order address family
-  kLinkLinuxSll = 113,
-  kLinkIpv4 = 228,
-  kLinkIpv6 = 229,
-  kLinkLinuxSll2 = 276,
-};
-
-// True for the link types above: the ones snapflow's decoder understands.
-constexpr bool is_supported_link_type(uint16_t link_type) {
-  switch (link_type) {
-    case kLinkNull:
-    case kLinkEthernet:
-    case kLinkRaw:
-    case kLinkLoop:
-    case kLinkLinuxSll:
-    case kLinkIpv4:
-    case kLinkIpv6:
-    case kLinkLinuxSll2:
-      return true;
-    default:
-      return false;
-  }
-}
-
-inline constexpr const char* kSupportedLinkTypesText =
-    "supported: 1 Ethernet, 101/228/229 raw IP, 113/276 Linux SLL/SLL2, 0/108 BSD loopback";
+// The link-type registry lives in core/base (link_type.h), shared with the decoder.
+using base::is_supported_link_type;
+using base::kLinkEthernet;
+using base::kLinkIpv4;
+using base::kLinkIpv6;
+using base::kLinkLinuxSll;
+using base::kLinkLinuxSll2;
+using base::kLinkLoop;
+using base::kLinkNull;
+using base::kLinkRaw;
+using base::kSupportedLinkTypesText;
+using base::LinkType;
 
 struct PacketRecord {
   int64_t ts_ns = 0;                ///< capture time, ns since the epoch (UTC)
