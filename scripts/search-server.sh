@@ -20,10 +20,16 @@
 # SNAPFLOW_SEARCH_HEAP (default 512m), SNAPFLOW_SEARCH_SETTINGS (extra YAML lines, e.g.
 # "thread_pool.write.size: 1"), SNAPFLOW_SEARCH_USER (default snapflow-search),
 # SNAPFLOW_SEARCH_TIMEOUT (seconds to wait for health, default 180), JAVA_HOME.
+# Cluster members (set by scripts/search-cluster.sh, which starts several nodes through this
+# script): SNAPFLOW_SEARCH_CLUSTER (cluster.name; replaces discovery.type: single-node),
+# SNAPFLOW_SEARCH_SEED_HOSTS and SNAPFLOW_SEARCH_MASTERS (discovery.seed_hosts and
+# cluster.initial_master_nodes, comma lists), SNAPFLOW_SEARCH_PORT (fixed HTTP port; transport
+# is the next one), SNAPFLOW_SEARCH_WAIT (yellow, the default, or http: only wait until the node
+# answers HTTP, since a member cannot be healthy before a quorum of masters has joined).
 set -euo pipefail
 
 usage() {
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 [[ $# -eq 2 ]] || usage
@@ -38,6 +44,8 @@ instance=${SNAPFLOW_SEARCH_INSTANCE:-main}
 heap=${SNAPFLOW_SEARCH_HEAP:-512m}
 run_user=${SNAPFLOW_SEARCH_USER:-snapflow-search}
 health_timeout=${SNAPFLOW_SEARCH_TIMEOUT:-180}
+cluster_name=${SNAPFLOW_SEARCH_CLUSTER:-}
+wait_for=${SNAPFLOW_SEARCH_WAIT:-yellow}
 
 case $flavour in
   elasticsearch)
@@ -102,6 +110,10 @@ port_in_use() {
 }
 
 pick_port() {
+  if [[ -n ${SNAPFLOW_SEARCH_PORT:-} ]]; then
+    echo "$SNAPFLOW_SEARCH_PORT"
+    return
+  fi
   if [[ -s $port_file ]] && ! port_in_use "$(cat "$port_file")" &&
     ! port_in_use "$(($(cat "$port_file") + 1))"; then
     cat "$port_file"
@@ -142,9 +154,15 @@ write_config() {
   sed -i -e "s|logs/|$run_dir/logs/|g" -e "s|HeapDumpPath=data|HeapDumpPath=$run_dir/data|" \
     "$conf/jvm.options"
   {
-    echo "cluster.name: snapflow-$flavour-$instance"
     echo "node.name: $instance"
-    echo "discovery.type: single-node"
+    if [[ -n $cluster_name ]]; then
+      echo "cluster.name: $cluster_name"
+      echo "discovery.seed_hosts: [${SNAPFLOW_SEARCH_SEED_HOSTS:?}]"
+      echo "cluster.initial_master_nodes: [${SNAPFLOW_SEARCH_MASTERS:?}]"
+    else
+      echo "cluster.name: snapflow-$flavour-$instance"
+      echo "discovery.type: single-node"
+    fi
     echo "network.host: 127.0.0.1"
     echo "http.port: $port"
     echo "transport.port: $((port + 1))"
@@ -176,7 +194,12 @@ wait_healthy() {
       tail -n 40 "$run_dir/logs/"*.log 2>/dev/null >&2 || true
       return 1
     fi
-    if curl -sf --max-time 3 \
+    if [[ $wait_for == http ]]; then
+      local code
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 \
+        "http://127.0.0.1:$port/_cluster/health?local=true" 2>/dev/null) || true
+      [[ $code != 000 && -n $code ]] && return 0
+    elif curl -sf --max-time 3 \
       "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1; then
       return 0
     fi
