@@ -17,7 +17,8 @@
 # Environment: SNAPFLOW_ES_VERSION, SNAPFLOW_OS_VERSION, SNAPFLOW_SEARCH_CACHE,
 # SNAPFLOW_SEARCH_RUN (state: config, data, logs, pid, port; default $CACHE/run),
 # SNAPFLOW_SEARCH_INSTANCE (a name, to run a second node of a flavour; default "main"),
-# SNAPFLOW_SEARCH_HEAP (default 512m), SNAPFLOW_SEARCH_SETTINGS (extra YAML lines, e.g.
+# SNAPFLOW_SEARCH_HEAP (default 512m), SNAPFLOW_SEARCH_JAVA_OPTS (extra JVM options),
+# SNAPFLOW_SEARCH_SETTINGS (extra YAML lines, e.g.
 # "thread_pool.write.size: 1"), SNAPFLOW_SEARCH_USER (default snapflow-search),
 # SNAPFLOW_SEARCH_TIMEOUT (seconds to wait for health, default 180), JAVA_HOME.
 # Cluster members (set by scripts/search-cluster.sh, which starts several nodes through this
@@ -29,7 +30,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
   exit 2
 }
 [[ $# -eq 2 ]] || usage
@@ -232,7 +233,7 @@ start() {
   fi
   log "starting $flavour $version ($instance) on 127.0.0.1:$port"
   # -d daemonizes, -p writes the java pid.
-  if ! cd "$run_dir" || ! as_user env "$opts_var=-Xms$heap -Xmx$heap" "$home_var=$jh" "$conf_var=$run_dir/config" \
+  if ! cd "$run_dir" || ! as_user env "$opts_var=-Xms$heap -Xmx$heap ${SNAPFLOW_SEARCH_JAVA_OPTS:-}" "$home_var=$jh" "$conf_var=$run_dir/config" \
     "ES_TMPDIR=$run_dir/tmp" "OPENSEARCH_TMPDIR=$run_dir/tmp" \
     "$dist_dir/bin/$flavour" -d -p "$pid_file" >"$run_dir/stdout.log" 2>&1; then
     log "$flavour failed to start:"
