@@ -18,12 +18,20 @@
    voting configuration (so the third stays master) and killed; after 30 s they are started
    again. The run waits and completes exactly.
 
+4. (SNAPFLOW_TEST_SMALL_DISK=1, by hand: needs root for mount) The real thing: a single node
+   of the flavour whose data path is a 1 GiB tmpfs, default watermarks; a ballast file fills
+   the disk past 95 %, the node's monitor sets the block, the ballast is removed, the monitor
+   lifts it; the ingest completes exactly.
+
 Usage: cluster_faults_test.py PCAP2JSON SNAPFLOW_GEN SNAPFLOW_INDEX WORKDIR
 """
 import json
 import os
+import shutil
+import subprocess
 import sys
 import time
+import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -163,6 +171,79 @@ class ClusterFaults(ClusterScenario):
         _, log = self.finish(ingest, docs, red_seconds=round(red_seconds, 1),
                              nodes_killed=holders)
         self.assertNotIn("gave up", log)
+
+
+    @unittest.skipUnless(os.environ.get("SNAPFLOW_TEST_SMALL_DISK") == "1" and os.geteuid() == 0,
+                         "by hand: SNAPFLOW_TEST_SMALL_DISK=1, as root (mounts a tmpfs)")
+    def test_flood_stage_small_disk(self):
+        instance = os.environ.get("SNAPFLOW_SEARCH_INSTANCE", "cluster") + "-disk"
+        env = dict(os.environ, SNAPFLOW_SEARCH_INSTANCE=instance,
+                   SNAPFLOW_SEARCH_JAVA_OPTS="-XX:TieredStopAtLevel=1", SNAPFLOW_SEARCH_HEAP="384m")
+        script = os.path.join(cs.SOURCE_DIR, "scripts", "search-server.sh")
+        data = os.path.join(cs.RUN_ROOT, "%s-%s" % (FLAVOUR, instance), "data")
+        os.makedirs(data, exist_ok=True)
+        self.addCleanup(shutil.rmtree, os.path.dirname(data), True)  # last: after umount
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1g", "tmpfs", data], check=True)
+        self.addCleanup(subprocess.run, ["umount", data])
+        self.addCleanup(subprocess.run, [script, "stop", FLAVOUR], env=env)
+        r = subprocess.run([script, "start", FLAVOUR], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        url = r.stdout.strip().splitlines()[-1]
+        search = cs.ps.Search(url)
+        code, body = search.request("PUT", "/_cluster/settings", {"transient": {
+            "cluster.routing.allocation.disk.threshold_enabled": True,
+            "cluster.info.update.interval": "10s"}})
+        self.assertEqual(code, 200, body)
+        r = subprocess.run([cs_index(), "setup", "--es-host", url, "--es-index-prefix",
+                            self.prefix, "--es-replicas", "0", "--es-refresh-interval", "1s"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.addCleanup(search.delete, self.prefix)
+        docs = self.reference()
+        # The feed pauses at 30 % until the block is in place, then goes on while it holds.
+        ingest = self.start_ingest(seconds=30, hosts=url, hold=0.3)
+
+        def node_blocked():
+            code, body = search.request(
+                "GET", "/%s-*/_settings/index.blocks.read_only_allow_delete" % self.prefix)
+            return code == 200 and any(
+                v.get("settings", {}).get("index", {}).get("blocks", {}).get(
+                    "read_only_allow_delete") == "true" for v in body.values())
+        self.assertTrue(cs.wait_until(lambda: search.indices(self.prefix), 30))
+        self.sleep_until(ingest, 3)
+        # Fill the disk to 97 %: past the default flood stage (95 %).
+        st = os.statvfs(data)
+        total, free = st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
+        ballast = os.path.join(data, "ballast")
+        with open(ballast, "wb") as f:
+            f.truncate(0)
+            f.write(b"\0" * max(0, free - total * 3 // 100))
+        self.addCleanup(lambda: os.path.exists(ballast) and os.remove(ballast))
+        self.assertTrue(cs.wait_until(node_blocked, 40), "the disk monitor set no block")
+        blocked_at = time.monotonic()
+        ingest.release()
+        time.sleep(BLOCK_SECONDS)
+        self.assertTrue(ingest.running(), ingest.log())
+        os.remove(ballast)
+        self.assertTrue(cs.wait_until(lambda: not node_blocked(), 40), "block not released")
+        held = time.monotonic() - blocked_at
+        code = ingest.wait(300)
+        self.assertEqual(code, 0, ingest.log())
+        stats = ingest.stats()
+        self.assertGreater(stats["retried"], 0, "nothing was sent while the disk was full")
+        self.assertEqual(stats["acked"] + stats["present"], len(docs))
+        expected, indexed, duplicates, lost = cs.check_exact(self, search, self.prefix, docs,
+                                                             self.capture)
+        self.results.record(scenario=self.scenario, expected=len(docs), indexed=indexed,
+                            dead_lettered=0, duplicates=duplicates, lost=lost,
+                            seconds=round(ingest.seconds, 1), blocked_seconds=round(held, 1),
+                            retried=stats["retried"], acked=stats["acked"],
+                            present=stats["present"])
+
+
+def cs_index():
+    from cluster_scenario import SNAPFLOW_INDEX
+    return SNAPFLOW_INDEX
 
 
 if __name__ == "__main__":

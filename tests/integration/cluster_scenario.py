@@ -65,9 +65,9 @@ class ClusterScenario(unittest.TestCase):
     def reference(self):
         return cs.reference(PCAP2JSON, self.capture, self.prefix, OBSERVER, "clus")
 
-    def start_ingest(self, seconds, hosts=None, extra=(), env=None):
+    def start_ingest(self, seconds, hosts=None, extra=(), env=None, hold=0.9):
         ingest = cs.Ingest(PCAP2JSON, self.capture, hosts or self.cluster.hosts(), self.prefix,
-                           self.workdir, seconds, OBSERVER, "clus", extra, env)
+                           self.workdir, seconds, OBSERVER, "clus", extra, env, hold)
         self.addCleanup(ingest.kill)
         return ingest
 

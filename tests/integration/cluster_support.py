@@ -128,9 +128,8 @@ class Cluster:
 
     def heal(self):
         """Back to the fixture's state: every node running, no exclusions, default settings."""
-        for n in range(1, len(self.urls) + 1):
-            if not self.running(n):
-                self.start_node(n)
+        # Together: a lone node cannot join before a quorum of masters is back.
+        self.start_nodes([n for n in range(1, len(self.urls) + 1) if not self.running(n)])
         self.request("DELETE", "/_cluster/voting_config_exclusions?wait_for_removal=false")
         self.request("PUT", "/_cluster/settings", {"persistent": DISK_RESET,
                                                    "transient": DISK_RESET})
@@ -199,14 +198,16 @@ def stored_ids(search, prefix):
 class PacedFeed:
     """Writes a capture file into a process's stdin over `seconds` of wall time, in order, as
     a live source would; blocks when the reader does (backpressure), and closes at the end.
-    The last tenth is held back until release() (called when a fault is over), so the ingest
-    lasts at least as long as the fault however long the cluster takes to recover."""
+    The data from `hold` on (default: the last tenth) is held back until release() (called when
+    a fault is over), so the ingest lasts at least as long as the fault however long the
+    cluster takes to recover."""
 
-    def __init__(self, path, stdin, seconds, chunk=64 * 1024):
+    def __init__(self, path, stdin, seconds, chunk=64 * 1024, hold=0.9):
         self.error = None
         with open(path, "rb") as f:
             self.data = f.read()
         self.stdin, self.seconds, self.chunk = stdin, seconds, chunk
+        self.hold = hold
         self.released = threading.Event()
         self.held = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -215,7 +216,7 @@ class PacedFeed:
     def run(self):
         start = time.monotonic()
         try:
-            hold_at = len(self.data) * 9 // 10
+            hold_at = int(len(self.data) * self.hold)
             for off in range(0, len(self.data), self.chunk):
                 if off >= hold_at and not self.released.is_set():
                     self.held.set()
@@ -247,7 +248,7 @@ class Ingest:
     """pcap2json --es-host reading a paced capture from stdin; stderr kept in a log file."""
 
     def __init__(self, pcap2json, path, hosts, prefix, workdir, seconds, observer, capture,
-                 extra=(), env=None):
+                 extra=(), env=None, hold=0.9):
         self.log_path = os.path.join(workdir, prefix + ".log")
         self.dead_letter = os.path.join(workdir, prefix + ".dead")
         self.args = [pcap2json, "--no-progress", "--stats", "--es-host", hosts, "--index-prefix",
@@ -258,7 +259,7 @@ class Ingest:
             self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE,
                                          stdout=subprocess.DEVNULL, stderr=log,
                                          env=env if env is not None else os.environ.copy())
-        self.feed = PacedFeed(path, self.proc.stdin, seconds)
+        self.feed = PacedFeed(path, self.proc.stdin, seconds, hold=hold)
         self.seconds = None
 
     def release(self):
