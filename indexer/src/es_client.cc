@@ -289,6 +289,10 @@ std::string describe_http_error(const HttpResponse& response, std::string_view w
     detail = error.type;
     if (!error.reason.empty()) detail += (detail.empty() ? "" : ": ") + error.reason;
     detail = one_line_text(detail, 300, false);
+  } else if (const size_t t = response.body.find("<title>"); t != std::string::npos) {
+    // A proxy's error page: its title says it all ("401 Authorization Required").
+    const size_t end = response.body.find("</title>", t);
+    detail = one_line_text(std::string_view(response.body).substr(t + 7, end - t - 7), 300, true);
   } else {
     detail = one_line_text(response.body, 300, true);
   }

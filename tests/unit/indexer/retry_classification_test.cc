@@ -86,7 +86,11 @@ TEST(ServerErrors, DescriptionIsOneLine) {
   const std::string s = describe_http_error(proxy, "bulk request");
   EXPECT_EQ(s,
             "bulk request: HTTP 401 from https://127.0.0.1:9443 (authentication failed: check the "
-            "credentials): 401 Authorization Required 401 Authorization Required nginx");
+            "credentials): 401 Authorization Required");
+  proxy.body = "<html><body><h1>Bad\r\n   Gateway</h1></body></html>";
+  EXPECT_EQ(describe_http_error(proxy, "x"),
+            "x: HTTP 401 from https://127.0.0.1:9443 (authentication failed: check the "
+            "credentials): Bad Gateway");
 
   HttpResponse blocked;
   blocked.status = 403;
