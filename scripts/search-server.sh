@@ -238,6 +238,10 @@ start() {
     "$dist_dir/bin/$flavour" -d -p "$pid_file" >"$run_dir/stdout.log" 2>&1; then
     log "$flavour failed to start:"
     tail -n 40 "$run_dir/stdout.log" "$run_dir/logs/"*.log 2>/dev/null >&2 || true
+    # Leave no daemon behind that a later start would collide with (node lock) and that
+    # stop, without a pid file, could not find.
+    if is_running; then kill -KILL "$(cat "$pid_file")" 2>/dev/null || true; fi
+    rm -f "$pid_file"
     return 1
   fi
   local waited=0
