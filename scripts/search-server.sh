@@ -240,6 +240,11 @@ start() {
     tail -n 40 "$run_dir/stdout.log" "$run_dir/logs/"*.log 2>/dev/null >&2 || true
     # Leave no daemon behind that a later start would collide with (node lock) and that
     # stop, without a pid file, could not find.
+    local waited=0
+    while [[ ! -s $pid_file ]] && ((waited < 10)); do # the daemon may write it late
+      sleep 1
+      waited=$((waited + 1))
+    done
     if is_running; then kill -KILL "$(cat "$pid_file")" 2>/dev/null || true; fi
     rm -f "$pid_file"
     return 1
