@@ -13,6 +13,7 @@ packages=(
   tshark tcpreplay tcpdump iproute2 jq procps python3 openssl
   default-jre-headless maven unzip
   python3-venv python3-yaml python3-matplotlib docker-compose
+  nginx apache2-utils openssl
 )
 
 missing=()

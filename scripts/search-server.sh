@@ -17,13 +17,20 @@
 # Environment: SNAPFLOW_ES_VERSION, SNAPFLOW_OS_VERSION, SNAPFLOW_SEARCH_CACHE,
 # SNAPFLOW_SEARCH_RUN (state: config, data, logs, pid, port; default $CACHE/run),
 # SNAPFLOW_SEARCH_INSTANCE (a name, to run a second node of a flavour; default "main"),
-# SNAPFLOW_SEARCH_HEAP (default 512m), SNAPFLOW_SEARCH_SETTINGS (extra YAML lines, e.g.
+# SNAPFLOW_SEARCH_HEAP (default 512m), SNAPFLOW_SEARCH_JAVA_OPTS (extra JVM options),
+# SNAPFLOW_SEARCH_SETTINGS (extra YAML lines, e.g.
 # "thread_pool.write.size: 1"), SNAPFLOW_SEARCH_USER (default snapflow-search),
 # SNAPFLOW_SEARCH_TIMEOUT (seconds to wait for health, default 180), JAVA_HOME.
+# Cluster members (set by scripts/search-cluster.sh, which starts several nodes through this
+# script): SNAPFLOW_SEARCH_CLUSTER (cluster.name; replaces discovery.type: single-node),
+# SNAPFLOW_SEARCH_SEED_HOSTS and SNAPFLOW_SEARCH_MASTERS (discovery.seed_hosts and
+# cluster.initial_master_nodes, comma lists), SNAPFLOW_SEARCH_PORT (fixed HTTP port; transport
+# is the next one), SNAPFLOW_SEARCH_WAIT (yellow, the default, or http: only wait until the node
+# answers HTTP, since a member cannot be healthy before a quorum of masters has joined).
 set -euo pipefail
 
 usage() {
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
   exit 2
 }
 [[ $# -eq 2 ]] || usage
@@ -38,6 +45,8 @@ instance=${SNAPFLOW_SEARCH_INSTANCE:-main}
 heap=${SNAPFLOW_SEARCH_HEAP:-512m}
 run_user=${SNAPFLOW_SEARCH_USER:-snapflow-search}
 health_timeout=${SNAPFLOW_SEARCH_TIMEOUT:-180}
+cluster_name=${SNAPFLOW_SEARCH_CLUSTER:-}
+wait_for=${SNAPFLOW_SEARCH_WAIT:-yellow}
 
 case $flavour in
   elasticsearch)
@@ -102,6 +111,10 @@ port_in_use() {
 }
 
 pick_port() {
+  if [[ -n ${SNAPFLOW_SEARCH_PORT:-} ]]; then
+    echo "$SNAPFLOW_SEARCH_PORT"
+    return
+  fi
   if [[ -s $port_file ]] && ! port_in_use "$(cat "$port_file")" &&
     ! port_in_use "$(($(cat "$port_file") + 1))"; then
     cat "$port_file"
@@ -142,9 +155,15 @@ write_config() {
   sed -i -e "s|logs/|$run_dir/logs/|g" -e "s|HeapDumpPath=data|HeapDumpPath=$run_dir/data|" \
     "$conf/jvm.options"
   {
-    echo "cluster.name: snapflow-$flavour-$instance"
     echo "node.name: $instance"
-    echo "discovery.type: single-node"
+    if [[ -n $cluster_name ]]; then
+      echo "cluster.name: $cluster_name"
+      echo "discovery.seed_hosts: [${SNAPFLOW_SEARCH_SEED_HOSTS:?}]"
+      echo "cluster.initial_master_nodes: [${SNAPFLOW_SEARCH_MASTERS:?}]"
+    else
+      echo "cluster.name: snapflow-$flavour-$instance"
+      echo "discovery.type: single-node"
+    fi
     echo "network.host: 127.0.0.1"
     echo "http.port: $port"
     echo "transport.port: $((port + 1))"
@@ -176,7 +195,12 @@ wait_healthy() {
       tail -n 40 "$run_dir/logs/"*.log 2>/dev/null >&2 || true
       return 1
     fi
-    if curl -sf --max-time 3 \
+    if [[ $wait_for == http ]]; then
+      local code
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 \
+        "http://127.0.0.1:$port/_cluster/health?local=true" 2>/dev/null) || true
+      [[ $code != 000 && -n $code ]] && return 0
+    elif curl -sf --max-time 3 \
       "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1; then
       return 0
     fi
@@ -209,11 +233,20 @@ start() {
   fi
   log "starting $flavour $version ($instance) on 127.0.0.1:$port"
   # -d daemonizes, -p writes the java pid.
-  if ! cd "$run_dir" || ! as_user env "$opts_var=-Xms$heap -Xmx$heap" "$home_var=$jh" "$conf_var=$run_dir/config" \
+  if ! cd "$run_dir" || ! as_user env "$opts_var=-Xms$heap -Xmx$heap ${SNAPFLOW_SEARCH_JAVA_OPTS:-}" "$home_var=$jh" "$conf_var=$run_dir/config" \
     "ES_TMPDIR=$run_dir/tmp" "OPENSEARCH_TMPDIR=$run_dir/tmp" \
     "$dist_dir/bin/$flavour" -d -p "$pid_file" >"$run_dir/stdout.log" 2>&1; then
     log "$flavour failed to start:"
     tail -n 40 "$run_dir/stdout.log" "$run_dir/logs/"*.log 2>/dev/null >&2 || true
+    # Leave no daemon behind that a later start would collide with (node lock) and that
+    # stop, without a pid file, could not find.
+    local waited=0
+    while [[ ! -s $pid_file ]] && ((waited < 10)); do # the daemon may write it late
+      sleep 1
+      waited=$((waited + 1))
+    done
+    if is_running; then kill -KILL "$(cat "$pid_file")" 2>/dev/null || true; fi
+    rm -f "$pid_file"
     return 1
   fi
   local waited=0

@@ -18,10 +18,6 @@ using base::make_error;
 
 namespace {
 
-bool is_retryable_http(long status) {
-  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
-}
-
 std::string seconds(int64_t ns) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(ns) / 1e9);
@@ -268,7 +264,7 @@ base::Status BulkIndexer::verify_present(EsClient& client, const BulkRequest& re
   if (!body.ok()) return std::move(body).error();
   auto sent = client.send({"POST", "/_mget", *body, "application/json", false});
   if (!sent.ok() && sent.error().code() != ErrorCode::kUnavailable) return std::move(sent).error();
-  if (!sent.ok() || is_retryable_http(sent->status)) {
+  if (!sent.ok() || is_retryable_response(sent->status, sent->body)) {
     // Cannot look now: resend them; a later 409 is verified then.
     retry.insert(retry.end(), present.begin(), present.end());
     return base::ok_status();
@@ -410,7 +406,7 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
       attempts.push_back(Attempt{std::move(left), a.retries, a.first_ns, a.last_error});
       continue;
     }
-    if (is_retryable_http(response.status)) {
+    if (is_retryable_response(response.status, response.body)) {
       retry_all(describe_http_error(response, "bulk request"));
       continue;
     }
@@ -427,8 +423,9 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
     counters_.acked.fetch_add(parsed->indexed, std::memory_order_relaxed);
     std::vector<size_t> resolved, retry;
     resolved.reserve(n);
-    size_t next_failure = 0;
+    size_t next_failure = 0, rejected = 0;
     size_t next_present = 0;
+    const BulkItemError* first_rejected = nullptr;
     for (size_t i = 0; i < n; ++i) {
       if (next_present < parsed->present.size() && parsed->present[next_present] == i) {
         ++next_present;  // resolved by verify_present below
@@ -441,10 +438,15 @@ base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipC
           continue;
         }
         SNAPFLOW_TRY_STATUS(reject(a.request, i, f.status, f.type, f.reason), "dead letter");
-        logger_.warning("document rejected (HTTP " + std::to_string(f.status) + " " + f.type +
-                        ": " + f.reason + "); written to " + dead_letter_.path());
+        if (rejected++ == 0) first_rejected = &f;
       }
       resolved.push_back(i);
+    }
+    if (first_rejected != nullptr) {  // one line per request, not one per document
+      logger_.warning(std::to_string(rejected) + " of " + std::to_string(n) +
+                      " documents rejected (first: HTTP " + std::to_string(first_rejected->status) +
+                      " " + first_rejected->type + ": " + first_rejected->reason +
+                      "); written to " + dead_letter_.path());
     }
     if (!parsed->present.empty()) {
       SNAPFLOW_TRY_STATUS(verify_present(client, a.request, parsed->present, resolved, retry),

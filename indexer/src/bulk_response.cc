@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "snapflow/indexer/retry.h"
+
 namespace snapflow::indexer {
 
 using base::ErrorCode;
@@ -122,7 +124,7 @@ base::Result<BulkResponse> parse_bulk_response(std::string_view body, size_t exp
           }
         }
         if (!have_status) return format_error("item " + std::to_string(index) + " has no status");
-        entry.outcome = classify_item_status(entry.status);
+        entry.outcome = classify_item(entry.status, entry.type, entry.reason);
         switch (entry.outcome) {
           case ItemOutcome::kIndexed:
             ++result.indexed;

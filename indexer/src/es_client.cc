@@ -1,11 +1,14 @@
 #include "snapflow/indexer/es_client.h"
 
 #include <curl/curl.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cctype>
 #include <mutex>
 #include <string>
+
+#include "snapflow/base/time.h"
 
 namespace snapflow::indexer {
 
@@ -77,7 +80,7 @@ struct EsClient::Host {
 };
 
 EsClient::EsClient(const IndexerConfig& config, const base::Logger& logger, size_t first_host)
-    : config_(config), logger_(logger), next_host_(first_host) {}
+    : config_(config), logger_(logger), pool_(config.hosts.size(), first_host) {}
 
 EsClient::~EsClient() = default;
 
@@ -185,31 +188,115 @@ base::Result<HttpResponse> EsClient::send_to(Host& host, const HttpRequest& requ
 
 base::Result<HttpResponse> EsClient::send(const HttpRequest& request) {
   std::string errors;
-  for (size_t tried = 0; tried < hosts_.size(); ++tried) {
-    Host& host = *hosts_[next_host_];
+  std::vector<bool> tried(hosts_.size(), false);
+  for (;;) {
+    const size_t h = pool_.pick(base::now_monotonic_ns(), tried);
+    if (h >= hosts_.size()) break;
+    tried[h] = true;
+    pool_.advance(h);  // round-robin: the next request starts at the next host
+    Host& host = *hosts_[h];
     auto r = send_to(host, request);
     if (r.ok() || r.error().code() != ErrorCode::kUnavailable) {
-      // Round-robin: the next request starts at the next host, spreading load.
-      next_host_ = (next_host_ + 1) % hosts_.size();
+      if (pool_.mark_ok(h) && hosts_.size() > 1) {
+        logger_.warning("host " + host.redacted + " answers again");
+      }
       return r;
     }
-    if (hosts_.size() > 1) logger_.debug(r.error().message() + "; trying the next host");
+    if (pool_.mark_failed(h, base::now_monotonic_ns()) && hosts_.size() > 1) {
+      logger_.warning(r.error().message() + "; using the other hosts, retrying this one later");
+    } else {
+      logger_.debug(r.error().message());
+    }
     if (!errors.empty()) errors += "; ";
     errors += r.error().message();
-    next_host_ = (next_host_ + 1) % hosts_.size();
   }
   return make_error(ErrorCode::kUnavailable, errors);
 }
 
+ServerError read_server_error(std::string_view body) {
+  ServerError out;
+  if (body.empty() || body.front() != '{') return out;
+  simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object root;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(root) != simdjson::SUCCESS) {
+    return out;
+  }
+  simdjson::ondemand::value error;
+  if (root.find_field_unordered("error").get(error) != simdjson::SUCCESS) return out;
+  std::string_view text;
+  if (error.get_string().get(text) == simdjson::SUCCESS) {
+    out.reason = text;
+    return out;
+  }
+  simdjson::ondemand::object object;
+  if (error.get_object().get(object) != simdjson::SUCCESS) return out;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) break;
+    if (key != "type" && key != "reason") continue;
+    if (field.value().get_string().get(text) != simdjson::SUCCESS) continue;
+    (key == "type" ? out.type : out.reason) = text;
+  }
+  return out;
+}
+
+namespace {
+
+// Text on one line: runs of whitespace and control characters made one space, tags dropped
+// when strip_tags (a proxy's HTML page), at most max characters.
+std::string one_line_text(std::string_view body, size_t max, bool strip_tags) {
+  std::string out;
+  bool in_tag = false, space = false;
+  for (const char c : body) {
+    if (out.size() >= max) {
+      out += "…";
+      break;
+    }
+    if (strip_tags && c == '<') {
+      in_tag = true;
+      space = true;
+    } else if (strip_tags && c == '>') {
+      in_tag = false;
+    } else if (!in_tag) {
+      if (std::isspace(static_cast<unsigned char>(c)) ||
+          std::iscntrl(static_cast<unsigned char>(c))) {
+        space = true;
+      } else {
+        if (space && !out.empty()) out += ' ';
+        space = false;
+        out += c;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string describe_http_error(const HttpResponse& response, std::string_view what) {
   std::string s =
       std::string(what) + ": HTTP " + std::to_string(response.status) + " from " + response.host;
+  const ServerError error = read_server_error(response.body);
   if (response.status == 401) s += " (authentication failed: check the credentials)";
-  if (response.status == 403) s += " (forbidden: the user lacks a privilege)";
-  if (!response.body.empty()) {
-    s += ": ";
-    s.append(response.body, 0, std::min<size_t>(response.body.size(), 400));
+  if (response.status == 403 && error.type.find("block") == std::string::npos) {
+    s += " (forbidden: the user lacks a privilege)";
   }
+  std::string detail;
+  if (!error.type.empty() || !error.reason.empty()) {
+    detail = error.type;
+    if (!error.reason.empty()) detail += (detail.empty() ? "" : ": ") + error.reason;
+    detail = one_line_text(detail, 300, false);
+  } else if (const size_t t = response.body.find("<title>"); t != std::string::npos) {
+    // A proxy's error page: its title says it all ("401 Authorization Required").
+    const size_t end = response.body.find("</title>", t);
+    detail = one_line_text(std::string_view(response.body).substr(t + 7, end - t - 7), 300, true);
+  } else {
+    detail = one_line_text(response.body, 300, true);
+  }
+  if (!detail.empty()) s += ": " + detail;
   return s;
 }
 

@@ -2,7 +2,40 @@
 
 #include <algorithm>
 
+#include "snapflow/indexer/es_client.h"
+
 namespace snapflow::indexer {
+
+bool is_transient_block(std::string_view type, std::string_view reason) {
+  if (type == "index_create_block_exception") return true;  // OpenSearch at flood stage
+  if (type != "cluster_block_exception") return false;
+  for (std::string_view mark : {"allow delete", "allow_delete", "allow-delete", "flood-stage"}) {
+    if (reason.find(mark) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+bool is_retryable_response(long status, std::string_view body) {
+  switch (status) {
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+    case 403: {
+      const ServerError error = read_server_error(body);
+      return is_transient_block(error.type, error.reason);
+    }
+    default:
+      return false;
+  }
+}
+
+ItemOutcome classify_item(int status, std::string_view type, std::string_view reason) {
+  if (status == 403 && is_transient_block(type, reason)) return ItemOutcome::kRetry;
+  return classify_item_status(status);
+}
 
 BackoffPolicy::BackoffPolicy(int64_t initial_ns, int64_t max_ns, int64_t total_ns, uint64_t seed)
     : initial_ns_(std::max<int64_t>(initial_ns, 1)),

@@ -1,9 +1,10 @@
 // EsClient: HTTP/1.1 requests to one of several Elasticsearch/OpenSearch hosts over libcurl,
 // keeping one easy handle (and so one keep-alive connection) per host.
 //
-// Hosts are tried round-robin; a connection failure moves on to the next host and comes back
-// to the failed one later, so a cluster with one node down keeps working. Not thread-safe: each
-// sender thread owns its own client (curl handles must not be shared between threads).
+// Hosts are tried round-robin; a connection failure moves on to the next host within the same
+// send and pauses the failed one (HostPool: 1 s doubling to 60 s) before it is tried again, so
+// a cluster with one node down keeps working at full speed. Not thread-safe: each sender thread
+// owns its own client (curl handles must not be shared between threads).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "snapflow/base/log.h"
 #include "snapflow/base/result.h"
 #include "snapflow/indexer/config.h"
+#include "snapflow/indexer/host_pool.h"
 
 namespace snapflow::indexer {
 
@@ -46,7 +48,8 @@ class EsClient {
   EsClient(const EsClient&) = delete;
   EsClient& operator=(const EsClient&) = delete;
 
-  // Sends to the current host; on a connection-level failure tries each other host once.
+  // Sends to the next host (HostPool); on a connection-level failure tries each other host
+  // once. A host's first failure and its recovery are logged as warnings, naming it.
   // Any HTTP status is a successful Result (the caller interprets it); errors are
   // kUnavailable (no host answered; retry later) or kRejected (TLS or configuration).
   base::Result<HttpResponse> send(const HttpRequest& request);
@@ -64,10 +67,21 @@ class EsClient {
   const IndexerConfig& config_;
   const base::Logger& logger_;
   std::vector<std::unique_ptr<Host>> hosts_;
-  size_t next_host_;
+  HostPool pool_;
 };
 
-// "401 Unauthorized from http://h:9200: {reason}" style summary of a non-2xx response.
+// error.type and error.reason of an Elasticsearch/OpenSearch error body
+// ({"error":{"type":…,"reason":…},"status":…}); empty when the body is not one (e.g. a proxy's
+// HTML page). Old servers' {"error":"text"} gives the text as the reason.
+struct ServerError {
+  std::string type;
+  std::string reason;
+};
+ServerError read_server_error(std::string_view body);
+
+// One line: "what: HTTP 401 from https://h:9200 (authentication failed: check the
+// credentials): type: reason". A body that is not a server error (a proxy's HTML) is reduced to
+// its text on one line; at most about 300 characters of it.
 std::string describe_http_error(const HttpResponse& response, std::string_view what);
 
 }  // namespace snapflow::indexer

@@ -1,4 +1,5 @@
-// Capped exponential backoff with full jitter, and the retry budget of one request.
+// Capped exponential backoff with full jitter, the retry budget of one request, and which
+// answers are worth retrying at all.
 //
 // Delay n (n = 0, 1, …) is uniform in [d/2, d] with d = min(max, initial * 2^n): the half floor
 // keeps a busy cluster from being hammered by near-zero retries, the jitter keeps several
@@ -7,8 +8,27 @@
 
 #include <cstdint>
 #include <random>
+#include <string_view>
+
+#include "snapflow/indexer/bulk_response.h"
 
 namespace snapflow::indexer {
+
+// A cluster block that the cluster lifts by itself, so writes will succeed later: the disk
+// monitor's flood-stage block (index.blocks.read_only_allow_delete: Elasticsearch 7.4+ and
+// OpenSearch answer 429, older servers 403 "index read-only / allow delete"), the cluster-wide
+// cluster.blocks.read_only_allow_delete (403 from both), and OpenSearch's flood-stage
+// create-index block. Operator blocks (index.blocks.write, read_only) are not: a document sent
+// to such an index is rejected and goes to the dead-letter file.
+bool is_transient_block(std::string_view type, std::string_view reason);
+
+// Whether an HTTP answer to a whole bulk request is worth repeating after a backoff: 429, 500,
+// 502, 503, 504, and a 403 whose body is a transient block.
+bool is_retryable_response(long status, std::string_view body);
+
+// What to do with one item of a bulk answer: classify_item_status, except that a 403 for a
+// transient block is retried rather than dead-lettered.
+ItemOutcome classify_item(int status, std::string_view type, std::string_view reason);
 
 class BackoffPolicy {
  public:
