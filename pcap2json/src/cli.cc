@@ -39,6 +39,9 @@ enum Option : int {
   kOptIdleLag,
   kOptCheckpoint,
   kOptShard,
+  kOptDegrade,
+  kOptDegradeInterval,
+  kOptDegradeTopN,
 };
 
 const option kLongOptions[] = {
@@ -66,6 +69,9 @@ const option kLongOptions[] = {
     {"idle-close", required_argument, nullptr, kOptIdleLag},
     {"checkpoint", required_argument, nullptr, kOptCheckpoint},
     {"shard", required_argument, nullptr, kOptShard},
+    {"degrade", required_argument, nullptr, kOptDegrade},
+    {"degrade-interval", required_argument, nullptr, kOptDegradeInterval},
+    {"degrade-top-n", required_argument, nullptr, kOptDegradeTopN},
     {"skip-bad-records", no_argument, nullptr, kOptSkipBad},
     {"stats", no_argument, nullptr, kOptStats},
     {"progress", no_argument, nullptr, kOptProgress},
@@ -144,6 +150,11 @@ Live ring (instead of FILE):
                              (default: the interval + the reorder window + 250ms)
       --checkpoint DURATION  the consumer's cursor advances at multiples of this capture time
                              (default: 1s); a restart re-reads at most about this much
+      --degrade auto|on|off  when the unread backlog passes half the ring, emit coarser
+                             snapshots (then only the top flows) until caught up, so the ring
+                             does not overwrite unread data (default auto: on with --follow)
+      --degrade-interval DUR the coarser snapshot length (default: 10 x --interval, at least 1s)
+      --degrade-top-n N      flows kept per snapshot past three quarters of the ring (1000)
 %ES_FLAGS%Running:
   -t, --threads N            worker threads (default: every core)
       --stats                print statistics to stderr at the end
@@ -290,6 +301,24 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
       case kOptCheckpoint:
         SNAPFLOW_TRY_STATUS(duration(config.ring.checkpoint_ns), "parse options");
         break;
+      case kOptDegrade:
+        if (arg != "auto" && arg != "on" && arg != "off") {
+          return make_error(ErrorCode::kInvalidArgument,
+                            "--degrade: expected auto, on or off, got '" + arg + "'");
+        }
+        config.degrade = arg == "auto" ? Pcap2JsonConfig::Degrade::kAuto
+                         : arg == "on" ? Pcap2JsonConfig::Degrade::kOn
+                                       : Pcap2JsonConfig::Degrade::kOff;
+        break;
+      case kOptDegradeInterval:
+        SNAPFLOW_TRY_STATUS(duration(config.ring.degrade.coarse_interval_ns), "parse options");
+        break;
+      case kOptDegradeTopN: {
+        auto n = parse_count("--degrade-top-n", arg, 1, 10'000'000);
+        if (!n.ok()) return std::move(n).error();
+        config.ring.degrade.top_n = static_cast<uint32_t>(*n);
+        break;
+      }
       case kOptShard: {
         const size_t slash = arg.find('/');
         auto count = parse_count("--shard", slash == std::string::npos ? "" : arg.substr(slash + 1),
@@ -383,6 +412,18 @@ base::Status validate(Pcap2JsonConfig& config) {
   }
   config.ring.observer = config.pipeline.encoder.observer;
   config.ring.capture = config.pipeline.encoder.capture;
+  DegradeOptions& degrade = config.ring.degrade;
+  degrade.enabled = config.degrade == Pcap2JsonConfig::Degrade::kOn ||
+                    (config.degrade == Pcap2JsonConfig::Degrade::kAuto && config.ring.follow);
+  if (degrade.enabled && !config.use_ring) return bad("--degrade on: needs --ring DIR");
+  if (degrade.coarse_interval_ns == 0) {
+    degrade.coarse_interval_ns = std::min(kMaxIntervalNs, std::max(base::kNsPerSec, 10 * interval));
+  }
+  // A multiple of the interval, so a coarse snapshot covers whole fine ones on every chart.
+  if (degrade.coarse_interval_ns <= interval || degrade.coarse_interval_ns % interval != 0 ||
+      degrade.coarse_interval_ns > kMaxIntervalNs) {
+    return bad("--degrade-interval: must be a multiple of --interval, longer than it, at most 1h");
+  }
   if (config.pipeline.snapshot.reorder_window_ns > kMaxIntervalNs) {
     return bad("--reorder-window: must be at most 1h");
   }

@@ -115,8 +115,9 @@ DocumentIdHasher::DocumentIdHasher(std::string_view observer, std::string_view c
 DocumentId DocumentIdHasher::make(DocumentKind kind, int64_t start_ns, const DocumentOrigin& origin,
                                   std::span<const uint8_t> key_bytes) {
   if (key_bytes.size() > kMaxKeyBytes) key_bytes = key_bytes.first(kMaxKeyBytes);
+  const int64_t interval_ns = origin.interval_ns != 0 ? origin.interval_ns : interval_ns_;
   uint8_t* end =
-      put_tail(buffer_.data() + prefix_length_, kind, interval_ns_, start_ns, origin, key_bytes);
+      put_tail(buffer_.data() + prefix_length_, kind, interval_ns, start_ns, origin, key_bytes);
   return encode_document_id(
       canonical_xxh128(buffer_.data(), static_cast<size_t>(end - buffer_.data())));
 }

@@ -38,7 +38,26 @@ bool FlowEncoder::finish_document(DocumentWriter& w, indexer::DocumentBatch& bat
 
 DocumentOrigin FlowEncoder::origin(const SnapshotTotals& snapshot, const FlowRecord& record) {
   return {snapshot.input, record.attributes.first_record, record.counters.packets,
-          record.counters.bytes};
+          record.counters.bytes, snapshot.interval_ns};
+}
+
+int64_t FlowEncoder::interval_of(const SnapshotTotals& snapshot) const {
+  return snapshot.interval_ns > 0 ? snapshot.interval_ns : config_.interval_ns;
+}
+
+void FlowEncoder::write_snapflow_open(DocumentWriter& w, const SnapshotTotals& snapshot) {
+  const int64_t interval_ns = interval_of(snapshot);
+  if (interval_ns == config_.interval_ns) {
+    w.text(snapflow_open_);  // ,"snapflow":{"interval_ns":N
+  } else {
+    w.lit(",\"snapflow\":{\"interval_ns\":");
+    w.i64(interval_ns);
+  }
+  if (snapshot.resolution != Resolution::kFull) {
+    w.lit(",\"resolution\":\"");
+    w.text(to_string(snapshot.resolution));
+    w.ch('"');
+  }
 }
 
 void FlowEncoder::encode_flow(const SnapshotTotals& snapshot, const FlowRecord& record,
@@ -49,7 +68,7 @@ void FlowEncoder::encode_flow(const SnapshotTotals& snapshot, const FlowRecord& 
   if (config_.format == DocumentFormat::kFmadio) {
     write_fmadio_flow(w, snapshot_start_ns, record, false, 0);
   } else {
-    write_ecs_flow(w, snapshot_start_ns, record, false, 0);
+    write_ecs_flow(w, snapshot, record, false, 0);
   }
   if (finish_document(w, batch)) {
     batch.packets += record.counters.packets;
@@ -65,7 +84,7 @@ void FlowEncoder::encode_other(const SnapshotTotals& snapshot, const FlowRecord&
   if (config_.format == DocumentFormat::kFmadio) {
     write_fmadio_flow(w, snapshot_start_ns, record, true, folded_flows);
   } else {
-    write_ecs_flow(w, snapshot_start_ns, record, true, folded_flows);
+    write_ecs_flow(w, snapshot, record, true, folded_flows);
   }
   if (finish_document(w, batch)) {
     batch.packets += record.counters.packets;
@@ -73,14 +92,14 @@ void FlowEncoder::encode_other(const SnapshotTotals& snapshot, const FlowRecord&
   }
 }
 
-void FlowEncoder::write_ecs_flow(DocumentWriter& w, int64_t snapshot_start_ns,
+void FlowEncoder::write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapshot,
                                  const FlowRecord& record, bool other, uint64_t folded_flows) {
   const packet::FlowKey& key = record.key;
   const FlowCounters& c = record.counters;
   const FlowAttributes& a = record.attributes;
 
   w.lit("{\"@timestamp\":");
-  w.timestamp(snapshot_start_ns, times_);
+  w.timestamp(snapshot.start_ns, times_);
   w.lit(",\"event\":{\"kind\":\"event\",\"dataset\":\"snapflow.flow\",\"start\":");
   w.timestamp(c.first_ts_ns, times_);
   w.lit(",\"end\":");
@@ -124,7 +143,7 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, int64_t snapshot_start_ns,
   if (!other && config_.community_id) detail::write_ecs_community_id(w, key);
   w.close(object);
 
-  w.text(snapflow_open_);  // ,"snapflow":{"interval_ns":N
+  write_snapflow_open(w, snapshot);
   if (other) {
     w.lit(",\"other\":true,\"other_flows\":");
     w.u64(folded_flows);
@@ -133,7 +152,7 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, int64_t snapshot_start_ns,
     w.hex64(record.hash);
   }
   w.lit(",\"bits_per_second\":");
-  w.u64(detail::per_second(c.bytes * 8, config_.interval_ns));
+  w.u64(detail::per_second(c.bytes * 8, interval_of(snapshot)));
   if (!other) {
     detail::write_ecs_mpls(w, a.mpls_count, a.mpls_labels);
     detail::write_ecs_icmp(w, key);
@@ -225,10 +244,11 @@ void FlowEncoder::write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns
 }
 
 void FlowEncoder::encode_totals(const SnapshotTotals& totals, indexer::DocumentBatch& batch) {
-  DocumentWriter w = start_document(totals.start_ns,
-                                    ids_.totals(totals.start_ns, {totals.input, totals.first_record,
-                                                                  totals.packets, totals.bytes}));
-  const int64_t interval_ns = totals.interval_ns > 0 ? totals.interval_ns : config_.interval_ns;
+  DocumentWriter w = start_document(
+      totals.start_ns,
+      ids_.totals(totals.start_ns, {totals.input, totals.first_record, totals.packets, totals.bytes,
+                                    totals.interval_ns}));
+  const int64_t interval_ns = interval_of(totals);
   w.lit("{\"@timestamp\":");
   w.timestamp(totals.start_ns, times_);
   w.lit(",\"event\":{\"kind\":\"metric\",\"dataset\":\"snapflow.totals\"}");
@@ -237,8 +257,8 @@ void FlowEncoder::encode_totals(const SnapshotTotals& totals, indexer::DocumentB
   w.u64(totals.packets);
   w.lit(",\"bytes\":");
   w.u64(totals.bytes);
-  w.lit("},\"snapflow\":{\"interval_ns\":");
-  w.i64(interval_ns);
+  w.ch('}');
+  write_snapflow_open(w, totals);
   w.lit(",\"flows\":");
   w.u64(totals.flows);
   w.lit(",\"bits_per_second\":");

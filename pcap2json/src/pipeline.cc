@@ -36,6 +36,7 @@ struct WorkItem {
   std::vector<GapRecord> gaps;
   bool end_of_input = false;
   bool end_part = false;        ///< the input ended the current part (idle ring, gap)
+  PartMode part_mode;           ///< how to aggregate the part the batch begins
   uint64_t wire_bytes = 0;      ///< of the batch's packets (summed by the decode stage)
   uint64_t document_bytes = 0;  ///< JSON bytes before any compression
   std::optional<base::Error> encode_error;
@@ -51,6 +52,7 @@ struct WorkItem {
     gaps.clear();
     end_of_input = false;
     end_part = false;
+    part_mode = {};
     checkpoint = committable_batch = document_bytes = wire_bytes = 0;
     encode_error.reset();
   }
@@ -168,6 +170,7 @@ class PipelineRun {
       w->gaps = std::move(pulled->gaps);
       w->end_of_input = pulled->end;
       w->end_part = pulled->end_part;
+      w->part_mode = pulled->part_mode;
       input_done_ = pulled->end;
       if (pulled->end) w->batch.clear();
     }
@@ -228,7 +231,10 @@ class PipelineRun {
       engine_.take_all(w->closed);
       completed_through_batch_ = w->batch.sequence - (w->batch.empty() ? 0 : 1);
     }
-    if (w->batch.starts_part) engine_.begin_part(w->batch.input_id);
+    if (w->batch.starts_part) {
+      engine_.begin_part(w->batch.input_id, w->part_mode);
+      if (w->part_mode.resolution != Resolution::kFull) ++stats_.degraded_parts;
+    }
     if (!w->decoded.empty()) {
       engine_.prepare(w->decoded, w->plan);
       tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
@@ -275,8 +281,13 @@ class PipelineRun {
       FlowEncoder& encoder = flow_encoders_.local();
       encoder.encode_totals(snapshot.totals, batch_with_room(out, bulk));
     }
-    if (options_.top_n > 0 && snapshot.totals.flows > options_.top_n) {
-      const TopN top = select_top_n(snapshot, options_.top_n);
+    // A degraded part keeps fewer flows than --top-n asks for (or --top-n is not set).
+    uint32_t top_n = options_.top_n;
+    if (snapshot.totals.top_n > 0 && (top_n == 0 || snapshot.totals.top_n < top_n)) {
+      top_n = snapshot.totals.top_n;
+    }
+    if (top_n > 0 && snapshot.totals.flows > top_n) {
+      const TopN top = select_top_n(snapshot, top_n);
       FlowEncoder& encoder = flow_encoders_.local();
       for (const FlowRecord* record : top.kept) {
         encoder.encode_flow(snapshot.totals, *record, batch_with_room(out, bulk));

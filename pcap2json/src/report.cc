@@ -52,6 +52,10 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                   " bytes overwritten before they were read)\n",
                   s.gaps, s.gap_packets, s.gap_bytes);
   }
+  if (s.degraded_parts > 0) {
+    append_format(out, "degraded parts      %" PRIu64 " (coarser snapshots to catch up)\n",
+                  s.degraded_parts);
+  }
   if (s.commits > 0) append_format(out, "cursor commits      %" PRIu64 "\n", s.commits);
   append_format(out, "peak flow memory    %.1f MiB\n",
                 static_cast<double>(s.engine.peak_flow_memory_bytes) / (1 << 20));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "snapflow/base/parse.h"
 #include "snapflow/base/time.h"
 
 namespace snapflow::pcap2json {
@@ -15,6 +16,43 @@ pcap::InputId ring_input_id(uint64_t ring_id) {
   constexpr char kMarker[8] = {'s', 'n', 'a', 'p', 'r', 'i', 'n', 'g'};
   std::copy(std::begin(kMarker), std::end(kMarker), id.begin() + 8);
   return id;
+}
+
+// A part's mode as the cursor file keeps it: "full", or "coarse:INTERVAL_NS" or
+// "coarse_top_flows:INTERVAL_NS:N".
+std::string encode_mode(const PartMode& mode) {
+  std::string text(to_string(mode.resolution));
+  if (mode.resolution != Resolution::kFull) text += ":" + std::to_string(mode.interval_ns);
+  if (mode.resolution == Resolution::kCoarseTopFlows) text += ":" + std::to_string(mode.top_n);
+  return text;
+}
+
+base::Result<PartMode> decode_mode(std::string_view text) {
+  PartMode mode;
+  if (text.empty() || text == "full") return mode;
+  const auto bad = [&] {
+    return base::make_error(base::ErrorCode::kFormat,
+                            "cursor file: unknown part mode '" + std::string(text) + "'");
+  };
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return bad();
+  const std::string_view name = text.substr(0, colon);
+  const std::string_view rest = text.substr(colon + 1);
+  const size_t second = rest.find(':');
+  auto interval = base::parse_uint(rest.substr(0, second), 1, INT64_MAX);
+  if (!interval.ok()) return bad();
+  mode.interval_ns = static_cast<int64_t>(*interval);
+  if (name == "coarse" && second == std::string_view::npos) {
+    mode.resolution = Resolution::kCoarse;
+  } else if (name == "coarse_top_flows" && second != std::string_view::npos) {
+    auto top = base::parse_uint(rest.substr(second + 1), 1, UINT32_MAX);
+    if (!top.ok()) return bad();
+    mode.resolution = Resolution::kCoarseTopFlows;
+    mode.top_n = static_cast<uint32_t>(*top);
+  } else {
+    return bad();
+  }
+  return mode;
 }
 
 }  // namespace
@@ -89,6 +127,10 @@ base::Result<std::unique_ptr<RingInput>> RingInput::open(const RingInputOptions&
   }
   in.start_ = in.reader_->position();
   in.replay_starts_.assign(in.state_.part_starts.begin(), in.state_.part_starts.end());
+  in.replay_decided_through_ = in.state_.decided_through;
+  auto mode = decode_mode(in.state_.cursor_mode);
+  if (!mode.ok()) return std::move(mode).error().context("load cursor " + options.consumer);
+  in.mode_ = *mode;
   if (has_consumer) {
     // Saving at once registers the consumer (under the block policy the writer waits for it
     // from now on) and records the names it exports as.
@@ -106,9 +148,12 @@ size_t RingInput::find_part_start(pcap::PacketBatch& batch) {
   const int64_t checkpoint = options_.checkpoint_ns;
   for (size_t i = 0; i < records.size(); ++i) {
     const uint64_t number = batch.first_record_number + i;
-    while (!replay_starts_.empty() && replay_starts_.front() < number) replay_starts_.pop_front();
+    while (!replay_starts_.empty() && replay_starts_.front().record < number) {
+      replay_starts_.pop_front();
+    }
     const int64_t ts = records[i].ts_ns;
-    bool starts = new_part_next_ || (!replay_starts_.empty() && replay_starts_.front() == number);
+    bool starts =
+        new_part_next_ || (!replay_starts_.empty() && replay_starts_.front().record == number);
     if (!starts && part_open_) {
       starts = part_records_ >= options_.max_part_records ||
                base::align_down(ts, checkpoint) > base::align_down(part_max_ts_ns_, checkpoint);
@@ -121,7 +166,7 @@ size_t RingInput::find_part_start(pcap::PacketBatch& batch) {
       batch.starts_part = true;
       new_part_next_ = false;
       part_open_ = false;
-      if (!replay_starts_.empty() && replay_starts_.front() == number) replay_starts_.pop_front();
+      part_begins_at_ = number;
     }
     if (!part_open_) {
       part_open_ = true;
@@ -134,13 +179,67 @@ size_t RingInput::find_part_start(pcap::PacketBatch& batch) {
   return records.size();
 }
 
+double RingInput::unread_fraction() const {
+  auto segments = ring::list_segments(reader_->layout());
+  if (!segments.ok() || segments->empty()) return 0;
+  const uint64_t newest = segments->back().end().record_bytes;
+  const uint64_t read = reader_->position().record_bytes;
+  const double capacity = static_cast<double>(reader_->layout().segment_bytes) *
+                          static_cast<double>(reader_->layout().segment_count);
+  return newest > read ? static_cast<double>(newest - read) / capacity : 0;
+}
+
+PartMode RingInput::choose_mode() const {
+  const DegradeOptions& d = options_.degrade;
+  const double unread = unread_fraction();
+  const PartMode full;
+  const PartMode coarse{Resolution::kCoarse, d.coarse_interval_ns, 0};
+  const PartMode top{Resolution::kCoarseTopFlows, d.coarse_interval_ns, d.top_n};
+  switch (mode_.resolution) {
+    case Resolution::kFull:
+      return unread >= d.top_flows_at ? top : unread >= d.coarse_at ? coarse : full;
+    case Resolution::kCoarse:
+      return unread >= d.top_flows_at ? top : unread < d.full_below ? full : coarse;
+    case Resolution::kCoarseTopFlows:
+      return unread < d.full_below ? full : unread < d.coarse_at ? coarse : top;
+  }
+  return full;
+}
+
+base::Status RingInput::begin_part(uint64_t record) {
+  if (!replay_starts_.empty() && replay_starts_.front().record == record) {
+    // Cut as the run that began this part cut it.
+    auto mode = decode_mode(replay_starts_.front().mode);
+    if (!mode.ok()) return std::move(mode).error();
+    mode_ = *mode;
+    replay_starts_.pop_front();
+    return base::ok_status();
+  }
+  // Begun by an earlier run (before decided_through) and not recorded: the mode did not change.
+  if (record < replay_decided_through_ || !options_.degrade.enabled) return base::ok_status();
+  const PartMode mode = choose_mode();
+  const bool changed = !(mode == mode_);
+  mode_ = mode;
+  if (options_.consumer.empty()) return base::ok_status();
+  // Durable before this part's documents can be sent: a restart must cut it the same way.
+  std::lock_guard lock(mu_);
+  auto& starts = state_.part_starts;
+  if (!starts.empty() && starts.back().record == record) {
+    starts.back().mode = encode_mode(mode_);  // an idle or stop start recorded it already
+  } else if (changed) {
+    starts.push_back({record, encode_mode(mode_)});
+  }
+  state_.decided_through = record + 1;
+  return cursors_.save(options_.consumer, state_);
+}
+
 base::Status RingInput::record_part_start(uint64_t record) {
   if (options_.consumer.empty()) return base::ok_status();
   std::lock_guard lock(mu_);
-  if (!state_.part_starts.empty() && state_.part_starts.back() >= record) {
+  if (!state_.part_starts.empty() && state_.part_starts.back().record >= record) {
     return base::ok_status();
   }
-  state_.part_starts.push_back(record);
+  state_.part_starts.push_back({record, encode_mode(mode_)});
   return cursors_.save(options_.consumer, state_);
 }
 
@@ -158,6 +257,10 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
       batch.first_record_number = before.packets + 1;
       batch.input_id = input_id_;
       const size_t cut = find_part_start(batch);
+      if (batch.starts_part) {
+        SNAPFLOW_TRY_STATUS(begin_part(part_begins_at_), "begin part");
+        pulled.part_mode = mode_;
+      }
       if (cut < batch.size()) {
         const std::span<const pcap::PacketRecord> tail(batch.records.data() + cut,
                                                        batch.size() - cut);
@@ -232,10 +335,15 @@ base::Status RingInput::commit(uint64_t token) {
   }
   if (!cursor) return base::ok_status();
   state_.cursor = *cursor;
-  // The cursor is itself a part start; the recorded ones up to it are history now.
+  // The cursor is itself a part start; the recorded ones up to it are history now, and the
+  // last of them says the mode in effect there.
   const uint64_t next_record = cursor->position.packets + 1;
   auto& starts = state_.part_starts;
-  starts.erase(starts.begin(), std::upper_bound(starts.begin(), starts.end(), next_record));
+  const auto passed =
+      std::upper_bound(starts.begin(), starts.end(), next_record,
+                       [](uint64_t record, const ring::PartStart& s) { return record < s.record; });
+  if (passed != starts.begin()) state_.cursor_mode = std::prev(passed)->mode;
+  starts.erase(starts.begin(), passed);
   return cursors_.save(options_.consumer, state_);
 }
 

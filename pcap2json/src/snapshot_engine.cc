@@ -68,7 +68,9 @@ size_t SnapshotEngine::FragmentIdHash::operator()(const FragmentId& id) const {
 }
 
 SnapshotEngine::SnapshotEngine(const SnapshotConfig& config)
-    : config_(config), shards_(std::bit_ceil(std::max<uint32_t>(config.shard_count, 1))) {}
+    : config_(config),
+      shards_(std::bit_ceil(std::max<uint32_t>(config.shard_count, 1))),
+      interval_ns_(config.interval_ns) {}
 
 SnapshotEngine::OpenSnapshot& SnapshotEngine::Shard::snapshot_for(int64_t start_ns) {
   for (OpenSnapshot& s : open) {
@@ -120,11 +122,26 @@ void SnapshotEngine::advance_watermark(int64_t ts_ns) {
   // Saturate: a timestamp near INT64_MIN must not wrap the closing boundary.
   if (watermark_ns_ < INT64_MIN + config_.reorder_window_ns) return;
   const int64_t horizon = watermark_ns_ - config_.reorder_window_ns;
-  closed_before_ns_ = std::max(closed_before_ns_, base::align_down(horizon, config_.interval_ns));
+  closed_before_ns_ = std::max(closed_before_ns_, base::align_down(horizon, interval_ns_));
 }
 
-void SnapshotEngine::begin_part(const pcap::InputId& input) {
+std::string_view to_string(Resolution resolution) {
+  switch (resolution) {
+    case Resolution::kFull:
+      return "full";
+    case Resolution::kCoarse:
+      return "coarse";
+    case Resolution::kCoarseTopFlows:
+      return "coarse_top_flows";
+  }
+  return "full";
+}
+
+void SnapshotEngine::begin_part(const pcap::InputId& input, const PartMode& mode) {
   input_ = input;
+  mode_ = mode;
+  interval_ns_ = mode.resolution != Resolution::kFull && mode.interval_ns > 0 ? mode.interval_ns
+                                                                              : config_.interval_ns;
   watermark_ns_ = INT64_MIN;
   closed_before_ns_ = INT64_MIN;
   seen_packet_ = false;
@@ -133,7 +150,7 @@ void SnapshotEngine::begin_part(const pcap::InputId& input) {
 }
 
 void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan) {
-  const int64_t interval = config_.interval_ns;
+  const int64_t interval = interval_ns_;
   const uint32_t shard_mask = shard_count() - 1;
   plan.offsets.assign(shard_count() + 1, 0);
   for (DecodedPacket& p : packets) {
@@ -227,7 +244,9 @@ void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& 
   for (const int64_t start : starts) {
     ClosedSnapshot& closed = out.emplace_back();
     closed.totals.start_ns = start;
-    closed.totals.interval_ns = config_.interval_ns;
+    closed.totals.interval_ns = interval_ns_;
+    closed.totals.resolution = mode_.resolution;
+    closed.totals.top_n = mode_.top_n;
     closed.totals.input = input_;
     closed.totals.first_record = UINT64_MAX;
     closed.shards.resize(shards_.size());

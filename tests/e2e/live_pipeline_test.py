@@ -16,7 +16,10 @@ the flow and the totals documents (a packet counted twice, under any id, would s
   4. a ring much smaller than the backlog: the overrun consumer indexes a gap document whose
      totals plus the flow documents' equal everything captured;
   5. two consumers of one ring: a second one under the same observer and capture is refused;
-     under its own capture label it indexes its own exact copy.
+     under its own capture label it indexes its own exact copy;
+  6. a paused node lets the unread backlog pass half the ring: the follower emits coarser
+     snapshots (marked snapflow.resolution) until it has caught up, then full ones again, with
+     exact sums throughout (docs/decisions/0006-graceful-degradation.md).
 Every test removes its processes, indices and ring even when a check fails; a paused node is
 always resumed. Needs root (DPDK EAL) and a DPDK build.
 Usage: live_pipeline_test.py PCAP2JSON SNAPFLOW_GEN SNAPFLOW_INDEX SNAPFLOW_CAPTURE WORKDIR
@@ -372,6 +375,51 @@ class LivePipeline(unittest.TestCase):
         self.assertEqual(self.finish(again)["packets"], 0)
         self.assertEqual(self.sums_of_capture(CAPTURE_LABEL), a)
 
+    def resolutions(self):
+        """{snapflow.resolution or "full": (documents, packets)} over the flow documents."""
+        self.search.refresh(self.prefix)
+        status, body = self.search.request("POST", "/%s-*/_search" % self.prefix, {
+            "size": 0, "query": {"term": {"event.dataset": "snapflow.flow"}},
+            "aggs": {"r": {"terms": {"field": "snapflow.resolution", "missing": "full"},
+                           "aggs": {"p": {"sum": {"field": "network.packets"}}}}}})
+        self.assertEqual(status, 200, body)
+        return {b["key"]: (b["doc_count"], int(b["p"]["value"]))
+                for b in body["aggregations"]["r"]["buckets"]}
+
+    def test_degrades_when_behind(self):
+        ring = {"ring_bytes": "20M", "segment_bytes": "1M"}
+        first = self.capture("small", **ring)
+        # net_pcap replays a file in well under a second of capture time: 10 ms snapshots of the
+        # 500-flow file make thousands of documents, so the stalled pipeline (small batches and
+        # requests) holds only a little of it and the ring the rest; 20 ms checkpoints give part
+        # starts (where the follower decides its resolution) inside the backlog.
+        follower = self.pcap2json("behind", extra=(
+            "--es-timeout", "5s", "--batch-packets", "256", "--checkpoint", "20ms",
+            "--interval", "10ms", "--reorder-window", "1ms", "--es-bulk-bytes", "64K",
+            "--es-queue", "1", "--es-in-flight", "1"))
+        self.wait_indexed(*first, follower)
+        pid = ps.server_pid(SOURCE_DIR, FLAVOUR)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            many = self.capture("many", **ring)  # 16 MB into a 20 MiB ring, nothing indexed
+            time.sleep(2)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        behind = (first[0] + many[0], first[1] + many[1])
+        self.wait_indexed(*behind, follower, timeout_s=180)
+        degraded = self.resolutions()
+        self.assertTrue(set(degraded) - {"full"}, "%s\n%s" % (degraded, follower.log()))
+        # Caught up: new traffic is indexed at full resolution again.
+        last = self.capture("vx", **ring)
+        total = (behind[0] + last[0], behind[1] + last[1])
+        self.wait_indexed(*total, follower, timeout_s=60)
+        stats = self.finish(follower)
+        self.assertGreater(stats["degraded_parts"], 0, follower.log())
+        self.assertEqual(stats["gaps"], 0)  # degraded instead of overwritten
+        self.check_exact(*total)
+        after = self.resolutions()
+        self.assertEqual(after["full"][1] - degraded.get("full", (0, 0))[1], last[0])
+        sys.stderr.write("degradation: %s\n" % after)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

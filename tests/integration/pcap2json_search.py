@@ -140,6 +140,8 @@ def parse_stats(stderr):
     if m:
         (s["sent"], s["acked"], s["present"], s["conflicting"], s["retried"],
          s["dead_lettered"]) = (int(x) for x in m.groups())
+    m = re.search(r"^degraded parts\s+(\d+)", stderr, re.M)
+    s["degraded_parts"] = int(m.group(1)) if m else 0
     s["exact"] = ": exact" in stderr
     return s
 

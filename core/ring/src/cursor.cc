@@ -87,7 +87,15 @@ std::string encode_consumer_state(const ConsumerState& state) {
   std::string text = encode_cursor(state.cursor);
   if (!state.observer.empty()) text += "observer_hex=" + to_hex(state.observer) + "\n";
   if (!state.capture.empty()) text += "capture_hex=" + to_hex(state.capture) + "\n";
-  for (uint64_t record : state.part_starts) text += "part_start=" + std::to_string(record) + "\n";
+  if (!state.cursor_mode.empty()) text += "cursor_mode_hex=" + to_hex(state.cursor_mode) + "\n";
+  for (const PartStart& start : state.part_starts) {
+    text += "part_start=" + std::to_string(start.record);
+    if (!start.mode.empty()) text += " " + to_hex(start.mode);
+    text += "\n";
+  }
+  if (state.decided_through != 0) {
+    text += "decided_through=" + std::to_string(state.decided_through) + "\n";
+  }
   return text;
 }
 
@@ -98,6 +106,10 @@ base::Result<ConsumerState> decode_consumer_state(std::string_view text) {
   state.cursor = *cursor;
   const auto bad = [] {
     return base::make_error(base::ErrorCode::kFormat, "malformed consumer fields in cursor file");
+  };
+  const auto number = [](std::string_view value, uint64_t& out) {
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+    return ec == std::errc() && end == value.data() + value.size();
   };
   size_t pos = 0;
   while (pos < text.size()) {
@@ -113,12 +125,21 @@ base::Result<ConsumerState> decode_consumer_state(std::string_view text) {
       if (!from_hex(value, state.observer)) return bad();
     } else if (key == "capture_hex") {
       if (!from_hex(value, state.capture)) return bad();
+    } else if (key == "cursor_mode_hex") {
+      if (!from_hex(value, state.cursor_mode)) return bad();
     } else if (key == "part_start") {
-      uint64_t record = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), record);
-      if (ec != std::errc() || end != value.data() + value.size()) return bad();
-      if (!state.part_starts.empty() && record <= state.part_starts.back()) return bad();
-      state.part_starts.push_back(record);
+      PartStart start;
+      const size_t space = value.find(' ');
+      if (!number(value.substr(0, space), start.record)) return bad();
+      if (space != std::string_view::npos && !from_hex(value.substr(space + 1), start.mode)) {
+        return bad();
+      }
+      if (!state.part_starts.empty() && start.record <= state.part_starts.back().record) {
+        return bad();
+      }
+      state.part_starts.push_back(std::move(start));
+    } else if (key == "decided_through") {
+      if (!number(value, state.decided_through)) return bad();
     }
   }
   return state;

@@ -222,7 +222,9 @@ TEST(EncoderFlow, EcsIpv6IcmpTunnelLateAndNoCommunityId) {
   r.attributes.tunnel_destination = ip("172.31.0.2");
   indexer::DocumentBatch batch;
   batch.bulk_form = false;
-  encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
+  SnapshotTotals one_second = snapshot_at(kSnapshotNs);
+  one_second.interval_ns = 1'000'000'000;  // the engine names the interval it cut with
+  encoder.encode_flow(one_second, r, batch);
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_EQ(batch.body.front(), '{');  // plain NDJSON: no action line
   Parsed p;
@@ -277,6 +279,36 @@ TEST(EncoderFlow, EcsNonIpFlowHasMacsAndEthertypeOnly) {
   encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 1, p));
   EXPECT_EQ(str(p.source, "/network/type"), "arp");
+}
+
+TEST(EncoderFlow, DegradedSnapshotsSayTheirIntervalAndResolution) {
+  FlowEncoder encoder = make_encoder(config());
+  indexer::DocumentBatch batch;
+  SnapshotTotals coarse = snapshot_at(kSnapshotNs);
+  coarse.interval_ns = 1'000'000'000;
+  coarse.resolution = Resolution::kCoarseTopFlows;
+  coarse.top_n = 100;
+  const FlowRecord r = tcp_record();
+  encoder.encode_flow(coarse, r, batch);
+  encoder.encode_totals(coarse, batch);
+  encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
+  Parsed p;
+  ASSERT_NO_FATAL_FAILURE(parse_document(batch, 0, p));
+  EXPECT_EQ(num(p.source, "/snapflow/interval_ns"), 1'000'000'000u);
+  EXPECT_EQ(str(p.source, "/snapflow/resolution"), "coarse_top_flows");
+  EXPECT_EQ(num(p.source, "/snapflow/bits_per_second"), r.counters.bytes * 8);
+  // The id names the interval: the same packets cut at 100 ms are another document.
+  DocumentOrigin o = origin_of(r);
+  o.interval_ns = 1'000'000'000;
+  EXPECT_EQ(
+      str(p.action, "/create/_id"),
+      DocumentIdHasher("probe-1", "trace.pcap", kIntervalNs).flow(kSnapshotNs, o, r.key).view());
+  ASSERT_NO_FATAL_FAILURE(parse_document(batch, 1, p));
+  EXPECT_EQ(str(p.source, "/snapflow/resolution"), "coarse_top_flows");
+  EXPECT_EQ(num(p.source, "/snapflow/interval_ns"), 1'000'000'000u);
+  ASSERT_NO_FATAL_FAILURE(parse_document(batch, 2, p));
+  EXPECT_FALSE(has(p.source, "/snapflow/resolution"));
+  EXPECT_EQ(num(p.source, "/snapflow/interval_ns"), uint64_t(kIntervalNs));
 }
 
 TEST(EncoderFlow, OtherDocumentFoldsCountsWithoutAddresses) {

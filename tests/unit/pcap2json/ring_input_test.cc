@@ -143,7 +143,7 @@ TEST(RingInput, RecordedPartStartsAreCutAgainAndCommitsForgetThem) {
     auto first = RingInput::open(options(ring, "c"));
     ASSERT_TRUE(first.ok());
     ring::ConsumerState state = store.load_state("c").value().value();
-    state.part_starts = {42};
+    state.part_starts = {{42, "full"}};
     ASSERT_TRUE(store.save("c", state).ok());
   }
   auto input = RingInput::open(options(ring, "c"));
@@ -170,6 +170,88 @@ TEST(RingInput, RecordedPartStartsAreCutAgainAndCommitsForgetThem) {
   EXPECT_TRUE(state.part_starts.empty());
   EXPECT_EQ(state.observer, "probe");
   EXPECT_EQ(state.capture, "live");
+}
+
+// Degradation (docs/decisions/0006-graceful-degradation.md): a backlog over half the ring makes
+// the next parts coarse, a restart cuts the parts an earlier run began as that run did, and
+// the mode in effect at the cursor survives commits.
+struct ModedRead {
+  std::vector<std::pair<uint64_t, Resolution>> parts;  ///< part start record, its resolution
+  uint64_t records = 0;
+  std::vector<uint64_t> tokens;  ///< checkpoint token after each batch
+};
+
+ModedRead read_modes(RingInput& input, uint64_t stop_after_records = UINT64_MAX) {
+  ModedRead out;
+  pcap::PacketBatch batch;
+  for (int calls = 0; calls < 100000 && out.records < stop_after_records; ++calls) {
+    auto pulled = input.next(batch, 64);
+    EXPECT_TRUE(pulled.ok()) << pulled.error().to_string();
+    if (!pulled.ok() || pulled->end) break;
+    if (batch.starts_part) {
+      out.parts.emplace_back(batch.first_record_number, pulled->part_mode.resolution);
+    }
+    out.records += batch.size();
+    out.tokens.push_back(input.checkpoint());
+  }
+  return out;
+}
+
+RingInputOptions degrading(const TempRing& ring, std::string consumer) {
+  RingInputOptions o = options(ring, std::move(consumer));
+  o.degrade.enabled = true;
+  o.degrade.coarse_interval_ns = 10 * kCheckpointNs;
+  return o;
+}
+
+TEST(RingInput, ABacklogOverHalfTheRingCoarsensTheNextParts) {
+  TempRing ring;
+  // 16 segments of 16 KiB hold about 3 300 records of 76 bytes: 2 500 fill ~75 %.
+  ring.write(0, 2500, 16384);
+  auto input = RingInput::open(degrading(ring, ""));
+  ASSERT_TRUE(input.ok());
+  const ModedRead read = read_modes(**input);
+  EXPECT_EQ(read.records, 2500u);
+  ASSERT_GE(read.parts.size(), 3u);
+  EXPECT_NE(read.parts.front().second, Resolution::kFull);
+  EXPECT_EQ(read.parts.back().second, Resolution::kFull);  // caught up
+}
+
+TEST(RingInput, ARestartCutsTheRecordedPartsAsTheFirstRunDid) {
+  TempRing ring;
+  ring.write(0, 2500, 16384);
+  ModedRead first;
+  {
+    auto input = RingInput::open(degrading(ring, "c"));
+    ASSERT_TRUE(input.ok());
+    first = read_modes(**input, 1200);
+    ASSERT_TRUE((*input)->commit(first.tokens[2]).ok());  // an early, partial commit
+  }
+  const ring::ConsumerState state = ring::CursorStore(ring.ring()).load_state("c").value().value();
+  EXPECT_GT(state.decided_through, 1000u);
+  // The restarted run would now choose full resolution everywhere (thresholds it cannot
+  // reach), yet the parts the first run began keep the first run's modes.
+  RingInputOptions relaxed = degrading(ring, "c");
+  relaxed.degrade.coarse_at = relaxed.degrade.top_flows_at = relaxed.degrade.full_below = 2.0;
+  auto again = RingInput::open(relaxed);
+  ASSERT_TRUE(again.ok());
+  const ModedRead second = read_modes(**again);
+  size_t compared = 0;
+  size_t degraded = 0;
+  for (const auto& [record, resolution] : second.parts) {
+    for (const auto& [r1, res1] : first.parts) {
+      if (r1 == record && record < state.decided_through) {
+        EXPECT_EQ(resolution, res1) << record;
+        ++compared;
+        degraded += res1 != Resolution::kFull;
+      }
+    }
+    if (record >= state.decided_through) {
+      EXPECT_EQ(resolution, Resolution::kFull) << record;
+    }
+  }
+  EXPECT_GE(compared, 3u);
+  EXPECT_GE(degraded, 1u);
 }
 
 }  // namespace

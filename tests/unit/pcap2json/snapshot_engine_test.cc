@@ -278,6 +278,26 @@ TEST(SnapshotEngine, EachPartStartsCleanAndNamesItsInputAndFirstRecords) {
   EXPECT_EQ(first_by_packets, (std::map<uint64_t, uint64_t>{{2, 101}, {1, 103}}));
 }
 
+TEST(SnapshotEngine, ACoarsePartIsCutAtItsOwnInterval) {
+  SnapshotEngine engine(SnapshotConfig{});
+  engine.begin_part({}, PartMode{Resolution::kCoarse, base::kNsPerSec, 0});
+  const std::vector<ClosedSnapshot> out = run(
+      engine, {packet_at(kBase + 50 * kNsPerMs, 1, 100), packet_at(kBase + 950 * kNsPerMs, 1, 100),
+               packet_at(kBase + 1050 * kNsPerMs, 1, 100)});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].totals.start_ns, kBase);
+  EXPECT_EQ(out[0].totals.interval_ns, base::kNsPerSec);
+  EXPECT_EQ(out[0].totals.resolution, Resolution::kCoarse);
+  EXPECT_EQ(out[0].totals.packets, 2u);
+  EXPECT_EQ(out[1].totals.start_ns, kBase + base::kNsPerSec);
+  // Back to full resolution in the next part.
+  engine.begin_part({});
+  const std::vector<ClosedSnapshot> fine = run(engine, {packet_at(kBase + 2050 * kNsPerMs, 1, 9)});
+  ASSERT_EQ(fine.size(), 1u);
+  EXPECT_EQ(fine[0].totals.interval_ns, kDefaultIntervalNs);
+  EXPECT_EQ(fine[0].totals.resolution, Resolution::kFull);
+}
+
 TEST(TopN, KeepsTheLargestAndFoldsTheRestExactly) {
   SnapshotEngine engine(SnapshotConfig{});
   std::vector<DecodedPacket> packets;

@@ -61,7 +61,9 @@ TEST(Cursor, ConsumerStateKeepsNamesAndPartStarts) {
   state.cursor = {{3, 4096, 100, 150000, 171600}, kBaseTsNs + 5};
   state.observer = "probe \"7\"\nwith=odd chars";
   state.capture = "live";
-  state.part_starts = {105, 230, 231};
+  state.cursor_mode = "coarse:1000000000:0";
+  state.part_starts = {{105, ""}, {230, "full"}, {231, "coarse top"}};
+  state.decided_through = 300;
   CursorStore store(tmp.path());
   ASSERT_TRUE(store.save("idx", state).ok());
   EXPECT_EQ(store.load_state("idx").value(), state);
@@ -72,6 +74,7 @@ TEST(Cursor, ConsumerStateKeepsNamesAndPartStarts) {
   const ConsumerState old = store.load_state("old").value().value();
   EXPECT_EQ(old.cursor, state.cursor);
   EXPECT_TRUE(old.observer.empty() && old.capture.empty() && old.part_starts.empty());
+  EXPECT_EQ(old.decided_through, 0u);
   // Part starts must ascend; names must be hex.
   const std::string base = encode_cursor(state.cursor);
   EXPECT_FALSE(decode_consumer_state(base + "part_start=9\npart_start=9\n").ok());

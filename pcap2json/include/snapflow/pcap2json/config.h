@@ -22,6 +22,7 @@ struct Pcap2JsonConfig {
   pcap::FileSelection files;  ///< --shard
   PipelineOptions pipeline;
   bool use_ring = false;  ///< --ring DIR: read the capture ring instead of files
+  enum class Degrade { kAuto, kOn, kOff } degrade = Degrade::kAuto;  ///< --degrade
   RingInputOptions ring;
   bool upload = false;             ///< an --es-* host was given: upload instead of writing
   indexer::IndexerConfig indexer;  ///< --es-* flags

@@ -47,6 +47,9 @@ struct DocumentOrigin {
   uint64_t first_record = 0;  ///< input record number of the first packet counted
   uint64_t packets = 0;       ///< packets counted (lost ones, for a gap)
   uint64_t bytes = 0;         ///< wire bytes counted
+  /// The snapshot length the packets were cut with; 0 means the hasher's configured one (a
+  /// degraded part is aggregated at a longer interval).
+  int64_t interval_ns = 0;
 };
 
 // base64url (RFC 4648 section 5) of 16 bytes, without padding.

@@ -66,7 +66,10 @@ class FlowEncoder {
   DocumentWriter start_document(int64_t index_ts_ns, const DocumentId& id);
   // Appends the document; returns false when it was dropped (see oversize_documents()).
   bool finish_document(DocumentWriter& writer, indexer::DocumentBatch& batch);
-  void write_ecs_flow(DocumentWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
+  int64_t interval_of(const SnapshotTotals& snapshot) const;
+  // `,"snapflow":{"interval_ns":N` and, for a degraded snapshot, its resolution.
+  void write_snapflow_open(DocumentWriter& w, const SnapshotTotals& snapshot);
+  void write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapshot, const FlowRecord& record,
                       bool other, uint64_t folded_flows);
   void write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
                          bool other, uint64_t folded_flows);

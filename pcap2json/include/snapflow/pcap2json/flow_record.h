@@ -54,12 +54,23 @@ struct alignas(64) FlowRecord {
 static_assert(offsetof(FlowRecord, counters) + offsetof(FlowCounters, packets) == 64,
               "the per-packet counters must start the second cache line");
 
+// How finely a part is aggregated. A live consumer falling behind coarsens its parts before
+// the ring would overwrite what it has not read (docs/decisions/0006-graceful-degradation.md).
+enum class Resolution : uint8_t {
+  kFull,           ///< the configured interval, every flow
+  kCoarse,         ///< a longer interval
+  kCoarseTopFlows  ///< a longer interval and only the largest flows (the rest folded)
+};
+std::string_view to_string(Resolution resolution);
+
 // One snapshot interval of one input part (docs/decisions/0005-document-identity.md): its
 // totals over all flows (one `event.kind: metric` document) and what the encoders need to name
 // every document of it.
 struct SnapshotTotals {
   int64_t start_ns = 0;
-  int64_t interval_ns = 0;
+  int64_t interval_ns = 0;  ///< this snapshot's length (a degraded part's is longer)
+  Resolution resolution = Resolution::kFull;
+  uint32_t top_n = 0;  ///< kCoarseTopFlows: the flows kept (0: every flow)
   uint64_t packets = 0;
   uint64_t bytes = 0;
   uint64_t flows = 0;

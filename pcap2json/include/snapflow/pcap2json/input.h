@@ -16,6 +16,7 @@
 #include "snapflow/pcap/reader.h"
 #include "snapflow/pcap/record.h"
 #include "snapflow/pcap2json/flow_record.h"
+#include "snapflow/pcap2json/snapshot_engine.h"
 
 namespace snapflow::pcap2json {
 
@@ -28,6 +29,7 @@ struct Pulled {
   bool end = false;             ///< no more input will come (the open snapshots are emitted)
   bool end_part = false;        ///< the part ended (idle ring, gap): emit the open snapshots
   std::vector<GapRecord> gaps;  ///< data lost before the packets of this batch
+  PartMode part_mode;           ///< how to aggregate the part this batch begins (starts_part)
 };
 
 struct InputProgress {

@@ -29,6 +29,7 @@
 #include <utility>
 
 #include "snapflow/pcap2json/input.h"
+#include "snapflow/pcap2json/snapshot_engine.h"
 #include "snapflow/ring/cursor.h"
 #include "snapflow/ring/reader.h"
 
@@ -37,6 +38,19 @@ namespace snapflow::pcap2json {
 inline constexpr int64_t kDefaultCheckpointNs = 1'000'000'000;
 inline constexpr uint64_t kDefaultMaxPartRecords = uint64_t{1} << 22;
 inline constexpr int64_t kDefaultRingPollNs = 100'000'000;
+
+// Graceful degradation (docs/decisions/0006-graceful-degradation.md): a follower whose unread
+// backlog nears the ring's size aggregates its next parts more coarsely (fewer documents for
+// a slow cluster to take), so it catches up before the ring overwrites what it has not read.
+// Decided at part starts from the unread share of the ring, with hysteresis.
+struct DegradeOptions {
+  bool enabled = false;
+  int64_t coarse_interval_ns = 0;  ///< 0: pcap2json's validate() picks 10 x the interval
+  uint32_t top_n = 1000;           ///< flows kept per snapshot at the second level
+  double coarse_at = 0.5;          ///< unread share of the ring that coarsens the interval
+  double top_flows_at = 0.75;      ///< ... that also keeps only the top flows
+  double full_below = 0.25;        ///< back to full resolution below this
+};
 
 struct RingInputOptions {
   std::string dir;
@@ -51,6 +65,7 @@ struct RingInputOptions {
   /// the snapshot interval + reorder window + 250 ms (validate() fills it in).
   int64_t idle_close_ns = 0;
   int64_t poll_timeout_ns = kDefaultRingPollNs;
+  DegradeOptions degrade;
 };
 
 class RingInput final : public PacketInput {
@@ -75,6 +90,11 @@ class RingInput final : public PacketInput {
   size_t find_part_start(pcap::PacketBatch& batch);
   // Writes a part start the data does not show (idle, stop) to the cursor file.
   base::Status record_part_start(uint64_t record);
+  // A part begins at `record`: picks its mode (as recorded by an earlier run, or by the
+  // degradation policy) and records a new decision durably.
+  base::Status begin_part(uint64_t record);
+  PartMode choose_mode() const;
+  double unread_fraction() const;
 
   RingInputOptions options_;
   std::unique_ptr<ring::RingReader> reader_;
@@ -90,12 +110,15 @@ class RingInput final : public PacketInput {
   std::deque<std::pair<uint64_t, ring::Cursor>> pending_;  ///< checkpoints not yet committed
   uint64_t next_token_ = 0;
   /// Part starts a previous run recorded after the cursor, still ahead (read stage only).
-  std::deque<uint64_t> replay_starts_;
+  std::deque<ring::PartStart> replay_starts_;
+  uint64_t replay_decided_through_ = 0;
+  PartMode mode_;  ///< of the current part
 
   // The current part.
   bool part_open_ = false;     ///< it has records
   bool new_part_next_ = true;  ///< the next record begins a part
   int64_t part_max_ts_ns_ = 0;
+  uint64_t part_begins_at_ = 0;
   uint64_t part_records_ = 0;
   bool read_anything_ = false;  ///< for gaps at the resume point
   int64_t last_data_mono_ns_ = 0;

@@ -61,6 +61,15 @@ packet::DecodeStatus decode_packet(const pcap::PacketRecord& record, uint32_t re
                                    const packet::DecodeOptions& options,
                                    packet::PacketView& scratch, DecodedPacket& out);
 
+// How one part is aggregated (docs/decisions/0006-graceful-degradation.md).
+struct PartMode {
+  Resolution resolution = Resolution::kFull;
+  int64_t interval_ns = 0;  ///< kCoarse*: the longer interval (a multiple of the configured one)
+  uint32_t top_n = 0;       ///< kCoarseTopFlows: flows kept per snapshot
+
+  friend bool operator==(const PartMode&, const PartMode&) = default;
+};
+
 struct SnapshotConfig {
   int64_t interval_ns = kDefaultIntervalNs;
   int64_t reorder_window_ns = kDefaultReorderWindowNs;
@@ -99,10 +108,12 @@ class SnapshotEngine {
 
   uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
   int64_t interval_ns() const { return config_.interval_ns; }
+  const PartMode& part_mode() const { return mode_; }
 
   // Starts a part of `input` (call after take_all(), or first): forgets the watermark and
-  // fragment state of the previous part.
-  void begin_part(const pcap::InputId& input);
+  // fragment state of the previous part. A degraded part (mode.resolution != kFull) is cut
+  // into snapshots of mode.interval_ns instead of the configured interval.
+  void begin_part(const pcap::InputId& input, const PartMode& mode = {});
   void prepare(std::span<DecodedPacket> packets, ShardPlan& plan);
   // batch is the one the packets were decoded from: new flows take their descriptive
   // attributes and record numbers from it.
@@ -149,6 +160,8 @@ class SnapshotEngine {
   SnapshotConfig config_;
   std::vector<Shard> shards_;
   pcap::InputId input_{};  ///< of the current part
+  PartMode mode_;
+  int64_t interval_ns_ = 0;  ///< of the current part
   int64_t watermark_ns_ = INT64_MIN;
   int64_t closed_before_ns_ = INT64_MIN;
   bool seen_packet_ = false;

@@ -30,17 +30,30 @@ struct Cursor {
   friend bool operator==(const Cursor&, const Cursor&) = default;
 };
 
+// A place after its cursor where a consumer began a part for a reason the data does not show,
+// with what it needs to cut that part the same way again (`mode`: opaque to the ring, one
+// token without spaces; empty when there is nothing to say).
+struct PartStart {
+  uint64_t record = 0;  ///< ring-wide record number (1-based) the part begins with
+  std::string mode;
+
+  friend bool operator==(const PartStart&, const PartStart&) = default;
+};
+
 // Everything a consumer keeps in its cursor file. pcap2json's ring input
-// (docs/decisions/0005-document-identity.md) records what it exports as, so a second consumer
-// exporting the same ring under the same observer and capture can be refused, and the places
-// after its cursor where it ended a part for a reason the data does not show (the ring went
-// idle, the consumer was stopped), so a restart cuts the same parts again.
+// (docs/decisions/0005-document-identity.md, 0006-graceful-degradation.md) records what it
+// exports as, so a second consumer exporting the same ring under the same observer and capture
+// can be refused; the part starts after its cursor it decided on wall-clock grounds (the ring
+// went idle, the consumer was stopped, it changed resolution); and how far it had decided
+// (parts starting before `decided_through` were begun by an earlier run, so a restart must cut
+// them as recorded, not decide again).
 struct ConsumerState {
   Cursor cursor;
-  std::string observer;  ///< observer.name of its documents (empty: not recorded)
-  std::string capture;   ///< labels.capture of its documents
-  /// Ring-wide record numbers (1-based, ascending, after cursor) that begin a new part.
-  std::vector<uint64_t> part_starts;
+  std::string observer;     ///< observer.name of its documents (empty: not recorded)
+  std::string capture;      ///< labels.capture of its documents
+  std::string cursor_mode;  ///< the mode in effect at the cursor (opaque, like PartStart::mode)
+  std::vector<PartStart> part_starts;  ///< after cursor, ascending
+  uint64_t decided_through = 0;        ///< record number; 0 when nothing was recorded
 
   friend bool operator==(const ConsumerState&, const ConsumerState&) = default;
 };
