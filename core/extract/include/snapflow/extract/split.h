@@ -43,8 +43,8 @@ inline constexpr size_t kDefaultMaxSplitRows = 100'000;
 struct SplitRequest {
   std::string stream;  ///< named capture; empty = the whole ring
   SplitMode mode;
-  std::optional<int64_t> start_ns;  ///< optional window within the capture / ring
-  std::optional<int64_t> stop_ns;
+  std::optional<int64_t> start_ns = std::nullopt;  ///< optional window within the capture / ring
+  std::optional<int64_t> stop_ns = std::nullopt;
   size_t max_rows = kDefaultMaxSplitRows;
 };
 
