@@ -43,12 +43,12 @@ base::Result<ExtractRequest> make_request(const RequestText& text, const Extract
   ExtractRequest r;
   if (text.start) {
     auto t = filter::parse_time_ns(*text.start);
-    if (!t.ok()) return std::move(t).error().context("Start");
+    if (!t.ok()) return invalid("Start: " + t.error().message());
     r.start_ns = *t;
   }
   if (text.stop) {
     auto t = filter::parse_time_ns(*text.stop);
-    if (!t.ok()) return std::move(t).error().context("Stop");
+    if (!t.ok()) return invalid("Stop: " + t.error().message());
     r.stop_ns = *t;
   }
   if (r.start_ns && r.stop_ns) {
