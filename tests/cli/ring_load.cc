@@ -9,6 +9,7 @@
 // are never committed.
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -72,43 +73,61 @@ int main(int argc, char** argv) {
     }
   }
   if (config.dir.empty() || input.empty()) fail("usage: ring_load --ring DIR [...] INPUT.pcap");
+  // The record count first (a second pass over the file), when --uncommitted needs it.
+  uint64_t count = UINT64_MAX;
+  if (kill && uncommitted > 0) {
+    if (input == "-") fail("--uncommitted needs a file, not stdin");
+    auto counter = pcap::PacketReader::open(input);
+    if (!counter.ok()) fail(counter.error().to_string());
+    pcap::PacketBatch batch;
+    count = 0;
+    while (true) {
+      auto n = (*counter)->next_batch(batch, 4096);
+      if (!n.ok()) fail(n.error().to_string());
+      if (*n == 0) break;
+      count += *n;
+    }
+  }
+  const uint64_t commit_at =
+      count == UINT64_MAX || uncommitted > count ? count : count - uncommitted;
   auto reader = pcap::PacketReader::open(input);
   if (!reader.ok()) fail(reader.error().to_string());
   auto writer = ring::RingWriter::open(config);
   if (!writer.ok()) fail(writer.error().to_string());
   ring::RingWriter& w = **writer;
-  std::vector<pcap::PacketRecord> all;
-  std::vector<std::vector<std::byte>> bytes;
+  auto catalog = ring::CaptureCatalog::open(config.dir);
+  if (!catalog.ok()) fail(catalog.error().to_string());
+  // Catalog entries at record i: committed first, so the position is the writer's "now".
+  auto mark = [&](uint64_t i, int64_t ts) {
+    for (const Capture& c : captures) {
+      if (c.first != i && c.last != i) continue;
+      if (auto st = w.commit(); !st.ok()) fail(st.error().to_string());
+      auto st = c.first == i ? catalog->start(c.name, w.committed_position(), ts)
+                             : catalog->stop(w.committed_position(), ts);
+      if (!st.ok()) fail(st.error().to_string());
+    }
+  };
+  uint64_t i = 0;
+  int64_t last_ts = 0;
   pcap::PacketBatch batch;
   while (true) {
     auto n = (*reader)->next_batch(batch, 1024);
     if (!n.ok()) fail(n.error().to_string());
     if (*n == 0) break;
     for (const auto& r : batch.records) {
-      bytes.emplace_back(r.data, r.data + r.captured_length);
-      pcap::PacketRecord copy = r;
-      all.push_back(copy);
+      mark(i, r.ts_ns);
+      if (i == commit_at) {
+        if (auto st = w.commit(); !st.ok()) fail(st.error().to_string());
+      }
+      auto st = w.append(r.ts_ns, r.bytes(), r.wire_length);
+      if (!st.ok()) fail(st.error().to_string());
+      last_ts = r.ts_ns;
+      ++i;
     }
   }
-  const uint64_t count = all.size();
-  const uint64_t committed_count = kill && uncommitted < count ? count - uncommitted : count;
-  auto catalog = ring::CaptureCatalog::open(config.dir);
-  if (!catalog.ok()) fail(catalog.error().to_string());
-  for (uint64_t i = 0; i <= count; ++i) {
-    for (const Capture& c : captures) {
-      if (c.first != i && c.last != i) continue;
-      if (auto st = w.commit(); !st.ok()) fail(st.error().to_string());
-      const ring::RingPosition at = w.committed_position();
-      const int64_t ts = i < count ? all[i].ts_ns : all.back().ts_ns + 1;
-      auto st = c.first == i ? catalog->start(c.name, at, ts) : catalog->stop(at, ts);
-      if (!st.ok()) fail(st.error().to_string());
-    }
-    if (i == committed_count) {
-      if (auto st = w.commit(); !st.ok()) fail(st.error().to_string());
-    }
-    if (i == count) break;
-    auto st = w.append(all[i].ts_ns, bytes[i], all[i].wire_length);
-    if (!st.ok()) fail(st.error().to_string());
+  mark(i, last_ts + 1);
+  if (commit_at == UINT64_MAX || commit_at >= i) {
+    if (auto st = w.commit(); !st.ok()) fail(st.error().to_string());
   }
   if (kill) {
     std::fflush(stderr);

@@ -1,33 +1,23 @@
 #include "snapflow/extract/render.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
+#include "json_text.h"
 #include "snapflow/base/time.h"
+#include "snapflow/ring/catalog.h"
 
 namespace snapflow::extract {
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void key_string(JsonWriter& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void stream_field(JsonWriter& w, std::string_view stream) {
-  w.Key("stream");
+void stream_field(JsonText& w, std::string_view stream) {
+  w.key("stream");
   if (stream.empty()) {
-    w.Null();
+    w.null();
   } else {
-    w.String(stream.data(), static_cast<rapidjson::SizeType>(stream.size()));
+    w.string(stream);
   }
 }
 
-std::string finish(const rapidjson::StringBuffer& buffer) {
-  std::string out(buffer.GetString(), buffer.GetSize());
-  out.push_back('\n');
-  return out;
+std::string time_or_dash(int64_t ns) {
+  return ns == 0 ? std::string("-") : base::format_rfc3339_ns(ns);
 }
 
 }  // namespace
@@ -39,21 +29,15 @@ std::string render_views_csv(const std::vector<ViewRow>& rows) {
 }
 
 std::string render_views_json(std::string_view stream, const std::vector<ViewRow>& rows) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
+  JsonText w;
+  w.begin_object();
   stream_field(w, stream);
-  w.Key("views");
-  w.StartArray();
+  w.key("views").begin_array();
   for (const ViewRow& r : rows) {
-    w.StartObject();
-    key_string(w, "split_mode", r.mode);
-    key_string(w, "link", r.link);
-    w.EndObject();
+    w.begin_object().key("split_mode").string(r.mode).key("link").string(r.link).end_object();
   }
-  w.EndArray();
-  w.EndObject();
-  return finish(buffer);
+  w.end_array().end_object();
+  return w.finish();
 }
 
 std::string render_splits_csv(const SplitTable& table) {
@@ -72,38 +56,128 @@ std::string render_splits_csv(const SplitTable& table) {
 }
 
 std::string render_splits_json(const SplitTable& table) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
   uint64_t bytes = 0;
   for (const SplitRow& r : table.rows) bytes += r.pcap_bytes;
-  w.StartObject();
+  JsonText w;
+  w.begin_object();
   stream_field(w, table.stream);
-  key_string(w, "split_mode", table.mode.name);
-  w.Key("packets");
-  w.Uint64(table.packets);
-  w.Key("size_bytes");
-  w.Uint64(bytes);
-  w.Key("splits");
-  w.StartArray();
+  w.key("split_mode").string(table.mode.name);
+  w.key("packets").unsigned_number(table.packets);
+  w.key("size_bytes").unsigned_number(bytes);
+  w.key("splits").begin_array();
   for (const SplitRow& r : table.rows) {
-    w.StartObject();
-    key_string(w, "name", r.name);
-    w.Key("start_ns");
-    w.Int64(r.start_ns);
-    w.Key("stop_ns");
-    w.Int64(r.stop_ns);
-    key_string(w, "start", base::format_rfc3339_ns(r.start_ns));
-    key_string(w, "stop", base::format_rfc3339_ns(r.stop_ns));
-    w.Key("size_bytes");
-    w.Uint64(r.pcap_bytes);
-    w.Key("packets");
-    w.Uint64(r.packets);
-    key_string(w, "url", r.url);
-    w.EndObject();
+    w.begin_object();
+    w.key("name").string(r.name);
+    w.key("start_ns").number(r.start_ns);
+    w.key("stop_ns").number(r.stop_ns);
+    w.key("start").string(base::format_rfc3339_ns(r.start_ns));
+    w.key("stop").string(base::format_rfc3339_ns(r.stop_ns));
+    w.key("size_bytes").unsigned_number(r.pcap_bytes);
+    w.key("packets").unsigned_number(r.packets);
+    w.key("url").string(r.url);
+    w.end_object();
   }
-  w.EndArray();
-  w.EndObject();
-  return finish(buffer);
+  w.end_array().end_object();
+  return w.finish();
+}
+
+std::string render_captures_csv(const std::vector<CaptureRow>& rows) {
+  std::string out;
+  for (const CaptureRow& c : rows) {
+    out += c.name + "," + std::to_string(c.pcap_bytes) + "," + std::to_string(c.packets) + "," +
+           time_or_dash(c.start_ns) + "," +
+           (c.active ? std::string("active") : time_or_dash(c.stop_ns)) + "\n";
+  }
+  return out;
+}
+
+std::string render_captures_json(const std::vector<CaptureRow>& rows) {
+  JsonText w;
+  w.begin_object().key("captures").begin_array();
+  for (const CaptureRow& c : rows) {
+    w.begin_object();
+    w.key("name").string(c.name);
+    w.key("size_bytes").unsigned_number(c.pcap_bytes);
+    w.key("packets").unsigned_number(c.packets);
+    w.key("start_ns").number(c.start_ns);
+    w.key("stop_ns").number(c.active ? 0 : c.stop_ns);
+    w.key("active").boolean(c.active);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.finish();
+}
+
+std::string render_ring_info_text(const RingInfo& i) {
+  std::string out;
+  out += "ring " + i.dir + "\n";
+  out += "segment_bytes " + std::to_string(i.segment_bytes) + "\n";
+  out += "segment_count " + std::to_string(i.segment_count) + "\n";
+  out += "link_type " + std::to_string(i.link_type) + "\n";
+  out += "snaplen " + std::to_string(i.snaplen) + "\n";
+  out += "segments_live " + std::to_string(i.segments_live) + "\n";
+  out += "packets " + std::to_string(i.packets) + "\n";
+  out += "pcap_bytes " + std::to_string(i.pcap_bytes) + "\n";
+  out += "oldest " + time_or_dash(i.oldest_ns) + "\n";
+  out += "newest " + time_or_dash(i.newest_ns) + "\n";
+  return out;
+}
+
+std::string render_ring_info_json(const RingInfo& i) {
+  JsonText w;
+  w.begin_object();
+  w.key("ring").string(i.dir);
+  w.key("segment_bytes").unsigned_number(i.segment_bytes);
+  w.key("segment_count").unsigned_number(i.segment_count);
+  w.key("link_type").unsigned_number(i.link_type);
+  w.key("snaplen").unsigned_number(i.snaplen);
+  w.key("segments_live").unsigned_number(i.segments_live);
+  w.key("packets").unsigned_number(i.packets);
+  w.key("pcap_bytes").unsigned_number(i.pcap_bytes);
+  w.key("oldest_ns").number(i.oldest_ns);
+  w.key("newest_ns").number(i.newest_ns);
+  w.end_object();
+  return w.finish();
+}
+
+base::Result<RingInfo> ring_info(RingIndex& index) {
+  auto span = index.span();
+  if (!span.ok()) return std::move(span).error();
+  const ring::RingLayout& l = index.layout();
+  RingInfo i;
+  i.dir = l.dir;
+  i.segment_bytes = l.segment_bytes;
+  i.segment_count = l.segment_count;
+  i.link_type = l.link_type;
+  i.snaplen = l.snaplen;
+  i.segments_live = span->segments();
+  i.packets = span->packets();
+  i.pcap_bytes = 24 + span->end().record_bytes - span->start().record_bytes;
+  i.oldest_ns = span->empty ? 0 : span->first_ts_ns;
+  i.newest_ns = span->empty ? 0 : span->last_ts_ns;
+  return i;
+}
+
+base::Result<std::vector<CaptureRow>> capture_rows(RingIndex& index) {
+  auto catalog = ring::CaptureCatalog::open(index.layout().dir);
+  if (!catalog.ok()) return std::move(catalog).error();
+  std::vector<CaptureRow> rows;
+  for (const ring::CaptureEntry& e : catalog->list()) {
+    // What a download of the capture serves now: overwritten data is not counted.
+    ExtractRequest req;
+    req.stream = e.name;
+    auto plan = plan_extract(index, req);
+    if (!plan.ok()) return std::move(plan).error().context("capture " + e.name);
+    CaptureRow row;
+    row.name = e.name;
+    row.packets = plan->outside ? 0 : plan->packets;
+    row.pcap_bytes = plan->outside ? 24 : plan->pcap_bytes;
+    row.start_ns = e.start_ns;
+    row.stop_ns = e.stop_ns;
+    row.active = e.active;
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace snapflow::extract
