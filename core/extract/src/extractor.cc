@@ -1,5 +1,7 @@
 // The pull-based chunk producer: file header, then the window's records, read segment by
 // segment and trusted only after the segment's metadata still names the same generation.
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -9,6 +11,15 @@
 
 namespace snapflow::extract {
 namespace {
+
+// How far ahead of the stream the kernel is asked to read (POSIX_FADV_WILLNEED). A buffered
+// pread on its own waits for each small readahead window in turn (~160 MB/s on the test disk,
+// 1/3 of dd); asking for the next 32 MiB keeps the disk busy while records are handed out.
+constexpr uint64_t kReadAheadBytes = uint64_t{32} << 20;
+// Downloads larger than this drop what they have read from the page cache (the capture writes
+// with O_DIRECT; a multi-GiB download must not evict everything else). Smaller ones leave it
+// cached: repeated downloads of a recent window are then served from memory.
+constexpr uint64_t kDropBehindAfterBytes = uint64_t{256} << 20;
 
 struct RecordRun {
   size_t bytes = 0;  ///< complete, valid records at the start of the buffer
@@ -117,6 +128,28 @@ base::Status Extractor::fill(std::span<std::byte> out, size_t& used) {
   return base::ok_status();
 }
 
+void Extractor::read_ahead(int fd, const ring::SegmentInfo& s) {
+  const uint64_t limit = segment_limit(s);
+  if (ahead_seq_ != s.seq) {
+    ahead_seq_ = s.seq;
+    ahead_until_ = pos_.offset;
+    dropped_until_ = pos_.offset & ~uint64_t{4095};
+  }
+  if (ahead_until_ < limit && ahead_until_ < pos_.offset + kReadAheadBytes / 2) {
+    const uint64_t from = std::max(ahead_until_, pos_.offset);
+    const uint64_t to = std::min(limit, pos_.offset + kReadAheadBytes);
+    ::posix_fadvise(fd, static_cast<off_t>(from), static_cast<off_t>(to - from),
+                    POSIX_FADV_WILLNEED);
+    ahead_until_ = to;
+  }
+  const uint64_t done = pos_.offset & ~uint64_t{4095};
+  if (stats_.scanned_record_bytes > kDropBehindAfterBytes && done > dropped_until_ + (4 << 20)) {
+    ::posix_fadvise(fd, static_cast<off_t>(dropped_until_),
+                    static_cast<off_t>(done - dropped_until_), POSIX_FADV_DONTNEED);
+    dropped_until_ = done;
+  }
+}
+
 uint64_t Extractor::segment_limit(const ring::SegmentInfo& s) const {
   return s.seq == plan_.stop.segment_seq ? std::min(plan_.stop.offset, s.committed_bytes)
                                          : s.committed_bytes;
@@ -189,6 +222,7 @@ base::Status Extractor::read_raw(const ring::SegmentInfo& s, std::span<std::byte
   const size_t want = static_cast<size_t>(std::min<uint64_t>(avail, space));
   auto fd = index_->data_fd(s.slot);
   if (!fd.ok()) return std::move(fd).error();
+  read_ahead(*fd, s);
   std::byte* dst = out.data() + used;
   auto got = pread_all(*fd, dst, want, pos_.offset, index_->layout().segment_path(s.slot));
   if (!got.ok()) return std::move(got).error();
@@ -262,6 +296,7 @@ base::Status Extractor::refill_batch(const ring::SegmentInfo& s) {
   const uint64_t avail = segment_limit(s) - pos_.offset;
   auto fd = index_->data_fd(s.slot);
   if (!fd.ok()) return std::move(fd).error();
+  read_ahead(*fd, s);
   const std::string path = index_->layout().segment_path(s.slot);
   size_t want = static_cast<size_t>(std::min<uint64_t>(avail, batch_.size()));
   auto got = pread_all(*fd, batch_.data(), want, pos_.offset, path);

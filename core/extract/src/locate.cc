@@ -45,26 +45,33 @@ struct RingIndex::Target {
   }
 };
 
-base::Result<Located> RingIndex::locate_time(int64_t ts_ns) {
-  return locate(Target{true, ts_ns, 0});
+base::Result<Located> RingIndex::locate_time(int64_t ts_ns, const RingSpan* span) {
+  return locate(Target{true, ts_ns, 0}, span);
 }
 
-base::Result<Located> RingIndex::locate_bytes(uint64_t record_bytes) {
-  return locate(Target{false, 0, record_bytes});
+base::Result<Located> RingIndex::locate_bytes(uint64_t record_bytes, const RingSpan* span) {
+  return locate(Target{false, 0, record_bytes}, span);
 }
 
-base::Result<Located> RingIndex::locate(const Target& target) {
+base::Result<Located> RingIndex::locate(const Target& target, const RingSpan* given) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     bool retry = false;
-    auto r = locate_once(target, retry);
+    if (given != nullptr && attempt == 0) {
+      auto r = locate_once(target, *given, retry);
+      if (!r.ok() || !retry) return r;
+      continue;
+    }
+    auto span = this->span();
+    if (!span.ok()) return std::move(span).error();
+    auto r = locate_once(target, *span, retry);
     if (!r.ok() || !retry) return r;
   }
   return reused(0);
 }
 
-base::Result<Located> RingIndex::locate_once(const Target& target, bool& retry) {
-  auto span = this->span();
-  if (!span.ok()) return std::move(span).error();
+base::Result<Located> RingIndex::locate_once(const Target& target, const RingSpan& given,
+                                             bool& retry) {
+  const RingSpan* span = &given;
   if (span->empty) return Located{span->end(), false, 0};
   if (target.at_start(span->oldest)) {
     return Located{span->oldest.start(), true, span->oldest.first_ts_ns};
@@ -74,7 +81,8 @@ base::Result<Located> RingIndex::locate_once(const Target& target, bool& retry) 
   ring::SegmentInfo found;
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
-    auto m = mid == span->newest.seq ? base::Result<ring::SegmentInfo>(span->newest) : segment(mid);
+    auto m = mid == span->newest.seq ? base::Result<ring::SegmentInfo>(span->newest)
+                                     : probe_slot(layout_.slot_of(mid));
     if (!m.ok()) return std::move(m).error();
     if (m->seq != mid) {
       retry = true;  // reused under us: the span is stale
@@ -195,9 +203,9 @@ base::Result<Located> RingIndex::finish_in_segment(const ring::SegmentInfo& s, c
   return Located{following->start(), following->packets != 0, following->first_ts_ns};
 }
 
-base::Result<Located> RingIndex::at(const ring::RingPosition& position) {
+base::Result<Located> RingIndex::at(const ring::RingPosition& position, const RingSpan* given) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto span = this->span();
+    auto span = given != nullptr && attempt == 0 ? base::Result<RingSpan>(*given) : this->span();
     if (!span.ok()) return std::move(span).error();
     if (span->empty || position.packets >= span->end().packets) {
       return Located{span->end(), false, 0};

@@ -104,8 +104,12 @@ base::Result<ExtractPlan> plan_extract(RingIndex& index, const ExtractRequest& r
                                        const ExtractLimits& limits) {
   ExtractPlan plan;
   plan.request = request;
-  if (request.start_ns && request.stop_ns && *request.stop_ns <= *request.start_ns) {
-    return invalid("Stop must be after Start");
+  if (request.start_ns && request.stop_ns) {
+    if (*request.stop_ns <= *request.start_ns) return invalid("Stop must be after Start");
+    if (limits.max_window_ns > 0 && *request.stop_ns - *request.start_ns > limits.max_window_ns) {
+      return invalid("window longer than the limit of " + std::to_string(limits.max_window_ns) +
+                     " ns");
+    }
   }
   const ring::RingLayout& layout = index.layout();
   auto compiled = filter::PacketFilter::compile(request.filter, request.bpf, layout.link_type,
@@ -129,7 +133,7 @@ base::Result<ExtractPlan> plan_extract(RingIndex& index, const ExtractRequest& r
     }
     scope_start = later(entry->start, span->start());
     scope_stop = entry->active ? span->end() : earlier(entry->stop, span->end());
-    auto first = index.at(scope_start);
+    auto first = index.at(scope_start, &*span);
     if (!first.ok()) return std::move(first).error();
     scope_start = first->position;
     first_ns = first->has_record ? first->ts_ns : 0;
@@ -149,12 +153,12 @@ base::Result<ExtractPlan> plan_extract(RingIndex& index, const ExtractRequest& r
   plan.start = scope_start;
   plan.stop = scope_stop;
   if (request.start_ns && *request.start_ns > first_ns) {
-    auto at = index.locate_time(*request.start_ns);
+    auto at = index.locate_time(*request.start_ns, &*span);
     if (!at.ok()) return std::move(at).error().context("find Start");
     plan.start = earlier(later(at->position, scope_start), scope_stop);
   }
   if (request.stop_ns) {
-    auto at = index.locate_time(*request.stop_ns);
+    auto at = index.locate_time(*request.stop_ns, &*span);
     if (!at.ok()) return std::move(at).error().context("find Stop");
     plan.stop = later(earlier(at->position, scope_stop), plan.start);
   }

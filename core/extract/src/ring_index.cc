@@ -36,6 +36,17 @@ base::Result<ring::SegmentInfo> RingIndex::read_meta(uint32_t slot) {
   return ring::decode_segment_meta({buf.data(), *n}, slot);
 }
 
+base::Result<ring::SegmentInfo> RingIndex::probe_slot(uint32_t slot) {
+  for (const ring::SegmentInfo& p : probes_) {
+    if (p.slot == slot) return p;
+  }
+  auto m = read_meta(slot);
+  if (m.ok() && m->state == ring::SegmentState::kSealed && probes_.size() < 256) {
+    probes_.push_back(*m);
+  }
+  return m;
+}
+
 base::Result<ring::SegmentInfo> RingIndex::segment(uint64_t seq) {
   return read_meta(layout_.slot_of(seq));
 }
@@ -45,15 +56,23 @@ base::Result<int> RingIndex::data_fd(uint32_t slot) {
 }
 
 base::Result<ring::IndexEntry> RingIndex::read_entry(const ring::SegmentInfo& s, uint32_t i) {
-  ++counters_.index_reads;
-  auto fd = files_->get(s.slot, RingFile::kIndex);
-  if (!fd.ok()) return std::move(fd).error();
-  std::array<std::byte, ring::kIndexEntryBytes> buf{};
+  const uint64_t offset = uint64_t{i} * ring::kIndexEntryBytes;
   const std::string path = layout_.index_path(s.slot);
-  auto n = pread_all(*fd, buf.data(), buf.size(), uint64_t{i} * ring::kIndexEntryBytes, path);
-  if (!n.ok()) return std::move(n).error();
+  if (page_.seq != s.seq || offset < page_.offset ||
+      offset + ring::kIndexEntryBytes > page_.offset + page_.length) {
+    ++counters_.index_reads;
+    auto fd = files_->get(s.slot, RingFile::kIndex);
+    if (!fd.ok()) return std::move(fd).error();
+    page_.seq = 0;
+    page_.offset = offset & ~uint64_t{4095};
+    auto n = pread_all(*fd, page_.bytes.data(), page_.bytes.size(), page_.offset, path);
+    if (!n.ok()) return std::move(n).error();
+    page_.length = *n;
+    page_.seq = s.seq;
+  }
   ring::IndexEntry e;
-  if (*n != buf.size() || !ring::decode_index_entry(buf.data(), e)) {
+  if (offset + ring::kIndexEntryBytes > page_.offset + page_.length ||
+      !ring::decode_index_entry(page_.bytes.data() + (offset - page_.offset), e)) {
     return base::make_error(base::ErrorCode::kFormat, path + ": index entry " + std::to_string(i) +
                                                           " of " + std::to_string(s.index_count) +
                                                           " is missing or corrupt");
@@ -70,6 +89,7 @@ bool is_live(const ring::SegmentInfo& s) {
 }  // namespace
 
 base::Result<RingSpan> RingIndex::span() {
+  probes_.clear();
   auto found = span_by_search();
   if (!found.ok() || found->oldest.seq != 0) return found;
   return span_by_scan();  // the slots do not form the rotated pattern (or the ring is empty)
@@ -89,7 +109,7 @@ base::Result<RingSpan> RingIndex::span_by_search() {
   ring::SegmentInfo newest = *first;
   while (hi - lo > 1) {
     const uint32_t mid = lo + (hi - lo) / 2;
-    auto m = read_meta(mid);
+    auto m = probe_slot(mid);
     if (!m.ok()) return std::move(m).error();
     if (is_live(*m) && m->seq == s0 + mid) {
       lo = mid;

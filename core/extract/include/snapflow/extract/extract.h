@@ -146,6 +146,7 @@ class Extractor {
   base::Status read_one_record(const ring::SegmentInfo& s);
   void drain_carry(std::span<std::byte> out, size_t& used);
   uint64_t segment_limit(const ring::SegmentInfo& s) const;
+  void read_ahead(int fd, const ring::SegmentInfo& s);
 
   std::unique_ptr<RingIndex> index_;
   ExtractPlan plan_;
@@ -158,6 +159,9 @@ class Extractor {
   size_t batch_off_ = 0;          ///< next unprocessed record in batch_
   std::vector<std::byte> carry_;  ///< encoded bytes that did not fit in the caller's buffer
   size_t carry_off_ = 0;
+  uint64_t ahead_seq_ = 0;      ///< segment of the read-ahead below
+  uint64_t ahead_until_ = 0;    ///< bytes [.., ahead_until_) were asked for (WILLNEED)
+  uint64_t dropped_until_ = 0;  ///< bytes below this were dropped from the page cache
 };
 
 }  // namespace snapflow::extract

@@ -59,7 +59,7 @@ struct Located {
 
 struct IndexCounters {
   uint64_t metadata_reads = 0;  ///< .meta files read
-  uint64_t index_reads = 0;     ///< index entries read
+  uint64_t index_reads = 0;     ///< reads of index pages (4 KiB, one or more entries each)
   uint64_t scanned_bytes = 0;   ///< segment bytes read by bounded scans
 };
 
@@ -78,14 +78,17 @@ class RingIndex {
   // The first record with ts >= ts_ns: the oldest record when ts_ns precedes it, the end of
   // the data when no record is that late. Timestamps are assumed non-decreasing, as the
   // capture writes them (ring/window.h says what happens otherwise).
-  base::Result<Located> locate_time(int64_t ts_ns);
+  //
+  // span: optionally, a span() read just before (a plan looks up its start and stop with one
+  // span); it bounds the search, and a lookup that finds a segment reused re-reads it.
+  base::Result<Located> locate_time(int64_t ts_ns, const RingSpan* span = nullptr);
   // The last record boundary whose ring-wide cumulative record bytes (Σ 16 + captured before
   // it) are <= record_bytes; the oldest data when record_bytes precedes it.
-  base::Result<Located> locate_bytes(uint64_t record_bytes);
+  base::Result<Located> locate_bytes(uint64_t record_bytes, const RingSpan* span = nullptr);
   // What starts at a known boundary (e.g. a catalog position): its record's timestamp, or the
   // next segment's first record when position is the end of a sealed segment. A position
   // whose data was overwritten yields the oldest data.
-  base::Result<Located> at(const ring::RingPosition& position);
+  base::Result<Located> at(const ring::RingPosition& position, const RingSpan* span = nullptr);
 
   // The durable metadata of the slot that holds (or held) segment seq; info.seq differs from
   // seq when the slot was reused.
@@ -99,17 +102,31 @@ class RingIndex {
   explicit RingIndex(ring::RingLayout layout);
   struct Target;
   base::Result<ring::SegmentInfo> read_meta(uint32_t slot);
+  // Metadata for binary-search probes: sealed segments never change (until their slot is
+  // reused, which the lookups detect by re-reading afterwards), so a plan's start and stop
+  // searches share their probes. Forgotten at every span().
+  base::Result<ring::SegmentInfo> probe_slot(uint32_t slot);
   base::Result<ring::IndexEntry> read_entry(const ring::SegmentInfo& s, uint32_t i);
   base::Result<RingSpan> span_by_search();
   base::Result<RingSpan> span_by_scan();
-  base::Result<Located> locate(const Target& target);
-  base::Result<Located> locate_once(const Target& target, bool& retry);
+  base::Result<Located> locate(const Target& target, const RingSpan* span);
+  base::Result<Located> locate_once(const Target& target, const RingSpan& span, bool& retry);
   base::Result<Located> finish_in_segment(const ring::SegmentInfo& s, const Target& target,
                                           const RingSpan& span, bool& retry);
 
   ring::RingLayout layout_;
   std::unique_ptr<FdCache> files_;
   std::vector<std::byte> scan_buffer_;
+  // The last index page read: a binary search ends inside one page, and a window's start and
+  // stop usually share one.
+  struct IndexPage {
+    uint64_t seq = 0;
+    uint64_t offset = 0;  ///< file offset of bytes[0]
+    size_t length = 0;
+    std::array<std::byte, 4096 + ring::kIndexEntryBytes> bytes{};
+  };
+  IndexPage page_;
+  std::vector<ring::SegmentInfo> probes_;
   IndexCounters counters_;
 };
 
