@@ -89,6 +89,25 @@ base::Result<size_t> Extractor::next_chunk(std::span<std::byte> out) {
   return used;
 }
 
+base::Result<bool> Extractor::next_piece(std::vector<std::byte>& out, size_t target_bytes) {
+  const size_t base = out.size();
+  out.resize(base + std::max<size_t>(target_bytes, 1));
+  auto n = next_chunk({out.data() + base, out.size() - base});
+  if (!n.ok()) {
+    out.resize(base);
+    return std::move(n).error();
+  }
+  out.resize(base + *n);
+  // next_chunk fills the buffer to the byte; finish the unit it cut (in carry_).
+  if (carry_off_ < carry_.size()) {
+    out.insert(out.end(), carry_.begin() + static_cast<std::ptrdiff_t>(carry_off_), carry_.end());
+    stats_.bytes += carry_.size() - carry_off_;
+    carry_.clear();
+    carry_off_ = 0;
+  }
+  return !done();
+}
+
 void Extractor::drain_carry(std::span<std::byte> out, size_t& used) {
   const size_t n = std::min(out.size() - used, carry_.size() - carry_off_);
   std::memcpy(out.data() + used, carry_.data() + carry_off_, n);

@@ -62,6 +62,52 @@ TEST_F(ExtractTest, RandomWindowsEqualTheReferenceByteForByte) {
   }
 }
 
+TEST_F(ExtractTest, PiecesEndOnRecordBoundaries) {
+  const int64_t a = recs_[100].ts;
+  const int64_t b = recs_[9000].ts;
+  const auto [from, to] = window_of(recs_, a, b);
+  for (OutputFormat format : {OutputFormat::kPcap, OutputFormat::kPcapng}) {
+    for (size_t target : {size_t{1}, size_t{100}, size_t{5000}, size_t{1} << 20}) {
+      for (const char* filter : {"", "udp.port==53,123 | icmp.type==8"}) {
+        ExtractRequest req = window(a, b);
+        req.format = format;
+        req.filter = filter;
+        auto index = open_index(dir());
+        auto plan = plan_extract(*index, req);
+        ASSERT_TRUE(plan.ok());
+        auto x = Extractor::start(std::move(index), std::move(*plan));
+        ASSERT_TRUE(x.ok());
+        std::vector<std::byte> all;
+        const size_t header = format == OutputFormat::kPcap ? 24 : 60;
+        bool more = true;
+        while (more) {
+          std::vector<std::byte> piece;
+          auto r = (*x)->next_piece(piece, target);
+          ASSERT_TRUE(r.ok()) << r.error().to_string();
+          more = *r;
+          // A piece is the header, or whole records: walk it.
+          size_t off = all.empty() ? header : 0;
+          ASSERT_TRUE(all.empty() ? piece.size() >= header : true);
+          while (off < piece.size()) {
+            ASSERT_GE(piece.size() - off, format == OutputFormat::kPcap ? 16u : 32u);
+            const size_t size = format == OutputFormat::kPcap
+                                    ? 16 + base::load_le32(piece.data() + off + 8)
+                                    : base::load_le32(piece.data() + off + 4);
+            off += size;
+          }
+          ASSERT_EQ(off, piece.size()) << "a piece ended inside a record";
+          all.insert(all.end(), piece.begin(), piece.end());
+        }
+        EXPECT_TRUE((*x)->done());
+        EXPECT_EQ((*x)->stats().bytes, all.size());
+        if (format == OutputFormat::kPcap && filter[0] == 0) {
+          EXPECT_TRUE(all == reference_pcap(recs_, from, to));
+        }
+      }
+    }
+  }
+}
+
 TEST_F(ExtractTest, WholeRingAndOpenEndedWindows) {
   ExtractRequest all;
   EXPECT_TRUE(extract_all(dir(), all) == reference_pcap(recs_, 0, recs_.size()));

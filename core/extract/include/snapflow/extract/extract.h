@@ -127,6 +127,12 @@ class Extractor {
   // caller must then drop the output (its last record may be incomplete).
   base::Result<size_t> next_chunk(std::span<std::byte> out);
 
+  // The same stream in whole units, for servers that send pieces (capture's StreamingBody):
+  // appends to out the next bytes up to about target_bytes, ending on a unit boundary (the
+  // file header, whole records; one record may overshoot). Returns false when this piece ends
+  // the file (it may then be empty).
+  base::Result<bool> next_piece(std::vector<std::byte>& out, size_t target_bytes);
+
   bool done() const;
   const ExtractStats& stats() const { return stats_; }
   const ExtractPlan& plan() const { return plan_; }
