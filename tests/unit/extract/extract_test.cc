@@ -39,6 +39,14 @@ TEST_F(ExtractTest, RandomWindowsEqualTheReferenceByteForByte) {
     if (i % 4 == 0) a = recs_[rng() % recs_.size()].ts;  // on a record, maybe inside a run
     if (a == b) continue;
     if (a > b) std::swap(a, b);
+    const size_t chunk = chunks[i % std::size(chunks)];
+    if (chunk < 4096) {
+      // Byte-sized chunks over a short window (a few hundred records): the same code paths,
+      // without millions of calls under the sanitizers.
+      const size_t first = window_of(recs_, a, a).first;
+      if (first + 300 < recs_.size()) b = std::min(b, recs_[first + 300].ts);
+      if (b <= a) continue;
+    }
     const auto [from, to] = window_of(recs_, a, b);
     auto index = open_index(dir());
     auto plan = plan_extract(*index, window(a, b));
@@ -53,7 +61,7 @@ TEST_F(ExtractTest, RandomWindowsEqualTheReferenceByteForByte) {
     EXPECT_EQ(plan->pcap_bytes, expected.size());
     auto x = Extractor::start(std::move(index), std::move(*plan));
     ASSERT_TRUE(x.ok());
-    const std::vector<std::byte> got = drain(**x, chunks[i % std::size(chunks)]);
+    const std::vector<std::byte> got = drain(**x, chunk);
     ASSERT_EQ(got.size(), expected.size()) << "window " << a << " " << b;
     ASSERT_TRUE(got == expected) << "window " << a << " " << b;
     EXPECT_EQ((*x)->stats().packets, to - from);
