@@ -1,7 +1,9 @@
 #include "cli_config.h"
 
-#include <charconv>
+#include <cstdint>
 #include <string_view>
+
+#include "snapflow/base/parse.h"
 
 namespace snapflow::extract::cli {
 namespace {
@@ -141,13 +143,9 @@ base::Result<CliConfig> parse_command_line(int argc, char** argv) {
     if (!mode.ok()) return std::move(mode).error().context("--view");
     c.view = *mode;
     if (!max_rows_text.empty()) {
-      auto [end, ec] = std::from_chars(max_rows_text.data(),
-                                       max_rows_text.data() + max_rows_text.size(), c.max_rows);
-      if (ec != std::errc() || end != max_rows_text.data() + max_rows_text.size() ||
-          c.max_rows == 0) {
-        return usage("--max-rows: expected a positive number, got '" + max_rows_text.substr(0, 32) +
-                     "'");
-      }
+      auto rows = base::parse_uint(max_rows_text, 1, UINT32_MAX);
+      if (!rows.ok()) return usage("--max-rows: " + rows.error().message());
+      c.max_rows = static_cast<size_t>(*rows);
     }
   }
   return c;

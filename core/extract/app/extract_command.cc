@@ -1,6 +1,6 @@
 // snapflow-pcap extract: plan, then pull chunks into stdout or a file. A file appears under
-// its name only when complete (written as NAME.part, renamed at the end); SIGINT/SIGTERM are
-// polled between chunks so an interrupted run removes its partial file.
+// its name only when complete (written as NAME.part, renamed at the end); SIGINT/SIGTERM
+// (base::StopSignals) are polled between chunks so an interrupted run removes its partial file.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "progress.h"
+#include "snapflow/base/stop_signals.h"
 
 namespace snapflow::extract::cli {
 namespace {
@@ -33,27 +34,6 @@ base::Status write_all(int fd, const std::byte* data, size_t size, const std::st
   }
   return base::ok_status();
 }
-
-// Stop signals are blocked and polled: no handler, no global state.
-class StopSignals {
- public:
-  StopSignals() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    ::sigprocmask(SIG_BLOCK, &set_, &old_);
-    ::signal(SIGPIPE, SIG_IGN);  // a closed pipe is a write error (EPIPE), reported once
-  }
-  ~StopSignals() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
-  bool pending() const {
-    const timespec zero{0, 0};
-    return ::sigtimedwait(&set_, nullptr, &zero) > 0;
-  }
-
- private:
-  sigset_t set_;
-  sigset_t old_;
-};
 
 // Where the bytes go: stdout, or NAME.part renamed to NAME on success.
 class Output {
@@ -121,9 +101,13 @@ base::Result<int> run_extract(const CliConfig& config) {
     std::fprintf(stderr, "snapflow-pcap: %s\n", plan->outside_message().c_str());
     return 3;
   }
+  // SIGINT/SIGTERM are read between chunks (no handler), so an interrupted run removes its
+  // partial file; a closed pipe is a write error (EPIPE), reported once.
+  auto signals = base::StopSignals::create();
+  if (!signals.ok()) return std::move(signals).error();
+  ::signal(SIGPIPE, SIG_IGN);
   Output output;
   SNAPFLOW_TRY_STATUS(output.open(config.output), "-o");
-  const StopSignals signals;
   const uint64_t window_bytes = plan->pcap_bytes - 24;
   auto extractor = Extractor::start(std::move(*index), std::move(*plan));
   if (!extractor.ok()) return std::move(extractor).error();
@@ -131,7 +115,7 @@ base::Result<int> run_extract(const CliConfig& config) {
   ProgressBar progress(config.progress && ::isatty(STDERR_FILENO), window_bytes);
   std::vector<std::byte> buffer(kChunkBytes);
   while (true) {
-    if (signals.pending()) {
+    if (signals->pending() != 0) {
       return base::make_error(base::ErrorCode::kCancelled, "interrupted after " +
                                                                std::to_string(x.stats().packets) +
                                                                " packets (partial output removed)");
