@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -147,5 +148,17 @@ struct SegmentInfo {
 base::Result<std::vector<SegmentInfo>> list_segments(const RingLayout& layout);
 // The metadata of one slot (state kEmpty when the slot was never used).
 base::Result<SegmentInfo> read_segment_info(const RingLayout& layout, uint32_t slot);
+
+// For readers that keep a segment's files open (core/extract) instead of calling the functions
+// above: how many bytes of a .meta file to read, and what they say (as read_segment_info()
+// decodes them; fewer bytes, e.g. a short or absent file, mean fewer valid slots).
+inline constexpr size_t kSegmentMetaFileBytes = 256;
+SegmentInfo decode_segment_meta(std::span<const std::byte> file_bytes, uint32_t slot);
+
+// One 16-byte record header of a segment, validated as the ring's readers and recovery do
+// (1 <= captured <= snaplen, captured <= wire <= 1 MiB, nanoseconds < 1e9). False: not a
+// record (torn, padding, garbage); the outputs are then unspecified.
+bool parse_record_header(const std::byte* header, uint32_t snaplen, int64_t& ts_ns,
+                         uint32_t& captured, uint32_t& wire);
 
 }  // namespace snapflow::ring
