@@ -5,6 +5,7 @@
 
 #include "snapflow/base/time.h"
 #include "snapflow/queue/backoff.h"
+#include "snapflow/ring/cursor.h"
 
 namespace snapflow::capture {
 
@@ -29,6 +30,54 @@ Spooler::Spooler(std::vector<std::unique_ptr<PacketSource>> sources, ring::RingW
       lane->free.try_push(p);  // capacity == pool size: cannot fail
     }
     lanes_.push_back(std::move(lane));
+  }
+  // Counts survive restarts of the daemon: this run adds to what the ring's file says.
+  auto earlier = ring::load_capture_totals(writer_.layout().dir);
+  if (earlier.ok() && earlier->has_value()) {
+    totals_base_ = **earlier;
+    totals_base_.pending_packets = 0;  // a gauge; whatever was pending then is gone or spooled
+  } else if (!earlier.ok()) {
+    log_.warning("capture totals start from zero: " + earlier.error().to_string());
+  }
+}
+
+void Spooler::publish_consumer_lag(const std::vector<ring::SegmentInfo>& segments) {
+  if (segments.empty()) return;
+  auto cursors = ring::CursorStore(writer_.layout().dir).list();
+  if (!cursors.ok()) return;  // a cursor being replaced; next second
+  const ring::RingPosition newest = segments.back().end();
+  std::vector<ConsumerLag> lags;
+  for (const auto& [name, cursor] : *cursors) {
+    ConsumerLag lag;
+    lag.name = name;
+    if (newest.packets > cursor.position.packets) {
+      lag.packets = newest.packets - cursor.position.packets;
+      lag.bytes = newest.wire_bytes - cursor.position.wire_bytes;
+      lag.seconds = cursor.last_ts_ns > 0
+                        ? std::max<int64_t>(0, segments.back().last_ts_ns - cursor.last_ts_ns) /
+                              base::kNsPerSec
+                        : 0;
+    }
+    lags.push_back(std::move(lag));
+  }
+  status_.set_consumers(std::move(lags));
+}
+
+void Spooler::save_capture_totals(const SourceStats& sources) {
+  constexpr auto r = std::memory_order_relaxed;
+  const uint64_t spooled = status_.packets_captured.load(r);
+  ring::CaptureTotals t = totals_base_;
+  t.seen_packets += sources.packets_received + sources.packets_dropped;
+  t.dropped_packets += sources.packets_dropped;
+  t.spooled_packets += spooled;
+  t.spooled_bytes += status_.bytes_captured.load(r);
+  // Handed over by the sources but not yet appended (counted by the source before the batch
+  // reaches the ring writer).
+  t.pending_packets = sources.packets_received > spooled ? sources.packets_received - spooled : 0;
+  t.updated_ns = base::now_realtime_ns();
+  if (auto saved = ring::save_capture_totals(writer_.layout().dir, t); !saved.ok()) {
+    if (!totals_warned_) log_.warning("capture totals not saved: " + saved.error().to_string());
+    totals_warned_ = true;
   }
 }
 
@@ -163,6 +212,7 @@ void Spooler::publish_stats(int64_t now_ns) {
     link.speed_mbps = std::max(link.speed_mbps, l.speed_mbps);
   }
   constexpr auto r = std::memory_order_relaxed;
+  save_capture_totals(total);
   status_.packets_received.store(total.packets_received, r);
   status_.packets_dropped_source.store(total.packets_dropped, r);
   status_.packets_errors.store(total.packets_errors, r);
@@ -177,6 +227,7 @@ void Spooler::publish_stats(int64_t now_ns) {
     uint64_t disk = 0;
     for (const auto& seg : *segments) disk += seg.committed_bytes;
     status_.bytes_disk.store(disk, r);
+    publish_consumer_lag(*segments);
   }
 }
 

@@ -12,6 +12,11 @@ void CaptureStatus::set_capture(std::string name, bool active) {
   capture_active_ = active;
 }
 
+void CaptureStatus::set_consumers(std::vector<ConsumerLag> consumers) {
+  std::lock_guard lock(name_mutex_);
+  consumers_ = std::move(consumers);
+}
+
 StatusSnapshot CaptureStatus::snapshot(int64_t now_monotonic_ns) const {
   constexpr auto r = std::memory_order_relaxed;
   StatusSnapshot s;
@@ -30,6 +35,7 @@ StatusSnapshot CaptureStatus::snapshot(int64_t now_monotonic_ns) const {
   std::lock_guard lock(name_mutex_);
   s.capture_name = capture_name_;
   s.capture_active = capture_active_;
+  s.consumers = consumers_;
   return s;
 }
 
@@ -52,6 +58,14 @@ void for_each_field(const StatusSnapshot& s, F&& f) {
   f("capture_pps", std::to_string(s.capture_pps), false);
   f("capture_name", s.capture_name, true);
   f("capture_active", std::string(s.capture_active ? "true" : "false"), false);
+}
+
+// Consumer names are [A-Za-z0-9_.-] (ring::is_valid_name): safe in a text key.
+template <typename F>
+void for_each_consumer_field(const ConsumerLag& c, F&& f) {
+  f("consumer_" + c.name + "_lag_packets", std::to_string(c.packets));
+  f("consumer_" + c.name + "_lag_bytes", std::to_string(c.bytes));
+  f("consumer_" + c.name + "_lag_seconds", std::to_string(c.seconds));
 }
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -79,6 +93,11 @@ std::string format_status_text(const StatusSnapshot& s) {
   for_each_field(s, [&](std::string_view key, const std::string& value, bool) {
     out.append(key).append(", ").append(value).append("\n");
   });
+  for (const ConsumerLag& c : s.consumers) {
+    for_each_consumer_field(c, [&](const std::string& key, const std::string& value) {
+      out.append(key).append(", ").append(value).append("\n");
+    });
+  }
   return out;
 }
 
@@ -94,7 +113,16 @@ std::string format_status_json(const StatusSnapshot& s) {
       out.append(value);
     }
   });
-  out.append("}\n");
+  out.append(",\"consumers\":[");
+  for (size_t i = 0; i < s.consumers.size(); ++i) {
+    const ConsumerLag& c = s.consumers[i];
+    if (i > 0) out.push_back(',');
+    out.append("{\"name\":");
+    append_json_string(out, c.name);
+    out.append(",\"lag_packets\":" + std::to_string(c.packets) + ",\"lag_bytes\":" +
+               std::to_string(c.bytes) + ",\"lag_seconds\":" + std::to_string(c.seconds) + "}");
+  }
+  out.append("]}\n");
   return out;
 }
 

@@ -41,6 +41,8 @@ std::string_view to_string(DocumentKind kind) {
       return "gap";
     case DocumentKind::kPacket:
       return "packet";
+    case DocumentKind::kAccounting:
+      return "accounting";
   }
   return "flow";
 }

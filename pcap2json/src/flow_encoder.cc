@@ -298,4 +298,57 @@ void FlowEncoder::encode_gap(const GapRecord& gap, std::string_view consumer,
   finish_document(w, batch);
 }
 
+void FlowEncoder::encode_accounting(const AccountingRecord& a, std::string_view consumer,
+                                    indexer::DocumentBatch& batch) {
+  // Samples are named by their number and time: a restarted consumer re-sends its last sample
+  // unchanged (docs/formats.md), and the indexer verifies it like any other document.
+  DocumentWriter w = start_document(a.start_ns, ids_.make(DocumentKind::kAccounting, a.start_ns,
+                                                          {a.input, a.sequence, a.exported_packets,
+                                                           a.exported_bytes, a.end_ns - a.start_ns},
+                                                          {}));
+  const auto pair = [&](std::string_view name, uint64_t packets, uint64_t bytes) {
+    w.text(name);
+    w.lit("\":{\"packets\":");
+    w.u64(packets);
+    w.lit(",\"bytes\":");
+    w.u64(bytes);
+    w.ch('}');
+  };
+  w.lit("{\"@timestamp\":");
+  w.timestamp(a.start_ns, times_);
+  w.lit(",\"event\":{\"kind\":\"metric\",\"dataset\":\"snapflow.accounting\",\"start\":");
+  w.timestamp(a.start_ns, times_);
+  w.lit(",\"end\":");
+  w.timestamp(a.end_ns, times_);
+  w.ch('}');
+  w.text(names_ecs_);
+  w.lit(",\"snapflow\":{\"consumer\":");
+  w.text(json_quoted(consumer.substr(0, 256)));
+  w.lit(",\"interval_ns\":");
+  w.i64(a.end_ns - a.start_ns);
+  w.lit(",\"accounting\":{");
+  if (a.capture_stats) {
+    w.lit("\"received\":{\"packets\":");
+    w.u64(a.seen_packets);
+    w.lit("},\"dropped\":{\"packets\":");
+    w.u64(a.dropped_packets);
+    w.lit("},");
+    pair("\"spooled", a.spooled_packets, a.spooled_bytes);
+    w.lit(",\"pending\":{\"packets\":");
+    w.u64(a.pending_packets);
+    w.lit("},");
+  }
+  pair("\"exported", a.exported_packets, a.exported_bytes);
+  w.ch(',');
+  pair("\"overwritten", a.overwritten_packets, a.overwritten_bytes);
+  w.lit(",\"consumer_lag\":{\"packets\":");
+  w.u64(a.unread_packets);
+  w.lit(",\"bytes\":");
+  w.u64(a.unread_bytes);
+  w.lit(",\"ms\":");
+  w.i64(a.lag_ns / 1'000'000);
+  w.lit("}}}}");
+  finish_document(w, batch);
+}
+
 }  // namespace snapflow::pcap2json

@@ -34,6 +34,7 @@ struct WorkItem {
   std::vector<indexer::DocumentBatch> documents;
   std::array<uint64_t, kStatusCount> status_counts{};
   std::vector<GapRecord> gaps;
+  std::vector<AccountingRecord> accounting;
   bool end_of_input = false;
   bool end_part = false;        ///< the input ended the current part (idle ring, gap)
   PartMode part_mode;           ///< how to aggregate the part the batch begins
@@ -50,6 +51,7 @@ struct WorkItem {
     documents.clear();
     status_counts.fill(0);
     gaps.clear();
+    accounting.clear();
     end_of_input = false;
     end_part = false;
     part_mode = {};
@@ -168,6 +170,7 @@ class PipelineRun {
       w->end_of_input = true;
     } else {
       w->gaps = std::move(pulled->gaps);
+      w->accounting = std::move(pulled->accounting);
       w->end_of_input = pulled->end;
       w->end_part = pulled->end_part;
       w->part_mode = pulled->part_mode;
@@ -252,11 +255,15 @@ class PipelineRun {
   }
 
   WorkItem* encode(WorkItem* w) {
-    if (!w->gaps.empty()) {
+    if (!w->gaps.empty() || !w->accounting.empty()) {
       FlowEncoder& encoder = flow_encoders_.local();
       for (const GapRecord& gap : w->gaps) {
         encoder.encode_gap(gap, options_.consumer,
                            batch_with_room(w->documents, options_.encoder.bulk_form));
+      }
+      for (const AccountingRecord& a : w->accounting) {
+        encoder.encode_accounting(a, options_.consumer,
+                                  batch_with_room(w->documents, options_.encoder.bulk_form));
       }
     }
     for (const ClosedSnapshot& snapshot : w->closed) encode_snapshot(snapshot, w->documents);
@@ -331,6 +338,7 @@ class PipelineRun {
         sink_failed_.store(true, std::memory_order_release);
       }
     }
+    stats_.accounting_documents += w->accounting.size();
     for (const GapRecord& gap : w->gaps) {
       ++stats_.gaps;
       stats_.gap_packets += gap.packets;

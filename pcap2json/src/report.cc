@@ -52,6 +52,9 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                   " bytes overwritten before they were read)\n",
                   s.gaps, s.gap_packets, s.gap_bytes);
   }
+  if (s.accounting_documents > 0) {
+    append_format(out, "accounting samples  %" PRIu64 "\n", s.accounting_documents);
+  }
   if (s.degraded_parts > 0) {
     append_format(out, "degraded parts      %" PRIu64 " (coarser snapshots to catch up)\n",
                   s.degraded_parts);

@@ -1,9 +1,11 @@
 #include "snapflow/pcap2json/ring_input.h"
 
 #include <algorithm>
+#include <array>
 
 #include "snapflow/base/parse.h"
 #include "snapflow/base/time.h"
+#include "snapflow/ring/capture_stats.h"
 
 namespace snapflow::pcap2json {
 namespace {
@@ -55,7 +57,149 @@ base::Result<PartMode> decode_mode(std::string_view text) {
   return mode;
 }
 
+// The accounting baseline and the last sample live in the cursor file as named counters.
+constexpr const char* kLastFields[] = {
+    "start",   "end",   "seq",   "cap",    "seen",   "dropped",  "spool_p",  "spool_b",
+    "pending", "exp_p", "exp_b", "over_p", "over_b", "unread_p", "unread_b", "lag"};
+
+std::array<uint64_t, std::size(kLastFields)> fields_of(const AccountingRecord& a) {
+  return {static_cast<uint64_t>(a.start_ns),
+          static_cast<uint64_t>(a.end_ns),
+          a.sequence,
+          a.capture_stats ? 1u : 0u,
+          a.seen_packets,
+          a.dropped_packets,
+          a.spooled_packets,
+          a.spooled_bytes,
+          a.pending_packets,
+          a.exported_packets,
+          a.exported_bytes,
+          a.overwritten_packets,
+          a.overwritten_bytes,
+          a.unread_packets,
+          a.unread_bytes,
+          static_cast<uint64_t>(a.lag_ns)};
+}
+
+AccountingRecord record_of(const std::array<uint64_t, std::size(kLastFields)>& f,
+                           const pcap::InputId& input) {
+  AccountingRecord a;
+  a.start_ns = static_cast<int64_t>(f[0]);
+  a.end_ns = static_cast<int64_t>(f[1]);
+  a.sequence = f[2];
+  a.capture_stats = f[3] != 0;
+  a.seen_packets = f[4];
+  a.dropped_packets = f[5];
+  a.spooled_packets = f[6];
+  a.spooled_bytes = f[7];
+  a.pending_packets = f[8];
+  a.exported_packets = f[9];
+  a.exported_bytes = f[10];
+  a.overwritten_packets = f[11];
+  a.overwritten_bytes = f[12];
+  a.unread_packets = f[13];
+  a.unread_bytes = f[14];
+  a.lag_ns = static_cast<int64_t>(f[15]);
+  a.input = input;
+  return a;
+}
+
 }  // namespace
+
+// Cumulative counters at one moment: the capture daemon's (since the ring was created) and
+// this consumer's (since it registered).
+struct RingInput::AccountingTotals {
+  bool capture = false;
+  ring::CaptureTotals daemon;
+  ring::RingPosition position;  ///< the consumer's
+  ring::RingPosition newest;    ///< the ring's committed end
+  int64_t newest_ts_ns = 0;
+};
+
+base::Result<RingInput::AccountingTotals> RingInput::accounting_totals() const {
+  AccountingTotals t;
+  auto daemon = ring::load_capture_totals(options_.dir);
+  if (!daemon.ok()) return std::move(daemon).error();
+  if (daemon->has_value()) {
+    t.capture = true;
+    t.daemon = **daemon;
+  }
+  t.position = reader_->position();
+  auto segments = ring::list_segments(reader_->layout());
+  if (!segments.ok()) return std::move(segments).error();
+  if (!segments->empty()) {
+    t.newest = segments->back().end();
+    t.newest_ts_ns = segments->back().last_ts_ns;
+  }
+  return t;
+}
+
+void RingInput::restore_accounting(std::vector<AccountingRecord>& resend) {
+  const auto& c = state_.counters;
+  overwritten_packets_ = c.count("acct.over_p") ? c.at("acct.over_p") : 0;
+  overwritten_bytes_ = c.count("acct.over_b") ? c.at("acct.over_b") : 0;
+  if (!c.count("acct.last.seq")) return;
+  std::array<uint64_t, std::size(kLastFields)> f{};
+  for (size_t i = 0; i < f.size(); ++i) {
+    const auto it = c.find(std::string("acct.last.") + kLastFields[i]);
+    f[i] = it == c.end() ? 0 : it->second;
+  }
+  // The previous run may have stopped before this sample was acknowledged: send it again
+  // (the same document; the server answers 409 if it has it).
+  resend.push_back(record_of(f, input_id_));
+}
+
+base::Status RingInput::sample_accounting(Pulled& pulled) {
+  auto now = accounting_totals();
+  if (!now.ok()) return std::move(now).error().context("accounting sample");
+  const int64_t wall = base::now_realtime_ns();
+  std::lock_guard lock(mu_);
+  auto& c = state_.counters;
+  const auto get = [&](const char* name) { return c.count(name) ? c.at(name) : 0; };
+  AccountingRecord a;
+  a.input = input_id_;
+  a.start_ns = static_cast<int64_t>(get("acct.time"));
+  a.end_ns = wall;
+  a.sequence = get("acct.seq") + 1;
+  a.capture_stats = now->capture && get("acct.cap") == 1;
+  if (a.capture_stats) {
+    a.seen_packets = now->daemon.seen_packets - get("acct.seen");
+    a.dropped_packets = now->daemon.dropped_packets - get("acct.dropped");
+    a.spooled_packets = now->daemon.spooled_packets - get("acct.spool_p");
+    a.spooled_bytes = now->daemon.spooled_bytes - get("acct.spool_b");
+    a.pending_packets = now->daemon.pending_packets;
+  }
+  const uint64_t passed_p = now->position.packets - get("acct.pass_p");
+  const uint64_t passed_b = now->position.wire_bytes - get("acct.pass_b");
+  a.overwritten_packets = overwritten_packets_ - get("acct.over_p");
+  a.overwritten_bytes = overwritten_bytes_ - get("acct.over_b");
+  a.exported_packets = passed_p - a.overwritten_packets;
+  a.exported_bytes = passed_b - a.overwritten_bytes;
+  if (now->newest.packets > now->position.packets) {
+    a.unread_packets = now->newest.packets - now->position.packets;
+    a.unread_bytes = now->newest.wire_bytes - now->position.wire_bytes;
+    a.lag_ns = std::max<int64_t>(0, now->newest_ts_ns - reader_->last_ts_ns());
+  }
+  c["acct.time"] = static_cast<uint64_t>(wall);
+  c["acct.seq"] = a.sequence;
+  c["acct.cap"] = now->capture ? 1 : 0;
+  c["acct.seen"] = now->daemon.seen_packets;
+  c["acct.dropped"] = now->daemon.dropped_packets;
+  c["acct.spool_p"] = now->daemon.spooled_packets;
+  c["acct.spool_b"] = now->daemon.spooled_bytes;
+  c["acct.pass_p"] = now->position.packets;
+  c["acct.pass_b"] = now->position.wire_bytes;
+  c["acct.over_p"] = overwritten_packets_;
+  c["acct.over_b"] = overwritten_bytes_;
+  const auto fields = fields_of(a);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    c[std::string("acct.last.") + kLastFields[i]] = fields[i];
+  }
+  // Durable before the sample can be acknowledged: a restart continues from here.
+  SNAPFLOW_TRY_STATUS(cursors_.save(options_.consumer, state_), "save accounting sample");
+  if (a.start_ns != 0) pulled.accounting.push_back(a);  // the first sample only sets the base
+  return base::ok_status();
+}
 
 RingInput::RingInput(RingInputOptions options, std::unique_ptr<ring::RingReader> reader)
     : options_(std::move(options)), reader_(std::move(reader)), cursors_(options_.dir) {
@@ -137,8 +281,14 @@ base::Result<std::unique_ptr<RingInput>> RingInput::open(const RingInputOptions&
     if (!in.resumed_from_) in.state_.cursor = in.reader_->cursor();
     in.state_.observer = options.observer;
     in.state_.capture = options.capture;
+    in.restore_accounting(in.resend_);
     SNAPFLOW_TRY_STATUS(in.cursors_.save(options.consumer, in.state_),
                         "register consumer " + options.consumer);
+    if (options.accounting_interval_ns > 0 && !in.state_.counters.count("acct.seq")) {
+      Pulled ignored;  // the first sample sets the baseline at registration
+      SNAPFLOW_TRY_STATUS(in.sample_accounting(ignored), "register consumer");
+    }
+    in.next_sample_ns_ = base::now_monotonic_ns() + options.accounting_interval_ns;
   }
   return input;
 }
@@ -245,6 +395,13 @@ base::Status RingInput::record_part_start(uint64_t record) {
 
 base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packets) {
   Pulled pulled;
+  pulled.accounting = std::move(resend_);
+  resend_.clear();
+  const bool accounting = !options_.consumer.empty() && options_.accounting_interval_ns > 0;
+  if (accounting && base::now_monotonic_ns() >= next_sample_ns_) {
+    SNAPFLOW_TRY_STATUS(sample_accounting(pulled), "read --ring " + options_.dir);
+    next_sample_ns_ = base::now_monotonic_ns() + options_.accounting_interval_ns;
+  }
   const ring::RingPosition before = reader_->position();
   auto status = reader_->next_batch(batch, max_packets);
   if (!status.ok()) return std::move(status).error().context("read --ring " + options_.dir);
@@ -286,6 +443,8 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
       record.first_record = before.packets + 1;
       record.at_resume = resumed_from_.has_value() && !read_anything_;
       pulled.gaps.push_back(record);
+      overwritten_packets_ += gap.packets;
+      overwritten_bytes_ += gap.wire_bytes;
       read_anything_ = true;
       pulled.end_part = part_open_;
       part_open_ = false;
@@ -295,6 +454,7 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
     case ring::ReadStatus::kEnd:
       if (!options_.follow) {
         pulled.end = true;
+        if (accounting) SNAPFLOW_TRY_STATUS(sample_accounting(pulled), "final accounting");
       } else if (part_open_ &&
                  base::now_monotonic_ns() - last_data_mono_ns_ >= options_.idle_close_ns) {
         // Quiet long enough: finish the part so its snapshots reach the dashboards now. The
@@ -313,6 +473,7 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
                             "record stop part end");
       }
       pulled.end = true;
+      if (accounting) SNAPFLOW_TRY_STATUS(sample_accounting(pulled), "final accounting");
       break;
   }
   return pulled;

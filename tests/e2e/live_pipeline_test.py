@@ -17,6 +17,10 @@ the flow and the totals documents (a packet counted twice, under any id, would s
      totals plus the flow documents' equal everything captured;
   5. two consumers of one ring: a second one under the same observer and capture is refused;
      under its own capture label it indexes its own exact copy;
+  7. accounting: a libpcap capture on a veth pair that drops (the daemon is paused while
+     tcpreplay sends) and a ring that overruns (the node is paused): the snapflow.accounting
+     documents satisfy received = dropped + spooled and spooled = exported + overwritten +
+     unread, received equals what tcpreplay sent, and exported equals the indexed packets;
   6. a paused node lets the unread backlog pass half the ring: the follower emits coarser
      snapshots (marked snapflow.resolution) until it has caught up, then full ones again, with
      exact sums throughout (docs/decisions/0006-graceful-degradation.md).
@@ -420,6 +424,92 @@ class LivePipeline(unittest.TestCase):
         after = self.resolutions()
         self.assertEqual(after["full"][1] - degraded.get("full", (0, 0))[1], last[0])
         sys.stderr.write("degradation: %s\n" % after)
+    def accounting_sums(self):
+        """Sums of the snapflow.accounting counters, and the last sample's gauges."""
+        self.search.refresh(self.prefix)
+        fields = ["received.packets", "dropped.packets", "spooled.packets", "exported.packets",
+                  "overwritten.packets"]
+        status, body = self.search.request("POST", "/%s-*/_search" % self.prefix, {
+            "size": 1, "sort": [{"event.end": "desc"}],
+            "query": {"term": {"event.dataset": "snapflow.accounting"}},
+            "aggs": {f: {"sum": {"field": "snapflow.accounting." + f}} for f in fields}})
+        self.assertEqual(status, 200, body)
+        sums = {f.split(".")[0]: int(body["aggregations"][f]["value"]) for f in fields}
+        last = body["hits"]["hits"][0]["_source"]["snapflow"]["accounting"]
+        sums["pending"] = last["pending"]["packets"]
+        sums["unread"] = last["consumer_lag"]["packets"]
+        sums["documents"] = body["hits"]["total"]["value"]
+        return sums
+
+    def test_accounting_identity(self):
+        tag = "sfacc%d" % (os.getpid() % 100000)
+        ns, host, peer = tag, tag + "h", tag + "p"
+        subprocess.run(
+            "set -e; ip netns add {ns}; ip link add {h} type veth peer name {p} mtu 9000; "
+            "ip link set {h} mtu 9000; ip link set {p} netns {ns}; "
+            "sysctl -qw net.ipv6.conf.{h}.disable_ipv6=1; "
+            "ip netns exec {ns} sysctl -qw net.ipv6.conf.{p}.disable_ipv6=1; "
+            "ip link set {h} up; ip netns exec {ns} ip link set {p} up".format(ns=ns, h=host, p=peer),
+            shell=True, check=True)
+        self.addCleanup(subprocess.run, "ip netns del %s; ip link del %s" % (ns, host),
+                        shell=True, stderr=subprocess.DEVNULL)
+        daemon = Process([SNAPFLOW_CAPTURE, "--source=pcap:" + host, "--ring-dir=" + self.ring,
+                          "--ring-bytes=8M", "--ring-segment-bytes=1M",
+                          "--pcap-buffer-bytes=1M", "--api-listen=off",
+                          "--flush-interval=20ms", "--observer-name=" + self.observer],
+                         os.path.join(self.dir, "capture.log"))
+        self.addCleanup(daemon.kill)
+        self.assertTrue(wait_until(lambda: os.path.exists(os.path.join(self.ring, "ring.meta")),
+                                   30), daemon.log())
+        # Small batches and requests: a stalled follower holds little, so the ring overruns.
+        follower = self.pcap2json("acct", extra=(
+            "--es-timeout", "5s", "--batch-packets", "256", "--es-bulk-bytes", "64K",
+            "--es-queue", "1", "--es-in-flight", "1"))
+        time.sleep(1.5)  # registered, with a first accounting baseline
+
+        def replay(name, rate=("--mbps", "200")):
+            path = self.files[name][0]
+            r = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", *rate, "-i", peer,
+                                path], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return self.files[name][1][0]
+
+        sent = replay("small")
+        # Drops: the daemon cannot read while it is stopped; the 1 MiB kernel buffer overflows.
+        os.kill(daemon.proc.pid, signal.SIGSTOP)
+        try:
+            sent += replay("a", rate=("--topspeed",))
+        finally:
+            os.kill(daemon.proc.pid, signal.SIGCONT)
+        # Overrun: the node cannot index, the follower stalls, 22 MB pass through an 8 MiB ring.
+        pid = ps.server_pid(SOURCE_DIR, FLAVOUR)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            sent += replay("big")
+            time.sleep(1)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.assertEqual(daemon.stop(), 0, daemon.log())
+        ring_end = ps.ring_totals(self.ring)[0]
+        self.assertTrue(wait_until(lambda: self.cursor_packets("acct") == ring_end, 120, 0.5),
+                        follower.log())
+        stats = self.finish(follower)
+        self.assertGreater(stats["gaps"], 0, follower.log())
+        acc = self.accounting_sums()
+        sys.stderr.write("accounting: sent %d, %s\n" % (sent, acc))
+        self.assertGreater(acc["dropped"], 0, acc)
+        self.assertGreater(acc["overwritten"], 0, acc)
+        self.assertEqual(acc["received"], sent)  # every packet from the wire accounted for
+        self.assertEqual(acc["received"], acc["dropped"] + acc["spooled"] + acc["pending"])
+        self.assertEqual(acc["pending"], 0)
+        self.assertEqual(acc["spooled"], acc["exported"] + acc["overwritten"] + acc["unread"])
+        self.assertEqual(acc["unread"], 0)
+        self.assertEqual(acc["spooled"], ring_end)
+        flows = self.search.sums(self.prefix, "snapflow.flow")
+        gaps = self.search.sums(self.prefix, "snapflow.gap", refresh=False)
+        self.assertEqual(flows[1], acc["exported"])
+        self.assertEqual(gaps[1], acc["overwritten"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

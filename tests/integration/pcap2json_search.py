@@ -233,13 +233,14 @@ def ring_oldest_base(ring_dir):
 
 
 def read_cursor(ring_dir, name):
-    """The numeric fields of a consumer's cursor file (docs/ring.md); names and the list of
-    recorded part starts ("part_start", several lines) are left out."""
+    """The position fields of a consumer's cursor file (docs/ring.md); names, recorded part
+    starts and the consumer's counters are left out."""
     try:
         with open(os.path.join(ring_dir, "cursors", name)) as f:
             fields = (line.strip().split("=", 1) for line in f if "=" in line)
             return {k: int(v) for k, v in fields
-                    if k not in ("observer_hex", "capture_hex", "part_start")}
+                    if k in ("segment_seq", "offset", "packets", "wire_bytes", "record_bytes",
+                             "last_ts_ns", "decided_through")}
     except FileNotFoundError:
         return None
 

@@ -96,6 +96,9 @@ std::string encode_consumer_state(const ConsumerState& state) {
   if (state.decided_through != 0) {
     text += "decided_through=" + std::to_string(state.decided_through) + "\n";
   }
+  for (const auto& [name, value] : state.counters) {
+    text += "counter." + name + "=" + std::to_string(value) + "\n";
+  }
   return text;
 }
 
@@ -140,6 +143,10 @@ base::Result<ConsumerState> decode_consumer_state(std::string_view text) {
       state.part_starts.push_back(std::move(start));
     } else if (key == "decided_through") {
       if (!number(value, state.decided_through)) return bad();
+    } else if (key.substr(0, 8) == "counter.") {
+      uint64_t v = 0;
+      if (key.size() == 8 || !number(value, v)) return bad();
+      state.counters[std::string(key.substr(8))] = v;
     }
   }
   return state;

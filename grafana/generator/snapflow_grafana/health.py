@@ -4,9 +4,10 @@
 * gap documents (ring data overwritten before pcap2json read it: packets and bytes lost),
 * the self-accounting that exists today (totals documents: flows per snapshot, the newest
   snapshot indexed),
-* a row for the planned snapflow.accounting documents (per interval and observer: received,
-  dropped at the source, spooled, exported, overwritten, consumer lag; docs/formats.md,
-  "planned"), which shows "no data" until those documents exist.
+* a row for the snapflow.accounting documents ring consumers write about once a second
+  (received, dropped at the source, spooled, exported, overwritten, consumer lag;
+  docs/formats.md, "Accounting documents"), "no data" where no consumer writes them (replays
+  of files).
 """
 from grafana_foundation_sdk.builders import dashboard as db
 
@@ -14,7 +15,7 @@ from . import base, common, queries
 from .panels import Grid, data_table, plain_time_series, stat_panel, time_series
 
 DESCRIPTION = "Late packets, ring overrun gaps, indexing freshness and capture accounting."
-PLANNED = "No snapflow.accounting documents yet (planned: docs/formats.md)"
+PLANNED = "No snapflow.accounting documents (only ring consumers write them)"
 ACCOUNTING_COUNTERS = (
     ("Received", "snapflow.accounting.received.packets"),
     ("Dropped at the source", "snapflow.accounting.dropped.packets"),
@@ -83,14 +84,14 @@ def build(flavour):
         queries.series_count(flavour, "A", t), "sum"), 6, 4)
 
     g.newline()
-    d = d.with_row(db.Row("Capture accounting (snapflow.accounting documents, planned)"))
+    d = d.with_row(db.Row("Capture accounting (snapflow.accounting documents)"))
     g.y += 1
     acc = common.accounting()
     by_observer = [queries.terms("9", "observer.name", 5, order_by="_key")]
     for i, (label, field) in enumerate(ACCOUNTING_COUNTERS):
         d = base.add(d, g, plain_time_series(
             "%s packets per $__interval" % label,
-            "Sum of %s per observer (planned document, docs/formats.md)." % field, "short",
+            "Sum of %s per observer (docs/formats.md, \"Accounting documents\")." % field, "short",
             [queries.series_sums(flavour, "A", acc, [field], "{{term observer.name}}",
                                  split=by_observer, min_doc_count="1")], no_value=PLANNED),
             8, 7)

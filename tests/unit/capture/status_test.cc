@@ -38,6 +38,24 @@ TEST(Status, JsonTypesAndEscaping) {
   EXPECT_EQ(json.front(), '{');
 }
 
+TEST(Status, ConsumerLagInTextAndJson) {
+  CaptureStatus status(0);
+  status.set_consumers({{"pcap2json", 120, 64000, 3}, {"archive", 0, 0, 0}});
+  const StatusSnapshot s = status.snapshot(0);
+  const std::string text = format_status_text(s);
+  EXPECT_NE(text.find("consumer_pcap2json_lag_packets, 120\nconsumer_pcap2json_lag_bytes, "
+                      "64000\nconsumer_pcap2json_lag_seconds, 3\n"),
+            std::string::npos)
+      << text;
+  const std::string json = format_status_json(s);
+  EXPECT_NE(json.find(R"("consumers":[{"name":"pcap2json","lag_packets":120,"lag_bytes":64000,)"
+                      R"("lag_seconds":3},{"name":"archive",)"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(format_status_json(CaptureStatus(0).snapshot(0)).find(R"("consumers":[]})"),
+            std::string::npos);
+}
+
 TEST(RateMeter, PerSecondRates) {
   RateMeter meter;
   EXPECT_EQ(meter.sample(1 * base::kNsPerSec, 0, 0), (std::pair<uint64_t, uint64_t>{0, 0}));

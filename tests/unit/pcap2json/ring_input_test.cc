@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "snapflow/base/time.h"
+#include "snapflow/ring/capture_stats.h"
 #include "snapflow/ring/writer.h"
 
 namespace snapflow::pcap2json {
@@ -170,6 +171,54 @@ TEST(RingInput, RecordedPartStartsAreCutAgainAndCommitsForgetThem) {
   EXPECT_TRUE(state.part_starts.empty());
   EXPECT_EQ(state.observer, "probe");
   EXPECT_EQ(state.capture, "live");
+}
+
+// Accounting (docs/formats.md, "Accounting documents"): a named consumer's samples are deltas
+// of the capture daemon's counters and of its own position, and a restart sends the last
+// sample again.
+TEST(RingInput, AccountingSamplesAreDeltasAndTheLastIsSentAgain) {
+  TempRing ring;
+  ring.write(0, 100);
+  ring::CaptureTotals daemon{130, 30, 100, 6000, 0, 1};
+  ASSERT_TRUE(ring::save_capture_totals(ring.ring(), daemon).ok());
+  RingInputOptions o = options(ring, "acct");
+  o.accounting_interval_ns = 3'600'000'000'000;  // only the baseline and the final sample
+  std::vector<AccountingRecord> samples;
+  {
+    auto input = RingInput::open(o);  // baseline: everything so far
+    ASSERT_TRUE(input.ok());
+    ring.write(100, 50);  // 50 more spooled, 5 more dropped
+    daemon = {185, 35, 150, 9000, 0, 2};
+    ASSERT_TRUE(ring::save_capture_totals(ring.ring(), daemon).ok());
+    pcap::PacketBatch batch;
+    for (;;) {
+      auto pulled = (*input)->next(batch, 64);
+      ASSERT_TRUE(pulled.ok());
+      samples.insert(samples.end(), pulled->accounting.begin(), pulled->accounting.end());
+      if (pulled->end) break;
+    }
+  }
+  ASSERT_EQ(samples.size(), 1u);  // the final one
+  const AccountingRecord& a = samples[0];
+  EXPECT_TRUE(a.capture_stats);
+  EXPECT_EQ(a.seen_packets, 55u);
+  EXPECT_EQ(a.dropped_packets, 5u);
+  EXPECT_EQ(a.spooled_packets, 50u);
+  EXPECT_EQ(a.exported_packets, 150u);  // it read the whole ring, 100 of them from before
+  EXPECT_EQ(a.exported_bytes, 150u * 60);
+  EXPECT_EQ(a.unread_packets, 0u);
+  EXPECT_EQ(a.sequence, 2u);
+  // A restart hands out that sample again, unchanged (the same document).
+  auto again = RingInput::open(o);
+  ASSERT_TRUE(again.ok());
+  pcap::PacketBatch batch;
+  auto pulled = (*again)->next(batch, 64);
+  ASSERT_TRUE(pulled.ok());
+  ASSERT_GE(pulled->accounting.size(), 1u);
+  EXPECT_EQ(pulled->accounting[0].sequence, a.sequence);
+  EXPECT_EQ(pulled->accounting[0].exported_packets, a.exported_packets);
+  EXPECT_EQ(pulled->accounting[0].start_ns, a.start_ns);
+  EXPECT_EQ(pulled->accounting[0].end_ns, a.end_ns);
 }
 
 // Degradation (docs/decisions/0006-graceful-degradation.md): a backlog over half the ring makes

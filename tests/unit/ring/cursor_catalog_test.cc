@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "ring_test_util.h"
+#include "snapflow/ring/capture_stats.h"
 #include "snapflow/ring/catalog.h"
 #include "snapflow/ring/cursor.h"
 
@@ -64,6 +65,7 @@ TEST(Cursor, ConsumerStateKeepsNamesAndPartStarts) {
   state.cursor_mode = "coarse:1000000000:0";
   state.part_starts = {{105, ""}, {230, "full"}, {231, "coarse top"}};
   state.decided_through = 300;
+  state.counters = {{"acct.seq", 12}, {"acct.seen", 123456789012}};
   CursorStore store(tmp.path());
   ASSERT_TRUE(store.save("idx", state).ok());
   EXPECT_EQ(store.load_state("idx").value(), state);
@@ -80,6 +82,15 @@ TEST(Cursor, ConsumerStateKeepsNamesAndPartStarts) {
   EXPECT_FALSE(decode_consumer_state(base + "part_start=9\npart_start=9\n").ok());
   EXPECT_FALSE(decode_consumer_state(base + "observer_hex=zz\n").ok());
   EXPECT_FALSE(decode_consumer_state(base + "part_start=x\n").ok());
+}
+
+TEST(CaptureTotals, RoundTripAndMissingFile) {
+  TempDir tmp;
+  EXPECT_FALSE(load_capture_totals(tmp.path()).value().has_value());
+  const CaptureTotals t{81000, 54771, 26229, 9501128, 7, kBaseTsNs};
+  ASSERT_TRUE(save_capture_totals(tmp.path(), t).ok());
+  EXPECT_EQ(load_capture_totals(tmp.path()).value().value(), t);
+  EXPECT_FALSE(decode_capture_totals("snapflow-capture-stats 1\nseen_packets=1\n").ok());
 }
 
 TEST(Ring, EveryRingGetsItsOwnIdThatSurvivesReopen) {

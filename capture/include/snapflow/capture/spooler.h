@@ -31,6 +31,7 @@
 #include "snapflow/capture/source.h"
 #include "snapflow/capture/status.h"
 #include "snapflow/queue/spsc_ring.h"
+#include "snapflow/ring/capture_stats.h"
 #include "snapflow/ring/writer.h"
 
 namespace snapflow::capture {
@@ -73,6 +74,9 @@ class Spooler {
   void writer_loop();
   bool drain_once();
   void publish_stats(int64_t now_ns);
+  // RING/capture.stats: the ring's lifetime totals (the last file's plus this run's).
+  void save_capture_totals(const SourceStats& sources);
+  void publish_consumer_lag(const std::vector<ring::SegmentInfo>& segments);
   void fail(base::Error error);
 
   std::vector<std::unique_ptr<SourceLane>> lanes_;
@@ -81,6 +85,8 @@ class Spooler {
   SpoolerOptions options_;
   const base::Logger& log_;
   RateMeter rates_;
+  ring::CaptureTotals totals_base_;  ///< what earlier runs of the daemon counted on this ring
+  bool totals_warned_ = false;       ///< a failed save is logged once, not every second
 
   std::vector<std::thread> capture_threads_;
   std::thread writer_thread_;

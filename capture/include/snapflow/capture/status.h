@@ -12,8 +12,17 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace snapflow::capture {
+
+// How far one ring consumer (a cursor: pcap2json --consumer NAME) is behind the ring's end.
+struct ConsumerLag {
+  std::string name;
+  uint64_t packets = 0;  ///< committed records it has not passed
+  uint64_t bytes = 0;    ///< their wire bytes
+  int64_t seconds = 0;   ///< newest record's time minus the time at its cursor
+};
 
 struct StatusSnapshot {
   int64_t uptime_s = 0;
@@ -30,6 +39,7 @@ struct StatusSnapshot {
   uint64_t capture_pps = 0;  ///< packets/s into the ring over the last second
   std::string capture_name;
   bool capture_active = false;
+  std::vector<ConsumerLag> consumers;  ///< by name; refreshed once a second
 };
 
 class CaptureStatus {
@@ -51,6 +61,7 @@ class CaptureStatus {
   std::atomic<uint64_t> pps{0};
 
   void set_capture(std::string name, bool active);
+  void set_consumers(std::vector<ConsumerLag> consumers);
   StatusSnapshot snapshot(int64_t now_monotonic_ns) const;
 
  private:
@@ -58,6 +69,7 @@ class CaptureStatus {
   mutable std::mutex name_mutex_;
   std::string capture_name_;
   bool capture_active_ = false;
+  std::vector<ConsumerLag> consumers_;
 };
 
 // "uptime, 12\npackets_received, 100\n..." in the fmadio order.

@@ -38,7 +38,7 @@ struct DocumentId {
 };
 
 // The `kind` of the id input, as written into the hashed bytes.
-enum class DocumentKind : uint8_t { kFlow, kTotals, kOther, kGap, kPacket };
+enum class DocumentKind : uint8_t { kFlow, kTotals, kOther, kGap, kPacket, kAccounting };
 std::string_view to_string(DocumentKind kind);
 
 // Which packets a document counts, beyond its observer, capture, kind, interval and key.

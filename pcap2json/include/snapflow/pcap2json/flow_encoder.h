@@ -52,6 +52,9 @@ class FlowEncoder {
   void encode_totals(const SnapshotTotals& totals, indexer::DocumentBatch& batch);
   // Ring data lost before a consumer read it: [start_ns, end_ns] (always ECS form).
   void encode_gap(const GapRecord& gap, std::string_view consumer, indexer::DocumentBatch& batch);
+  // A ring consumer's accounting sample (always ECS form).
+  void encode_accounting(const AccountingRecord& record, std::string_view consumer,
+                         indexer::DocumentBatch& batch);
 
   // Documents not written because they overflowed the scratch buffer. The buffer is sized
   // from the config so this stays 0; the pipeline fails the run if it is not.

@@ -78,6 +78,29 @@ struct SnapshotTotals {
   uint64_t first_record = 0;  ///< input record number of the interval's first packet
 };
 
+// One `snapflow.accounting` document: what happened to packets between two samples of a ring
+// consumer, from the wire to the consumer (docs/formats.md, "Accounting documents"). Counters
+// are deltas since the previous sample; the *_unread and pending fields are gauges at the end.
+struct AccountingRecord {
+  int64_t start_ns = 0;   ///< wall clock of the previous sample
+  int64_t end_ns = 0;     ///< of this one
+  uint64_t sequence = 0;  ///< the consumer's sample number (names the document)
+  pcap::InputId input{};
+  bool capture_stats = false;    ///< the capture daemon's counters were available
+  uint64_t seen_packets = 0;     ///< arrived at the capture point
+  uint64_t dropped_packets = 0;  ///< lost there (kernel/NIC)
+  uint64_t spooled_packets = 0;  ///< written to the ring
+  uint64_t spooled_bytes = 0;
+  uint64_t pending_packets = 0;   ///< gauge: handed over, not yet in the ring
+  uint64_t exported_packets = 0;  ///< read by this consumer
+  uint64_t exported_bytes = 0;
+  uint64_t overwritten_packets = 0;  ///< lost to the ring's overwriting before it read them
+  uint64_t overwritten_bytes = 0;
+  uint64_t unread_packets = 0;  ///< gauge: in the ring, not yet read (the consumer's lag)
+  uint64_t unread_bytes = 0;
+  int64_t lag_ns = 0;  ///< gauge: newest ring time minus the consumer's last record's time
+};
+
 // Ring data overwritten before a consumer read it: one `snapflow.gap` document.
 struct GapRecord {
   int64_t start_ns = 0;  ///< last packet seen before the loss

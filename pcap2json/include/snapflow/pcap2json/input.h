@@ -30,6 +30,7 @@ struct Pulled {
   bool end_part = false;        ///< the part ended (idle ring, gap): emit the open snapshots
   std::vector<GapRecord> gaps;  ///< data lost before the packets of this batch
   PartMode part_mode;           ///< how to aggregate the part this batch begins (starts_part)
+  std::vector<AccountingRecord> accounting;  ///< ring consumer samples to index
 };
 
 struct InputProgress {

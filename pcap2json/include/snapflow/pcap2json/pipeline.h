@@ -63,8 +63,10 @@ struct PipelineStats {
   uint64_t gaps = 0;  ///< gap documents (data lost before it was read)
   uint64_t gap_packets = 0;
   uint64_t gap_bytes = 0;
-  uint64_t commits = 0;         ///< input positions committed
-  uint64_t degraded_parts = 0;  ///< parts aggregated coarsely to catch up (decision 0006)
+  uint64_t commits = 0;  ///< input positions committed
+  uint64_t degraded_parts = 0;
+  uint64_t accounting_documents = 0;  ///< ring consumer samples (docs/formats.md)  ///< parts
+                                      ///< aggregated coarsely to catch up (decision 0006)
   double seconds = 0;
   /// Wall time each serial stage was busy. Divided by `seconds` it is the stage's utilisation:
   /// one near 100 % caps the run whatever the thread count (the aggregate stage's time includes

@@ -66,6 +66,8 @@ struct RingInputOptions {
   int64_t idle_close_ns = 0;
   int64_t poll_timeout_ns = kDefaultRingPollNs;
   DegradeOptions degrade;
+  /// A named consumer indexes an accounting sample this often (0: never), and one at its end.
+  int64_t accounting_interval_ns = 1'000'000'000;
 };
 
 class RingInput final : public PacketInput {
@@ -95,6 +97,12 @@ class RingInput final : public PacketInput {
   base::Status begin_part(uint64_t record);
   PartMode choose_mode() const;
   double unread_fraction() const;
+  // Accounting (docs/formats.md, "Accounting documents"): the counters now, and a sample of
+  // the deltas since the last one, durable in the cursor file before it is handed out.
+  struct AccountingTotals;
+  base::Result<AccountingTotals> accounting_totals() const;
+  base::Status sample_accounting(Pulled& pulled);
+  void restore_accounting(std::vector<AccountingRecord>& resend);
 
   RingInputOptions options_;
   std::unique_ptr<ring::RingReader> reader_;
@@ -122,6 +130,11 @@ class RingInput final : public PacketInput {
   uint64_t part_records_ = 0;
   bool read_anything_ = false;  ///< for gaps at the resume point
   int64_t last_data_mono_ns_ = 0;
+  // Accounting: what the last sample counted (read stage; copied into state_ under mu_).
+  int64_t next_sample_ns_ = 0;
+  uint64_t overwritten_packets_ = 0;  ///< gaps seen by this consumer, ever
+  uint64_t overwritten_bytes_ = 0;
+  std::vector<AccountingRecord> resend_;  ///< the previous run's last sample, sent again
 };
 
 }  // namespace snapflow::pcap2json

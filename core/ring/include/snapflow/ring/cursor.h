@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,9 @@ struct ConsumerState {
   std::string cursor_mode;  ///< the mode in effect at the cursor (opaque, like PartStart::mode)
   std::vector<PartStart> part_starts;  ///< after cursor, ascending
   uint64_t decided_through = 0;        ///< record number; 0 when nothing was recorded
+  /// Named counters the consumer keeps beside its position (pcap2json: its accounting
+  /// baseline); names are [a-z0-9_.].
+  std::map<std::string, uint64_t> counters;
 
   friend bool operator==(const ConsumerState&, const ConsumerState&) = default;
 };
