@@ -138,6 +138,8 @@ void RingInput::restore_accounting(std::vector<AccountingRecord>& resend) {
   const auto& c = state_.counters;
   overwritten_packets_ = c.count("acct.over_p") ? c.at("acct.over_p") : 0;
   overwritten_bytes_ = c.count("acct.over_b") ? c.at("acct.over_b") : 0;
+  accounted_through_ = {c.count("acct.pass_p") ? c.at("acct.pass_p") : 0,
+                        c.count("acct.pass_b") ? c.at("acct.pass_b") : 0};
   if (!c.count("acct.last.seq")) return;
   std::array<uint64_t, std::size(kLastFields)> f{};
   for (size_t i = 0; i < f.size(); ++i) {
@@ -169,8 +171,11 @@ base::Status RingInput::sample_accounting(Pulled& pulled) {
     a.spooled_bytes = now->daemon.spooled_bytes - get("acct.spool_b");
     a.pending_packets = now->daemon.pending_packets;
   }
-  const uint64_t passed_p = now->position.packets - get("acct.pass_p");
-  const uint64_t passed_b = now->position.wire_bytes - get("acct.pass_b");
+  // A restarted consumer re-reads from its cursor, behind what its earlier samples counted:
+  // only progress past that high-water mark counts (the re-read documents are 409s anyway).
+  const bool ahead = now->position.packets > get("acct.pass_p");
+  const uint64_t passed_p = ahead ? now->position.packets - get("acct.pass_p") : 0;
+  const uint64_t passed_b = ahead ? now->position.wire_bytes - get("acct.pass_b") : 0;
   a.overwritten_packets = overwritten_packets_ - get("acct.over_p");
   a.overwritten_bytes = overwritten_bytes_ - get("acct.over_b");
   a.exported_packets = passed_p - a.overwritten_packets;
@@ -187,8 +192,11 @@ base::Status RingInput::sample_accounting(Pulled& pulled) {
   c["acct.dropped"] = now->daemon.dropped_packets;
   c["acct.spool_p"] = now->daemon.spooled_packets;
   c["acct.spool_b"] = now->daemon.spooled_bytes;
-  c["acct.pass_p"] = now->position.packets;
-  c["acct.pass_b"] = now->position.wire_bytes;
+  if (ahead) {
+    c["acct.pass_p"] = now->position.packets;
+    c["acct.pass_b"] = now->position.wire_bytes;
+  }
+  accounted_through_ = {c["acct.pass_p"], c["acct.pass_b"]};
   c["acct.over_p"] = overwritten_packets_;
   c["acct.over_b"] = overwritten_bytes_;
   const auto fields = fields_of(a);
@@ -443,8 +451,16 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
       record.first_record = before.packets + 1;
       record.at_resume = resumed_from_.has_value() && !read_anything_;
       pulled.gaps.push_back(record);
-      overwritten_packets_ += gap.packets;
-      overwritten_bytes_ += gap.wire_bytes;
+      {
+        // Only the part of the loss past what earlier samples counted (a restarted consumer
+        // meets the same gap again); positions are ring-wide cumulative counters.
+        const uint64_t end_p = before.packets + gap.packets;
+        const uint64_t end_b = before.wire_bytes + gap.wire_bytes;
+        const uint64_t from_p = std::max(before.packets, accounted_through_.first);
+        const uint64_t from_b = std::max(before.wire_bytes, accounted_through_.second);
+        if (end_p > from_p) overwritten_packets_ += end_p - from_p;
+        if (end_b > from_b) overwritten_bytes_ += end_b - from_b;
+      }
       read_anything_ = true;
       pulled.end_part = part_open_;
       part_open_ = false;

@@ -219,6 +219,18 @@ TEST(RingInput, AccountingSamplesAreDeltasAndTheLastIsSentAgain) {
   EXPECT_EQ(pulled->accounting[0].exported_packets, a.exported_packets);
   EXPECT_EQ(pulled->accounting[0].start_ns, a.start_ns);
   EXPECT_EQ(pulled->accounting[0].end_ns, a.end_ns);
+  // Its cursor was never committed, so it reads the ring again; what the first run's samples
+  // counted is not counted twice.
+  std::vector<AccountingRecord> later;
+  while (!pulled->end) {
+    pulled = (*again)->next(batch, 64);
+    ASSERT_TRUE(pulled.ok());
+    later.insert(later.end(), pulled->accounting.begin(), pulled->accounting.end());
+  }
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].exported_packets, 0u);
+  EXPECT_EQ(later[0].spooled_packets, 0u);
+  EXPECT_EQ(later[0].sequence, a.sequence + 1);
 }
 
 // Degradation (docs/decisions/0006-graceful-degradation.md): a backlog over half the ring makes

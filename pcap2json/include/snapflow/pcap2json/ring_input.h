@@ -134,6 +134,8 @@ class RingInput final : public PacketInput {
   int64_t next_sample_ns_ = 0;
   uint64_t overwritten_packets_ = 0;  ///< gaps seen by this consumer, ever
   uint64_t overwritten_bytes_ = 0;
+  /// Ring position (packets, wire bytes) up to which samples have counted what was read.
+  std::pair<uint64_t, uint64_t> accounted_through_{0, 0};
   std::vector<AccountingRecord> resend_;  ///< the previous run's last sample, sent again
 };
 
