@@ -34,7 +34,7 @@ export function rateChartOptions({ width, height, stepped = false, select = fals
               packets: { auto: true, range: (u, min, max) => [0, Math.max(max, 1)] } },
     axes: [
       { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 },
-        font: "13px system-ui, sans-serif", labelFont: "13px system-ui, sans-serif", space: 80 },
+        font: "13px system-ui, sans-serif", space: 90, size: 52, values: timeTicks },
       axis("bits", 3, (u, vals) => vals.map((v) => fmt.bits(v))),
       axis("packets", 1, (u, vals) => vals.map((v) => fmt.rate(v, "p/s"))),
     ],
@@ -46,6 +46,21 @@ export function rateChartOptions({ width, height, stepped = false, select = fals
         value: (u, v) => (v == null ? "—" : fmt.rate(v)), points: { show: false } },
     ],
   };
+}
+
+// Tick labels in UTC, 24 h, as precise as the tick spacing needs (down to microseconds); the
+// first tick also says the date.
+function timeTicks(u, splits, axisIdx, space, increment) {
+  return splits.map((v, i) => {
+    const t = fmt.rfc3339(fmt.secondsToNs(v));  // 2026-11-23T10:15:00.123456789Z
+    const date = t.slice(0, 10);
+    let clock = t.slice(11, 19);
+    if (increment < 1e-3) clock = t.slice(17, 26);       // ss.uuuuuu
+    else if (increment < 1) clock = t.slice(11, 23);      // hh:mm:ss.mmm
+    else if (increment >= 86400) clock = "";
+    if (i === 0 || increment >= 86400) return clock ? `${clock}\n${date}` : date;
+    return clock;
+  });
 }
 
 // The width a chart can have in its container (uPlot draws at a fixed size).
