@@ -7,21 +7,22 @@ namespace (ui_harness.py). In order, on one daemon:
      counters move while packets are replayed, and end equal to the API's (no drops);
   2. a bad capture name is refused in the form; REC (a POST with the CSRF token) and STOP a named
      capture; the Captures page shows it with the right packet count; its PCAP downloaded through
-     the UI equals the replayed file packet for packet; its split views sum to the capture and
-     their downloads, joined, are the capture;
-  3. Filters: a bad filter shows the daemon's error at its position (the token marked), blocks
+     the UI equals the replayed file packet for packet;
+  3. its split views (split_1sec) sum to the capture and their downloads, joined, are the
+     capture's download;
+  4. Filters: a bad filter shows the daemon's error at its position (the token marked), blocks
      and an expression compose a valid filter, which is applied to downloads;
-  4. Ring bandwidth: the chart of the whole ring; a window brushed with the mouse downloads
+  5. Ring bandwidth: the chart of the whole ring; a window brushed with the mouse downloads
      exactly the ring's records in [Start, Stop) (reference: snapflow-pcap, which reads the ring
      files itself, cut in Python), and with the applied filter exactly what tcpdump keeps of
      that reference; zooming re-queries the visible range;
-  5. CSRF: pages served from another origin (a second HTTP server on another port, reached as
+  6. CSRF: pages served from another origin (a second HTTP server on another port, reached as
      localhost and as 127.0.0.1) try capture_stop with a form POST, fetch (no-cors, and with a
      forged token header), an image and a form GET: all refused, the capture keeps running; the
      same URL from a script with credentials stops it;
-  6. no Content-Security-Policy violation or script error on any page.
+  7. no Content-Security-Policy violation or script error on any page.
 Screenshots of every page go to $SNAPFLOW_UI_SCREENSHOTS (docs/img when refreshing the docs) or
-the work directory. Pages 2-4 need wip/retrieval's endpoints (/plain/view, /plain/split,
+the work directory. Tests 3-5 need wip/retrieval's endpoints (/plain/view, /plain/split,
 /filter/check, /ring/bandwidth, /pcap/splittime); a daemon without them skips those checks and
 says so. Needs root (netns, veth), tcpreplay, chromium and the Python playwright package.
 Usage: ui_browser_test.py SNAPFLOW_CAPTURE SNAPFLOW_GEN SNAPFLOW_PCAP WORKDIR
@@ -100,7 +101,8 @@ class UiBrowser(unittest.TestCase):
                 print("teardown: %s" % e, file=sys.stderr)
 
     def shot(self, name):
-        self.page.screenshot(path=os.path.join(self.shots, "ui-%s.png" % name))
+        self.page.evaluate("window.scrollTo(0, 0)")
+        self.page.screenshot(path=os.path.join(self.shots, "ui-%s.png" % name), full_page=True)
 
     def goto(self, page_name):
         self.page.goto(self.ui + "#" + page_name)
@@ -188,10 +190,16 @@ class UiBrowser(unittest.TestCase):
         # The daemon stamps packets with the capture time: compare bytes and wire lengths.
         self.assertEqual([(d, w) for _, d, w in got], [(d, w) for _, d, w in sent])
         self.__class__.rec_records = got
+        self.shot("captures")
 
-        if not self.api.has_endpoint("/plain/view"):
-            self.shot("captures")
-            self.skipTest("the daemon has no /plain/view (wip/retrieval): split views not checked")
+    # 3 ------------------------------------------------------------------------------------------
+    def test_3_split_views(self):
+        self.needs("/plain/view", "/plain/split", "/pcap/splittime")
+        got = getattr(self, "rec_records", None)
+        self.assertIsNotNone(got, "test 2 made no capture")
+        self.goto("files")
+        row = "#captures tr[data-name='%s']" % REC_NAME
+        self.page.wait_for_selector(row)
         self.page.click(row + " button[aria-controls]")
         detail = "#%s-detail" % self.page.get_attribute(row, "id")
         self.page.select_option(detail + " select", "split_1sec")
@@ -211,10 +219,10 @@ class UiBrowser(unittest.TestCase):
             self.assertEqual(len(records), counts[i])
             joined += records
         self.assertEqual(joined, got)
-        self.shot("captures")
+        self.shot("captures-splits")
 
-    # 3 ------------------------------------------------------------------------------------------
-    def test_3_filter_builder(self):
+    # 4 ------------------------------------------------------------------------------------------
+    def test_4_filter_builder(self):
         self.needs("/filter/check")
         self.goto("filter")
         bad = "tcp.port=443"
@@ -261,8 +269,8 @@ class UiBrowser(unittest.TestCase):
         self.page.wait_for_selector("#filter-badge:not([hidden])")
         self.assertEqual(self.page.inner_text("#filter-badge-text"), FILTER)
 
-    # 4 ------------------------------------------------------------------------------------------
-    def test_4_ring_chart_brush_and_download(self):
+    # 5 ------------------------------------------------------------------------------------------
+    def test_5_ring_chart_brush_and_download(self):
         self.needs("/ring/bandwidth", "/pcap/splittime")
         self.goto("ring")
         self.page.wait_for_selector("#ring-meta[data-points]", timeout=20000)
@@ -300,12 +308,13 @@ class UiBrowser(unittest.TestCase):
         self.assertEqual(H.read_pcap(path), expected)
         self.shot("ring")
 
-        # The same window with the applied filter (test 3): what tcpdump keeps of the reference.
+        # The same window with the applied filter (test 4): what tcpdump keeps of the reference.
         if self.page.is_enabled("#ring-use-filter"):
             reference = os.path.join(WORKDIR, "window-ref.pcap")
             shutil.copy(path, reference)
             kept = os.path.join(WORKDIR, "window-ref-filtered.pcap")
-            H.run(["tcpdump", "-nr", reference, "-w", kept, FILTER_TCPDUMP])
+            H.run(["tcpdump", "--time-stamp-precision=nano", "-nr", reference, "-w", kept,
+                   FILTER_TCPDUMP])
             self.page.check("#ring-use-filter")
             q = query_of(self.page.get_attribute("#ring-download", "href"))
             self.assertEqual(q["Filter"], FILTER)
@@ -322,6 +331,7 @@ class UiBrowser(unittest.TestCase):
             self.page.click("#ring-zoom-sel")
         zq = query_of(asked.value.url)
         self.assertEqual((int(zq["Start"]), int(zq["Stop"])), (start, stop))
+        self.page.wait_for_selector("#ring-meta[data-view='%d-%d']" % (start, stop))
         # Keyboard: focus the chart, "+" zooms in around the selection, "0" is the whole ring.
         self.page.focus("#ring-chart")
         with self.page.expect_request(lambda r: "/ring/bandwidth" in r.url) as asked:
@@ -329,8 +339,8 @@ class UiBrowser(unittest.TestCase):
         kq = query_of(asked.value.url)
         self.assertLess(int(kq["Stop"]) - int(kq["Start"]), stop - start)
 
-    # 5 ------------------------------------------------------------------------------------------
-    def test_5_cross_site_capture_stop_is_refused(self):
+    # 6 ------------------------------------------------------------------------------------------
+    def test_6_cross_site_capture_stop_is_refused(self):
         started = self.api.json("/sysmaster/capture_start?StreamName=csrf-victim")
         self.assertTrue(started["Status"], started)
         # The operator is logged in: the browser holds the credentials for the API's origin.
@@ -398,8 +408,8 @@ class UiBrowser(unittest.TestCase):
         self.assertTrue(stopped["Status"], stopped)
         self.assertFalse(self.api.status()["capture_active"])
 
-    # 6 ------------------------------------------------------------------------------------------
-    def test_6_themes_and_no_policy_violations(self):
+    # 7 ------------------------------------------------------------------------------------------
+    def test_7_themes_and_no_policy_violations(self):
         self.goto("status")
         while self.page.inner_text("#theme-toggle") != "Theme: light":
             self.page.click("#theme-toggle")

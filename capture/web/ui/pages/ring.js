@@ -170,6 +170,7 @@ function showMeta(n, step, fetchMs, parseMs, drawMs) {
     `query ${fetchMs.toFixed(0)} ms, parse ${parseMs.toFixed(0)} ms, draw ${drawMs.toFixed(0)} ms · ` +
     `ring ${fmt.shortTime(extent.oldest)} → ${fmt.shortTime(extent.newest)} UTC`;
   el.dataset.points = String(n);
+  el.dataset.view = `${view.start}-${view.stop}`;  // what is drawn (tests wait for it)
   el.dataset.fetchMs = fetchMs.toFixed(1);
   el.dataset.totalMs = (fetchMs + parseMs + drawMs).toFixed(1);
 }
