@@ -44,6 +44,7 @@ del sys.argv[1:5]
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ui_harness as H  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 LIVE_PACKETS = 4000
 REC_PACKETS = 3000
@@ -125,8 +126,9 @@ class UiBrowser(unittest.TestCase):
         self.assertEqual(self.browser.status_without_login(self.ui, "wrong"), (401, 401))
         response = self.page.goto(self.ui + "#status")
         self.assertEqual(response.status, 200)
-        self.page.wait_for_function(
-            "document.getElementById('s-packets-captured').textContent !== '—'")
+        # Waits go through selectors and Playwright's expect(), never a JavaScript string: the
+        # UI's CSP forbids eval, so wait_for_function("...") may be refused in the page.
+        expect(self.page.locator("#s-updated")).not_to_be_empty()
         self.assertEqual(number(self.page.inner_text("#s-packets-captured")), 0)
         replay = self.veth.replay_background(self.live, 1000)  # 4 s
         seen, rates = [], []
@@ -139,9 +141,8 @@ class UiBrowser(unittest.TestCase):
             replay.wait()
         self.assertEqual(replay.returncode, 0)
         self.wait_captured(LIVE_PACKETS)
-        self.page.wait_for_function(
-            "document.getElementById('s-packets-captured').textContent === '%s'"
-            % format(LIVE_PACKETS, ","), timeout=5000)
+        expect(self.page.locator("#s-packets-captured")).to_have_text(format(LIVE_PACKETS, ","),
+                                                                      timeout=5000)
         between = sorted({v for v in seen if 0 < v < LIVE_PACKETS})
         self.assertGreaterEqual(len(between), 2, "counter values seen while replaying: %s" % seen)
         self.assertEqual(seen, sorted(seen), "the counter went backwards: %s" % seen)
@@ -254,9 +255,7 @@ class UiBrowser(unittest.TestCase):
             cells.nth(3).locator("input").fill(values)
         self.page.fill("#filter-expr", "t & big")
         self.page.wait_for_selector("#filter-result.bad")
-        self.page.wait_for_function(
-            "document.querySelector('#filter-blocks tbody tr:nth-child(2) input')"
-            ".getAttribute('aria-invalid') === 'true'")
+        self.page.wait_for_selector("#filter-blocks tbody tr:nth-child(2) input[aria-invalid='true']")
         self.shot("filters")
         rows.nth(1).locator("td").nth(3).locator("input").fill("500")
         self.page.wait_for_selector("#filter-result.ok")
@@ -376,7 +375,7 @@ class UiBrowser(unittest.TestCase):
                 current[0] = origin
                 attacker = context.new_page()
                 attacker.goto(origin + "/attack.html")
-                attacker.wait_for_function("document.title.includes('done')", timeout=10000)
+                expect(attacker).to_have_title(re.compile("done"), timeout=10000)
                 time.sleep(1.0)  # the form and image requests complete
                 attacker.close()
                 s = self.api.status()
