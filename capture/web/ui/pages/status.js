@@ -1,7 +1,8 @@
 // Status: live counters from /sysmaster/status?format=json, polled once a second while the page
 // is visible (every 5 s on other pages, for the REC badge in the header; not at all while the
 // tab is hidden). REC/STOP are POSTs with the CSRF token. The ring's oldest/newest times come
-// from /ring/bandwidth (one point over the whole ring) every 10 s.
+// from /ring/bandwidth (one point over the whole ring) every 10 s; each ring consumer's lag from
+// the status's "consumers".
 import { ApiError, getJson, postJson, query } from "../lib/api.js";
 import { announce, h, setText } from "../lib/dom.js";
 import * as fmt from "../lib/format.js";
@@ -182,17 +183,13 @@ function renderConsumers(consumers) {
   }
   panel.hidden = false;
   const body = document.querySelector("#consumers tbody");
-  body.replaceChildren(...consumers.map((c) => {
-    const other = Object.entries(c)
-      .filter(([k]) => !["name", "lag_bytes", "lag_seconds"].includes(k))
-      .map(([k, v]) => `${k}=${v}`)
-      .join("  ");
-    return h("tr", {},
-      h("td", { class: "name" }, c.name),
-      h("td", { class: "num" }, c.lag_bytes === undefined ? "—" : fmt.bytes(c.lag_bytes)),
-      h("td", { class: "num" }, c.lag_seconds === undefined ? "—" : `${Number(c.lag_seconds).toFixed(1)} s`),
-      h("td", {}, other));
-  }));
+  // {"name","lag_packets","lag_bytes","lag_seconds"} per ring consumer (pcap2json cursors).
+  const cell = (v, f) => h("td", { class: "num" }, v === undefined ? "—" : f(v));
+  body.replaceChildren(...consumers.map((c) => h("tr", { dataset: { name: c.name } },
+    h("td", { class: "name" }, c.name),
+    cell(c.lag_packets, fmt.count),
+    cell(c.lag_bytes, fmt.bytes),
+    cell(c.lag_seconds, (v) => fmt.span(BigInt(Math.round(Number(v) * 1e9)))))));
   if (consumers.length === 0) body.append(h("tr", {}, h("td", { colspan: 4 }, "no consumers registered")));
 }
 
