@@ -7,7 +7,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates \
       libpcap-dev libsimdjson-dev rapidjson-dev zlib1g-dev libisal-dev libtbb-dev \
       libxxhash-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev \
-      libgtest-dev libgmock-dev libbenchmark-dev dpdk-dev libdpdk-dev \
+      libgtest-dev libgmock-dev libbenchmark-dev dpdk-dev libdpdk-dev npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -14,7 +14,11 @@ packages=(
   default-jre-headless maven unzip
   python3-venv python3-yaml python3-matplotlib docker-compose
   nginx apache2-utils openssl
+  chromium chromium-driver
 )
+# npm vendors the web UI's chart library at build time (capture/web/package-lock.json). Debian's
+# npm only when the machine has none (a Node.js installation brings its own).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

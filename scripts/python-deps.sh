@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Python packages snapflow's dashboards-as-code need that Debian does not package, pinned,
-# in a virtual environment (Debian 12's pip refuses to install into the system Python, PEP 668).
+# The Python packages snapflow's dashboards-as-code and the web UI's browser tests need that
+# Debian does not package, pinned, in a virtual environment (Debian 12's pip refuses to install into the system Python, PEP 668).
 # The environment sees the system site packages (python3-matplotlib, python3-yaml from
 # scripts/install-deps.sh). Prints nothing when everything is already installed.
 #
@@ -13,8 +13,11 @@ set -euo pipefail
 venv=${SNAPFLOW_VENV:-/var/cache/snapflow/venv}
 # Pinned: the generated dashboards in grafana/dashboards/ are the output of this exact version
 # (tests/dashboards/ fails when generator and output drift). Grafana 11.6 schema.
+# Playwright drives Debian's chromium (/usr/bin/chromium) in tests/e2e/ui_browser_test.py; its
+# own browser download (`playwright install`) is never used.
 requirements=(
   "grafana-foundation-sdk==1769699379!11.6.0"
+  "playwright==1.65.2"
 )
 
 if [[ ${1:-} == --path ]]; then

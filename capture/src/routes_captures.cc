@@ -4,12 +4,39 @@
 
 namespace snapflow::capture {
 
+// CSV (fmadio's columns, no header) or, with format=json, {"captures":[{"name","size_bytes",
+// "packets","start_ns","stop_ns","active"}]}: the shape of `snapflow-pcap list --format json`.
 ApiResponse route_list(const ApiRequest& req, ApiContext& context) {
-  if (auto why = check_args(req, {}); !why.empty()) return text_response(400, why);
+  if (auto why = check_args(req, {"format"}); !why.empty()) return text_response(400, why);
+  const std::string* format = find_arg(req, "format");
+  if (format && *format != "csv" && *format != "json") {
+    return text_response(400, "format must be csv or json");
+  }
+  const bool json = format && *format == "json";
   ApiResponse r;
-  r.content_type = "text/csv; charset=utf-8";
+  r.content_type = json ? "application/json" : "text/csv; charset=utf-8";
+  if (json) r.body = "{\"captures\":[";
+  bool first = true;
   for (const CaptureInfo& c : context.control.list_captures()) {
     // Names are validated at capture_start, so they need no CSV quoting or URL escaping.
+    if (json) {
+      r.body.append(first ? "" : ",")
+          .append("{\"name\":\"")
+          .append(json_escape(c.name))
+          .append("\",\"size_bytes\":")
+          .append(std::to_string(c.size_bytes))
+          .append(",\"packets\":")
+          .append(std::to_string(c.packets))
+          .append(",\"start_ns\":")
+          .append(std::to_string(c.start_ns))
+          .append(",\"stop_ns\":")
+          .append(std::to_string(c.stop_ns))
+          .append(",\"active\":")
+          .append(c.active ? "true" : "false")
+          .append("}");
+      first = false;
+      continue;
+    }
     r.body.append(c.name)
         .append(",")
         .append(std::to_string(c.size_bytes))
@@ -23,6 +50,7 @@ ApiResponse route_list(const ApiRequest& req, ApiContext& context) {
         .append(c.name)
         .append("\n");
   }
+  if (json) r.body.append("]}\n");
   return r;
 }
 

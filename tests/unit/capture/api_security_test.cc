@@ -228,10 +228,22 @@ TEST_F(ApiSecurityTest, StaticAssetsWithTypesAndRevalidation) {
   RequestOptions anonymous;
   anonymous.userpwd = nullptr;
   EXPECT_EQ(call("/ui/", anonymous).status, 401);  // same authentication as the API
+  // Every asset is its source file; vendor/ ones are the files npm installed at build time.
   for (const StaticAsset& a : static_assets()) {
     EXPECT_EQ(find_static_asset(a.path), &a);
-    EXPECT_EQ(source_file("capture/web/ui/" + std::string(a.path)), a.data) << a.path;
+    const std::string path(a.path);
+    if (path.starts_with("vendor/")) {
+      std::ifstream in(std::string(SNAPFLOW_UI_VENDOR_DIR) + "/" + path.substr(7),
+                       std::ios::binary);
+      std::stringstream s;
+      s << in.rdbuf();
+      EXPECT_EQ(s.str(), a.data) << a.path;
+    } else {
+      EXPECT_EQ(source_file("capture/web/ui/" + path), a.data) << a.path;
+    }
   }
+  ASSERT_NE(find_static_asset("vendor/uPlot.iife.min.js"), nullptr);
+  EXPECT_EQ(call("/ui/vendor/uPlot.iife.min.js").status, 200);
   EXPECT_EQ(content_type_for("app.js"), "text/javascript; charset=utf-8");
   EXPECT_EQ(content_type_for("x.woff2"), "font/woff2");
   EXPECT_EQ(content_type_for("README"), "application/octet-stream");

@@ -118,6 +118,14 @@ TEST_F(ApiServerTest, StartStopListAndDownload) {
   EXPECT_EQ(list.body, "run1," + std::to_string(expected.size()) +
                            ",4000,2023-11-14T22:13:20.000000000Z,/pcap/single?StreamName=run1,"
                            "/plain/view?StreamName=run1\n");
+  Reply json = get("/plain/list?format=json");  // the web UI's form
+  EXPECT_EQ(json.header("Content-Type"), "application/json");
+  EXPECT_EQ(json.body,
+            "{\"captures\":[{\"name\":\"run1\",\"size_bytes\":" + std::to_string(expected.size()) +
+                ",\"packets\":4000,\"start_ns\":1700000000000000000,\"stop_ns\":0,"
+                "\"active\":true}]}\n");
+  EXPECT_EQ(get("/plain/list?format=csv").body, list.body);
+  EXPECT_EQ(get("/plain/list?format=xml").status, 400);
   Reply pcap = get("/pcap/single?StreamName=run1");
   EXPECT_EQ(pcap.status, 200);
   EXPECT_EQ(pcap.header("Content-Type"), "application/vnd.tcpdump.pcap");
