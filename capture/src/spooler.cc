@@ -227,6 +227,7 @@ void Spooler::publish_stats(int64_t now_ns) {
     uint64_t disk = 0;
     for (const auto& seg : *segments) disk += seg.committed_bytes;
     status_.bytes_disk.store(disk, r);
+    status_.ring_bytes.store(writer_.layout().segment_bytes * writer_.layout().segment_count, r);
     publish_consumer_lag(*segments);
   }
 }

@@ -28,6 +28,7 @@ StatusSnapshot CaptureStatus::snapshot(int64_t now_monotonic_ns) const {
   s.bytes_captured = bytes_captured.load(r);
   s.bytes_pending = bytes_pending.load(r);
   s.bytes_disk = bytes_disk.load(r);
+  s.ring_bytes = ring_bytes.load(r);
   s.capture_link = link_up.load(r);
   s.capture_link_speed_mbps = link_speed_mbps.load(r);
   s.capture_bps = bps.load(r);
@@ -52,6 +53,7 @@ void for_each_field(const StatusSnapshot& s, F&& f) {
   f("bytes_captured", std::to_string(s.bytes_captured), false);
   f("bytes_pending", std::to_string(s.bytes_pending), false);
   f("bytes_disk", std::to_string(s.bytes_disk), false);
+  f("ring_bytes", std::to_string(s.ring_bytes), false);
   f("capture_link", std::string(s.capture_link ? "up" : "down"), true);
   f("capture_link_speed", std::to_string(s.capture_link_speed_mbps * 1'000'000), false);
   f("capture_bps", std::to_string(s.capture_bps), false);

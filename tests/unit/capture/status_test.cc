@@ -22,6 +22,7 @@ TEST(Status, TextHasEveryKeyInOrder) {
   EXPECT_EQ(text,
             "uptime, 5\npackets_received, 10\npackets_dropped, 3\npackets_errors, 0\n"
             "packets_captured, 7\nbytes_captured, 700\nbytes_pending, 0\nbytes_disk, 0\n"
+            "ring_bytes, 0\n"
             "capture_link, up\ncapture_link_speed, 10000000000\ncapture_bps, 0\n"
             "capture_pps, 0\ncapture_name, run-1\ncapture_active, true\n");
 }

@@ -33,6 +33,7 @@ struct StatusSnapshot {
   uint64_t bytes_captured = 0;    ///< wire bytes written into the ring
   uint64_t bytes_pending = 0;     ///< captured bytes queued for the ring writer
   uint64_t bytes_disk = 0;        ///< bytes the ring currently holds on disk
+  uint64_t ring_bytes = 0;        ///< the ring's capacity (segments x segment size)
   bool capture_link = false;
   uint64_t capture_link_speed_mbps = 0;
   uint64_t capture_bps = 0;  ///< bits/s into the ring over the last second
@@ -55,6 +56,7 @@ class CaptureStatus {
   std::atomic<uint64_t> bytes_captured{0};
   std::atomic<uint64_t> bytes_pending{0};
   std::atomic<uint64_t> bytes_disk{0};
+  std::atomic<uint64_t> ring_bytes{0};
   std::atomic<bool> link_up{false};
   std::atomic<uint64_t> link_speed_mbps{0};
   std::atomic<uint64_t> bps{0};
