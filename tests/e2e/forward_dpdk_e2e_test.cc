@@ -15,7 +15,8 @@ class ForwardDpdk : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (ip netns, veth, DPDK EAL)";
-    if (std::string tool = missing_tool(); !tool.empty()) GTEST_SKIP() << tool << " is not installed";
+    if (std::string tool = missing_tool(); !tool.empty())
+      GTEST_SKIP() << tool << " is not installed";
     topo_ = std::make_unique<Topology>("cd");
     const std::string error = topo_->create();
     ASSERT_EQ(error, "") << error;
@@ -38,21 +39,33 @@ class ForwardDpdk : public ::testing::TestWithParam<const char*> {
 TEST_P(ForwardDpdk, NetAfPacketVdevsForwardAndCaptureExactly) {
   const std::string mode = GetParam();
   const std::string eal = "-l 0 --no-huge -m 512 --no-pci --no-shconf --file-prefix=sfcloud-" +
-                          std::to_string(::getpid()) + " --vdev net_af_packet0,iface=" +
-                          topo_->if_pa + " --vdev net_af_packet1,iface=" + topo_->if_pb;
+                          std::to_string(::getpid()) +
+                          " --vdev net_af_packet0,iface=" + topo_->if_pa +
+                          " --vdev net_af_packet1,iface=" + topo_->if_pb;
   daemon_ = std::make_unique<Daemon>(
       std::vector<std::string>{
-          "/usr/bin/env", "ip", "netns", "exec", topo_->ns_p, SNAPFLOW_CAPTURE_BIN,
-          "--source=forward:dpdk", "--dpdk-eal-args=" + eal, "--dpdk-ports=0,1",
-          "--dpdk-mbufs=8192", "--dpdk-burst=32",
+          "/usr/bin/env",
+          "ip",
+          "netns",
+          "exec",
+          topo_->ns_p,
+          SNAPFLOW_CAPTURE_BIN,
+          "--source=forward:dpdk",
+          "--dpdk-eal-args=" + eal,
+          "--dpdk-ports=0,1",
+          "--dpdk-mbufs=8192",
+          "--dpdk-burst=32",
           std::string("--forward-port0=") + kAddrCapture + "/24," + kAddr6Capture + "/64",
           std::string("--forward-port1=") + kAddrEgress + "/24," + kAddr6Egress + "/64",
-          std::string("--forward-rule=a=") + kAddrA + ",capture=" + kAddrCapture + ",egress=" +
-              kAddrEgress + ",b=" + kAddrB + ",mode=" + mode,
-          std::string("--forward-rule=a=") + kAddr6A + ",capture=" + kAddr6Capture + ",egress=" +
-              kAddr6Egress + ",b=" + kAddr6B + ",mode=" + mode,
-          "--ring-dir=" + ring_dir_, "--ring-bytes=256M", "--ring-segment-bytes=16M",
-          "--api-listen=off", "--flush-interval=20ms"},
+          std::string("--forward-rule=a=") + kAddrA + ",capture=" + kAddrCapture +
+              ",egress=" + kAddrEgress + ",b=" + kAddrB + ",mode=" + mode,
+          std::string("--forward-rule=a=") + kAddr6A + ",capture=" + kAddr6Capture +
+              ",egress=" + kAddr6Egress + ",b=" + kAddr6B + ",mode=" + mode,
+          "--ring-dir=" + ring_dir_,
+          "--ring-bytes=256M",
+          "--ring-segment-bytes=16M",
+          "--api-listen=off",
+          "--flush-interval=20ms"},
       dir_ + "/daemon.log");
   ASSERT_NE(daemon_->wait_ready(30), "") << daemon_->log();
   traffic_ = std::make_unique<ForwardTraffic>(*topo_, dir_);
@@ -71,7 +84,10 @@ TEST_P(ForwardDpdk, NetAfPacketVdevsForwardAndCaptureExactly) {
 
   std::set<AddressPair> want;
   if (mode == "egress") {
-    want = {{kAddrEgress, kAddrB}, {kAddrCapture, kAddrA}, {kAddr6Egress, kAddr6B}, {kAddr6Capture, kAddr6A}};
+    want = {{kAddrEgress, kAddrB},
+            {kAddrCapture, kAddrA},
+            {kAddr6Egress, kAddr6B},
+            {kAddr6Capture, kAddr6A}};
   } else {
     want = {{kAddrA, kAddrB}, {kAddrB, kAddrA}, {kAddr6A, kAddr6B}, {kAddr6B, kAddr6A}};
   }

@@ -61,12 +61,14 @@ class ForwardTraffic {
 
   void start_recording() {
     tcpdump_a_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"ip", "netns", "exec", topo_.ns_a, "tcpdump", "-n", "-U", "-i",
-                                 topo_.if_a, "-w", dir_ + "/a-link.pcap", "ip or ip6"},
+        std::vector<std::string>{"ip", "netns", "exec", topo_.ns_a, "tcpdump", "-n", "-U",
+                                 "--immediate-mode", "-i", topo_.if_a, "-w", dir_ + "/a-link.pcap",
+                                 "ip or ip6"},
         dir_ + "/tcpdump-a.log");
     tcpdump_b_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"ip", "netns", "exec", topo_.ns_b, "tcpdump", "-n", "-U", "-i",
-                                 topo_.if_b, "-w", dir_ + "/b-link.pcap", "ip or ip6"},
+        std::vector<std::string>{"ip", "netns", "exec", topo_.ns_b, "tcpdump", "-n", "-U",
+                                 "--immediate-mode", "-i", topo_.if_b, "-w", dir_ + "/b-link.pcap",
+                                 "ip or ip6"},
         dir_ + "/tcpdump-b.log");
     ASSERT_TRUE(tcpdump_a_->wait_for_output("listening on")) << tcpdump_a_->output();
     ASSERT_TRUE(tcpdump_b_->wait_for_output("listening on")) << tcpdump_b_->output();
