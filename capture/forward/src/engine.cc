@@ -47,6 +47,15 @@ ForwardEngine::ForwardEngine(Ports ports, std::unique_ptr<TableCell::Reader> rea
                   }()),
       scratch_(new std::byte[kIcmpErrorFrameMax]) {
   icmp_tokens_ = std::max<double>(10, options_.icmp_errors_per_s / 10.0);
+  for (uint16_t p = 0; p < ports_.size(); ++p) {
+    for (const auto& [ip, mac] : ports_[p].static_neighbours) {
+      if (NeighbourTable::Entry* e = neighbours_.find_or_create(p, ip)) {
+        e->mac = mac;
+        e->resolved = true;
+        e->permanent = true;
+      }
+    }
+  }
 }
 
 void ForwardEngine::begin_batch(int64_t now_ns) {
@@ -335,7 +344,7 @@ void ForwardEngine::on_new_table(int64_t now_ns) {
       NeighbourTable::Entry* e = neighbours_.find_or_create(port, *hop);
       if (e == nullptr) continue;
       e->wanted = wanted_generation_;
-      if (!e->resolved &&
+      if (!e->resolved && !e->permanent &&
           (e->probes == 0 || now_ns - e->probed_ns >= NeighbourTable::kProbeIntervalNs)) {
         send_probe(*e, now_ns);
       }
@@ -346,6 +355,7 @@ void ForwardEngine::on_new_table(int64_t now_ns) {
 void ForwardEngine::tick(int64_t now_ns) {
   begin_batch(now_ns);
   neighbours_.for_each([&](NeighbourTable::Entry& e) {
+    if (e.permanent) return;
     const bool wanted = e.wanted == wanted_generation_ || e.held_count > 0;
     const bool probe_due = now_ns - e.probed_ns >= NeighbourTable::kProbeIntervalNs;
     if (!e.resolved) {

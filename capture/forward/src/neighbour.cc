@@ -57,6 +57,7 @@ NeighbourTable::Entry* NeighbourTable::learn(uint16_t port, const IpAddr& ip, co
                                              int64_t now_ns) {
   Entry* e = find(port, ip);
   if (!e) return nullptr;
+  if (e->permanent) return e;
   e->mac = mac;
   e->resolved = true;
   e->probes = 0;

@@ -13,6 +13,21 @@ base::Result<PortConfig> parse_port_config(std::string_view text) {
     const size_t comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (item.substr(0, 6) == "neigh=") {
+      const std::string_view v = item.substr(6);
+      const size_t at = v.find('@');
+      if (at == std::string_view::npos) {
+        return make_error(
+            ErrorCode::kInvalidArgument,
+            "'" + whole + "': neigh= takes IP@MAC, e.g. neigh=10.0.0.9@02:00:00:00:00:09");
+      }
+      auto ip = parse_ip(v.substr(0, at));
+      if (!ip) return std::move(ip).error().context("'" + whole + "'");
+      auto mac = parse_mac(v.substr(at + 1));
+      if (!mac) return std::move(mac).error().context("'" + whole + "'");
+      port.static_neighbours.emplace_back(*ip, *mac);
+      continue;
+    }
     if (item.substr(0, 4) == "via=") {
       auto gw = parse_ip(item.substr(4));
       if (!gw) return std::move(gw).error().context("'" + whole + "'");
@@ -40,6 +55,9 @@ std::string to_string(const PortConfig& port) {
   for (const auto& s : port.addresses) out += (out.empty() ? "" : ",") + to_string(s);
   if (port.gateway_v4.is_set()) out += ",via=" + to_string(port.gateway_v4);
   if (port.gateway_v6.is_set()) out += ",via=" + to_string(port.gateway_v6);
+  for (const auto& [ip, mac] : port.static_neighbours) {
+    out += ",neigh=" + to_string(ip) + "@" + to_string(mac);
+  }
   return out;
 }
 

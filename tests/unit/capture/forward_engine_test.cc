@@ -531,5 +531,31 @@ TEST_F(EngineTest, CompletesPartialChecksumsBeforeCapturingAndForwarding) {
   EXPECT_EQ(engine_->counters().checksums_completed.get(), 1u);
 }
 
+TEST_F(EngineTest, StaticNeighboursAreUsedWithoutResolution) {
+  auto p1 = parse_port_config("10.2.0.1/24,neigh=10.2.0.2@02:00:00:00:00:0b");
+  ASSERT_TRUE(p1.ok()) << p1.error().to_string();
+  EXPECT_EQ(to_string(*p1), "10.2.0.1/24,neigh=10.2.0.2@02:00:00:00:00:0b");
+  ports_[1].static_neighbours = p1->static_neighbours;
+  make_engine();
+  add_rule("a=10.1.0.2,capture=10.1.0.1,egress=10.2.0.1,b=10.2.0.2,mode=ingress");
+  // Only A's side is resolved; B's MAC is configured.
+  Bytes reply_a = arp_reply(kMacA, "10.1.0.2", kPort0Mac, "10.1.0.1");
+  feed(reply_a, 0);
+  for (const auto& sent : emitter_.sent) EXPECT_EQ(sent.port, 0) << "no ARP for a static neighbour";
+  auto udp =
+      FrameBuilder().ethernet(kMacA, kPort0Mac).ipv4(ip4("10.1.0.2"), ip4("10.1.0.1")).udp(1, 2);
+  Bytes f = build(udp);
+  ASSERT_TRUE(feed(f, 0).transmit);
+  EXPECT_EQ(mac_at(f, 0), "02:00:00:00:00:0b");
+  // An announcement cannot change it.
+  Bytes spoof = arp_reply(mac("02:00:00:00:00:66"), "10.2.0.2", kPort1Mac, "10.2.0.1");
+  feed(spoof, 1);
+  Bytes g = build(udp);
+  ASSERT_TRUE(feed(g, 0).transmit);
+  EXPECT_EQ(mac_at(g, 0), "02:00:00:00:00:0b");
+  EXPECT_NE(parse_port_config("10.2.0.1/24,neigh=10.2.0.2").error().message().find("IP@MAC"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace snapflow::forward::testing

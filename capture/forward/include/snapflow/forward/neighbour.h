@@ -35,6 +35,7 @@ class NeighbourTable {
     uint16_t port = 0;
     bool resolved = false;
     bool used = false;         ///< slot taken
+    bool permanent = false;    ///< configured: never probed, never changed by announcements
     uint32_t probes = 0;       ///< requests sent since the last answer
     uint64_t wanted = 0;       ///< engine's rule-table generation that last needed this entry
     int64_t confirmed_ns = 0;  ///< last answer (monotonic)

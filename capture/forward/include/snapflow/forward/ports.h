@@ -22,12 +22,16 @@ struct PortConfig {
   std::vector<Subnet> addresses;  ///< the probe's own addresses on this port, with their subnets
   IpAddr gateway_v4;              ///< next hop for off-link IPv4 destinations (unset: none)
   IpAddr gateway_v6;              ///< next hop for off-link IPv6 destinations (unset: none)
-  MacAddress mac{};               ///< filled by the datapath
-  uint32_t mtu = 1500;            ///< filled by the datapath (IP MTU, without Ethernet header)
+  // Static neighbours (neigh=IP@MAC): never resolved or refreshed, like `ip neigh ... permanent`.
+  // For next hops that do not answer ARP/ND (traffic generators, some appliances).
+  std::vector<std::pair<IpAddr, MacAddress>> static_neighbours;
+  MacAddress mac{};     ///< filled by the datapath
+  uint32_t mtu = 1500;  ///< filled by the datapath (IP MTU, without Ethernet header)
 };
 
-// "10.0.0.1/24,2001:db8::1/64,via=10.0.0.254,via=fe80::1": the comma list of a
-// forward-portN setting. At least one address; at most one gateway per family.
+// "10.0.0.1/24,2001:db8::1/64,via=10.0.0.254,via=fe80::1,neigh=10.0.0.254@02:00:00:00:00:01":
+// the comma list of a forward-portN setting. At least one address; at most one gateway per
+// family; any number of static neighbours.
 base::Result<PortConfig> parse_port_config(std::string_view text);
 std::string to_string(const PortConfig& port);
 
