@@ -151,7 +151,7 @@ class MirrorTarget : public ::testing::Test {
 
   void replay_vxlan(const std::string& file) {
     int rc = 0;
-    std::string out = run(Topology::in(ns_s_, "tcpreplay -q --pps=20000 -i vx64 " + file), &rc);
+    std::string out = run(Topology::in(ns_s_, "tcpreplay -q --pps=5000 -i vx64 " + file), &rc);
     ASSERT_EQ(rc, 0) << out;
   }
 
@@ -205,6 +205,33 @@ TEST_F(MirrorTarget, KernelVxlanMirrorIsStoredPerSessionAndNeverAnswered) {
   EXPECT_GT(icmp_seen(*control, "icmp-without-sink"), 0u)
       << "no ICMP even without the sink: the check above proves nothing";
   ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
+
+  // The alternative docs/aws.md gives: no sink, an nftables rule dropping the mirror ports
+  // before the socket lookup. Capture (AF_PACKET, before netfilter) still sees everything.
+  if (run("command -v nft").empty()) GTEST_SKIP() << "nft is not installed";
+  {
+    std::ofstream rules(dir_ + "/mirror.nft");
+    rules << "table inet snapflow_mirror {\n"
+             "  chain input {\n"
+             "    type filter hook input priority 0; policy accept;\n"
+             "    udp dport { 4789, 6081 } counter drop\n"
+             "  }\n"
+             "}\n";
+  }
+  int rc = 0;
+  std::string out = run(Topology::in(ns_m_, "nft -f " + dir_ + "/mirror.nft"), &rc);
+  ASSERT_EQ(rc, 0) << out;
+  run("rm -rf " + dir_ + "/ring");
+  start_daemon({"--mirror=vxlan", "--mirror-sink=false"});
+  auto with_nft = watch_for_icmp("icmp-with-nft");
+  replay_vxlan(input_);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(icmp_seen(*with_nft, "icmp-with-nft"), 0u);
+  ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
+  EXPECT_NE(daemon_->log().find("stopped: 2000 packets captured, 0 dropped"), std::string::npos)
+      << daemon_->log();
+  EXPECT_NE(run(Topology::in(ns_m_, "nft list table inet snapflow_mirror")).find("packets 2000"),
+            std::string::npos);
 }
 
 TEST_F(MirrorTarget, GeneveFromALoadBalancerIsStoredWithItsVni) {
