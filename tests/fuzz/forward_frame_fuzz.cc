@@ -80,7 +80,7 @@ struct World {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World world;
   static int64_t now = 1'000'000'000;
-  if (size < 1) return 0;
+  if (size < 2) return 0;  // a port byte and at least one frame byte
   std::vector<std::byte> frame(size - 1);
   std::memcpy(frame.data(), data + 1, size - 1);
   RxFrame rx{frame.data(), static_cast<uint32_t>(frame.size()), static_cast<uint16_t>(data[0] & 1),
