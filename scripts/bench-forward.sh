@@ -4,16 +4,19 @@
 #
 #   generator (dpdk-testpmd flowgen, 1 flow: 10.254.0.0 -> 10.253.0.0 UDP, fixed MACs)
 #        |  net_memif pair (DPDK datapath) or a veth pair (AF_PACKET datapath)
-#   device under test, confined to one CPU (taskset):
-#        a) dpdk-testpmd --forward-mode=io --port-topology=loop        (the bound)
+#   device under test, its forwarding loop on CPU 1:
+#        a) dpdk-testpmd --forward-mode=io --port-topology=loop        (the bound; lcore 1)
 #        b) snapflow-capture --source=forward:dpdk | forward:afpacket  (rule 10.254.0.0 ->
 #           capture 10.253.0.0 -> egress 10.253.0.1 -> 10.253.0.2, mode egress: every forwarded
 #           packet is also captured into a ring in /dev/shm), one port carrying both addresses
 #           (the single-ENI AWS layout) and static neighbours (the generator answers no ARP)
 #
 # The figure is what the generator receives back per second (median of the steady samples).
-# The generator runs on CPU 0 and the DUT on CPU 1: on a 2-core machine shared with other
-# work the absolute numbers move from run to run; quote the ratio b/a, measured alternately.
+# The generator's loop runs on CPU 0, each DUT's forwarding loop on CPU 1 (testpmd's forwarding
+# lcore; snapflow's datapath thread, pinned to the EAL main lcore or --forward-cpu=1); the rest
+# of each DUT (testpmd's stats thread; snapflow's capture, ring writer and I/O threads) is left
+# to the scheduler. On a 2-core machine shared with other work the absolute numbers move from
+# run to run: quote the ratio b/a of each pair, measured back to back.
 #
 # usage: scripts/bench-forward.sh [BUILD_DIR]
 #   env: TRANSPORTS="memif afpacket"  SIZES="64 1500"  REPS=3  RUN_SECONDS=10
@@ -64,7 +67,7 @@ generator() {
     vdev="net_af_packet0,iface=${tag:0:6}G"
     ns=(ip netns exec "${tag}g")
   fi
-  "${ns[@]}" taskset -c 0 dpdk-testpmd -l 0,1 --main-lcore 1 --no-huge -m 512 --no-pci \
+  "${ns[@]}" dpdk-testpmd -l 0,1 --main-lcore 1 --no-huge -m 512 --no-pci \
     --file-prefix="${tag}gen" --vdev "$vdev" -- --forward-mode=flowgen --flowgen-flows=1 \
     --port-topology=loop --auto-start --stats-period 1 --total-num-mbufs=16384 \
     --txpkts="$2" >"$3" 2>&1 &
@@ -86,16 +89,16 @@ run_dut() {
   [[ $transport == afpacket ]] && ns=(ip netns exec "${tag}p")
   case $kind in
     testpmd-io)
-      "${ns[@]}" timeout -s INT "$RUN_SECONDS" taskset -c 1 dpdk-testpmd -l 0,1 --main-lcore 0 \
+      "${ns[@]}" timeout -s INT "$RUN_SECONDS" dpdk-testpmd -l 0,1 --main-lcore 0 \
         --no-huge -m 512 --no-pci --file-prefix="${tag}dut" --vdev "$(dut_vdev "$transport")" -- \
         --forward-mode=io --port-topology=loop --auto-start --total-num-mbufs=16384 \
         --stats-period 1 \
         >"$work/dut-$kind.log" 2>&1 || true ;;
     snapflow)
       local source=(--source=forward:dpdk "--dpdk-eal-args=-l 1 --no-huge -m 512 --no-pci --file-prefix=${tag}dut --vdev $(dut_vdev "$transport")" --dpdk-ports=0 --dpdk-mbufs=16384 --dpdk-burst=64)
-      [[ $transport == afpacket ]] && source=(--source=forward:afpacket:"${tag:0:6}P")
+      [[ $transport == afpacket ]] && source=(--source=forward:afpacket:"${tag:0:6}P" --forward-cpu=1)
       rm -rf "$work/ring"
-      "${ns[@]}" timeout -s INT "$RUN_SECONDS" taskset -c 1 "$bin" "${source[@]}" \
+      "${ns[@]}" timeout -s INT "$RUN_SECONDS" "$bin" "${source[@]}" \
         --forward-port0="$port0" --forward-rule="$rule" --ring-dir="$work/ring" \
         --ring-bytes=512M --ring-segment-bytes=64M --api-listen=off --log-level=warning \
         >"$work/dut-$kind.log" 2>&1 || true ;;

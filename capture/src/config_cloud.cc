@@ -99,6 +99,13 @@ bool apply_cloud_setting(CaptureConfig& c, std::string_view key, std::string_vie
     if (!parse_uint(value, c.forward.icmp_per_second)) {
       status = bad(key, value, "expected an unsigned integer (0 = never answer ICMP)");
     }
+  } else if (key == "forward-cpu") {
+    uint32_t cpu = 0;
+    if (!parse_uint(value, cpu) || cpu >= 4096) {
+      status = bad(key, value, "expected a CPU number");
+    } else {
+      c.forward.cpu = static_cast<int>(cpu);
+    }
   } else if (key == "state-dir") {
     c.state_dir = value;
   } else if (key == "mirror") {
@@ -235,6 +242,7 @@ std::string cloud_usage_text() {
   --forward-port1=...              the same for port 1 (with two ports)
   --forward-rule=a=A,capture=P,egress=Q,b=B[,mode=ingress|egress|inline][,name=N]  (repeatable)
   --forward-ring-frames=4096  --forward-icmp-per-second=1000
+  --forward-cpu=N                  run the datapath thread on CPU N alone (DPDK: main lcore)
   --state-dir=DIR                  rules and other state (default RING_DIR/state)
   --mirror=vxlan[:4789],geneve[:6081]   accept VPC Traffic Mirroring / GWLB encapsulations
   --mirror-session=VNI=NAME        name a mirror session (repeatable)

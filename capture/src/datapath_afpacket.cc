@@ -95,8 +95,8 @@ struct Port {
 
 class AfPacketDatapath final : public Datapath {
  public:
-  AfPacketDatapath(std::vector<std::unique_ptr<Port>> ports, int stop_fd)
-      : ports_(std::move(ports)), stop_fd_(stop_fd) {
+  AfPacketDatapath(std::vector<std::unique_ptr<Port>> ports, int stop_fd, int cpu)
+      : ports_(std::move(ports)), stop_fd_(stop_fd), cpu_(cpu) {
     name_ = "forward:afpacket:";
     for (size_t i = 0; i < ports_.size(); ++i) name_ += (i ? "," : "") + ports_[i]->ifname;
   }
@@ -139,6 +139,7 @@ class AfPacketDatapath final : public Datapath {
   }
   const std::string& name() const override { return name_; }
   size_t port_count() const override { return ports_.size(); }
+  int cpu() const override { return cpu_; }
 
   bool emit(uint16_t port, const std::byte* frame, size_t length) override {
     return queue_tx(*ports_[port], frame, length, base::now_monotonic_ns() + kEmitWaitNs);
@@ -153,6 +154,7 @@ class AfPacketDatapath final : public Datapath {
 
   std::vector<std::unique_ptr<Port>> ports_;
   int stop_fd_;
+  int cpu_;
   std::string name_;
   std::atomic<bool> stopping_{false};
   // Written by the datapath thread only; read by stats() from any thread.
@@ -416,7 +418,8 @@ base::Result<std::unique_ptr<Datapath>> open_afpacket_datapath(const CaptureConf
   }
   const int stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd < 0) return make_error(ErrorCode::kIo, errno_text("eventfd"));
-  return std::unique_ptr<Datapath>(new AfPacketDatapath(std::move(ports), stop_fd));
+  return std::unique_ptr<Datapath>(
+      new AfPacketDatapath(std::move(ports), stop_fd, config.forward.cpu));
 }
 
 }  // namespace snapflow::capture

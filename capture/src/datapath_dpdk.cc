@@ -54,9 +54,10 @@ struct DpdkPort {
 
 class DpdkDatapath final : public Datapath {
  public:
-  DpdkDatapath(std::vector<DpdkPort> ports, uint32_t burst)
+  DpdkDatapath(std::vector<DpdkPort> ports, uint32_t burst, int cpu)
       : ports_(std::move(ports)),
         burst_(burst),
+        cpu_(cpu),
         clock_(rte_get_tsc_hz(), rte_rdtsc(), base::now_realtime_ns()) {
     name_ = "forward:dpdk:";
     for (size_t i = 0; i < ports_.size(); ++i)
@@ -113,6 +114,7 @@ class DpdkDatapath final : public Datapath {
   }
   const std::string& name() const override { return name_; }
   size_t port_count() const override { return ports_.size(); }
+  int cpu() const override { return cpu_; }
 
   bool emit(uint16_t port, const std::byte* frame, size_t length) override {
     DpdkPort& p = ports_[port];
@@ -143,6 +145,7 @@ class DpdkDatapath final : public Datapath {
 
   std::vector<DpdkPort> ports_;
   uint32_t burst_;
+  int cpu_;
   std::string name_;
   TscClock clock_;
   forward::ForwardEngine* engine_ = nullptr;  ///< set by run(), for counting unsent frames
@@ -314,7 +317,7 @@ base::Result<DpdkPort> init_port(const CaptureConfig& config, uint16_t port_id,
 
 base::Result<std::unique_ptr<Datapath>> open_dpdk_datapath(const CaptureConfig& config,
                                                            const base::Logger& log) {
-  SNAPFLOW_TRY_STATUS(init_eal(config.dpdk), "forward:dpdk");
+  SNAPFLOW_TRY_STATUS(init_eal(config.dpdk, /*keep_affinity=*/true), "forward:dpdk");
   std::vector<DpdkPort> ports;
   for (uint16_t id : config.dpdk.ports) {
     auto p = init_port(config, id, log);
@@ -331,7 +334,9 @@ base::Result<std::unique_ptr<Datapath>> open_dpdk_datapath(const CaptureConfig& 
   }
   log.info("forward:dpdk: TSC " + std::to_string(rte_get_tsc_hz()) + " Hz, burst " +
            std::to_string(config.dpdk.burst));
-  return std::unique_ptr<Datapath>(new DpdkDatapath(std::move(ports), config.dpdk.burst));
+  // The datapath thread gets a core of its own: --forward-cpu, else the EAL's main lcore.
+  const int cpu = config.forward.cpu >= 0 ? config.forward.cpu : main_lcore_cpu();
+  return std::unique_ptr<Datapath>(new DpdkDatapath(std::move(ports), config.dpdk.burst, cpu));
 }
 
 }  // namespace snapflow::capture

@@ -52,6 +52,8 @@ class Datapath : public forward::FrameEmitter {
   virtual LinkInfo link() = 0;
   virtual const std::string& name() const = 0;
   virtual size_t port_count() const = 0;
+  // The CPU the datapath thread should run on alone (-1: wherever the scheduler puts it).
+  virtual int cpu() const = 0;
 };
 
 struct CaptureConfig;

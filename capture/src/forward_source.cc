@@ -1,5 +1,8 @@
 #include "forward_source.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "snapflow/base/time.h"
 #include "snapflow/queue/backoff.h"
 
@@ -52,6 +55,16 @@ ForwarderSource::~ForwarderSource() {
 }
 
 void ForwarderSource::run() {
+  if (const int cpu = datapath_->cpu(); cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
+      log_.warning("forwarder: cannot pin the datapath thread to CPU " + std::to_string(cpu));
+    } else {
+      log_.info("forwarder: datapath thread on CPU " + std::to_string(cpu));
+    }
+  }
   auto result = datapath_->run(*engine_, *this);
   if (!result.ok()) {
     log_.error(result.error().to_string());

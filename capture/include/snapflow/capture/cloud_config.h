@@ -23,6 +23,7 @@ struct ForwardConfig {
   std::vector<std::string> rules;  ///< forward-rule (repeatable): "a=..,capture=..,egress=..,b=.."
   uint32_t ring_frames = kDefaultForwardRingFrames;         ///< AF_PACKET receive slots per port
   uint32_t icmp_per_second = kDefaultForwardIcmpPerSecond;  ///< 0 = never answer ICMP
+  int cpu = -1;  ///< pin the datapath thread here (-1: DPDK's main lcore, or unpinned)
 };
 
 enum class MirrorStore : uint8_t {
