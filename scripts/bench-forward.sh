@@ -11,7 +11,12 @@
 #           packet is also captured into a ring in /dev/shm), one port carrying both addresses
 #           (the single-ENI AWS layout) and static neighbours (the generator answers no ARP)
 #
-# The figure is what the generator receives back per second (median of the steady samples).
+# Two figures per run: packets the generator received back per wall-clock second (over
+# RUN_SECONDS after a 4 s warm-up), and packets per busy CPU-second of the DUT's forwarding
+# loop, from the DUT's own accounting of the cycles it spent on iterations that received
+# something (dpdk-testpmd --record-core-cycles; snapflow's "busy N ns/packet" line): the "per
+# core" figure. It excludes empty polls (when the generator was starved) and time the thread
+# was descheduled, so other work on the machine disturbs it far less than the wall rate.
 # The generator's loop runs on CPU 0, each DUT's forwarding loop on CPU 1 (testpmd's forwarding
 # lcore; snapflow's datapath thread, pinned to the EAL main lcore or --forward-cpu=1); the rest
 # of each DUT (testpmd's stats thread; snapflow's capture, ring writer and I/O threads) is left
@@ -83,51 +88,91 @@ dut_vdev() {
   fi
 }
 
-# run_dut KIND TRANSPORT: runs the device under test for RUN_SECONDS.
-run_dut() {
+# start_dut KIND TRANSPORT: starts the device under test in the background.
+start_dut() {
   local kind=$1 transport=$2 ns=()
   [[ $transport == afpacket ]] && ns=(ip netns exec "${tag}p")
   case $kind in
     testpmd-io)
-      "${ns[@]}" timeout -s INT "$RUN_SECONDS" dpdk-testpmd -l 0,1 --main-lcore 0 \
-        --no-huge -m 512 --no-pci --file-prefix="${tag}dut" --vdev "$(dut_vdev "$transport")" -- \
-        --forward-mode=io --port-topology=loop --auto-start --total-num-mbufs=16384 \
-        --stats-period 1 \
-        >"$work/dut-$kind.log" 2>&1 || true ;;
+      "${ns[@]}" dpdk-testpmd -l 0,1 --main-lcore 0 --no-huge -m 512 --no-pci \
+        --file-prefix="${tag}dut" --vdev "$(dut_vdev "$transport")" -- --forward-mode=io \
+        --port-topology=loop --auto-start --total-num-mbufs=16384 --stats-period 1 \
+        --record-core-cycles >"$work/dut-$kind.log" 2>&1 &
+      ;;
     snapflow)
       local source=(--source=forward:dpdk "--dpdk-eal-args=-l 1 --no-huge -m 512 --no-pci --file-prefix=${tag}dut --vdev $(dut_vdev "$transport")" --dpdk-ports=0 --dpdk-mbufs=16384 --dpdk-burst=64)
       [[ $transport == afpacket ]] && source=(--source=forward:afpacket:"${tag:0:6}P" --forward-cpu=1)
       rm -rf "$work/ring"
-      "${ns[@]}" timeout -s INT "$RUN_SECONDS" "$bin" "${source[@]}" \
+      "${ns[@]}" "$bin" "${source[@]}" \
         --forward-port0="$port0" --forward-rule="$rule" --ring-dir="$work/ring" \
-        --ring-bytes=512M --ring-segment-bytes=64M --api-listen=off --log-level=warning \
-        >"$work/dut-$kind.log" 2>&1 || true ;;
+        --ring-bytes=512M --ring-segment-bytes=64M --api-listen=off \
+        >"$work/dut-$kind.log" 2>&1 &
+      ;;
   esac
+  dut_pid=$!
+  pids+=("$dut_pid")
 }
 
-# steady_pps LOG: median of the generator's Rx-pps samples, skipping the first three.
-steady_pps() {
-  grep -o 'Rx-pps: *[0-9]*' "$1" | awk '{print $2}' | awk 'NR > 3 && $1 > 0' | sort -n |
-    awk '{v[NR] = $1} END {if (NR == 0) print 0; else print v[int((NR + 1) / 2)]}'
+# The generator's cumulative received packets, read right after it prints its statistics.
+generator_rx_now() {
+  local log=$1 lines
+  lines=$(grep -c 'RX-packets' "$log" || true)
+  for _ in $(seq 200); do
+    [[ $(grep -c 'RX-packets' "$log" || true) != "$lines" ]] && break
+    sleep 0.01
+  done
+  grep -o 'RX-packets: *[0-9]*' "$log" | tail -1 | awk '{print $2}'
 }
 
-printf '%-9s %-6s %-4s %12s %12s %7s\n' transport bytes rep testpmd-io snapflow ratio
+# The DUT's own cost per packet of its forwarding loop, counting only iterations that received
+# something (testpmd --record-core-cycles; snapflow's "busy ... ticks/packet at HZ"), turned
+# into packets per busy CPU-second.
+percore_pps() {
+  local kind=$1 log=$2
+  if [[ $kind == testpmd-io ]]; then
+    grep -o 'CPU cycles/packet=[0-9.]* .* at [0-9]* MHz' "$log" | tail -1 |
+      sed -E 's/CPU cycles\/packet=([0-9.]+) .* at ([0-9]+) MHz/\1 \2/' |
+      awk '{ if ($1 > 0) printf "%.0f", $2 * 1e6 / $1; else print 0 }'
+  else
+    grep -o '([0-9.]* ticks/packet at [0-9]* Hz)' "$log" | tail -1 | tr -d '()' |
+      awk '{ if ($1 > 0) printf "%.0f", $4 / $1; else print 0 }'
+  fi
+}
+
+# measure KIND TRANSPORT SIZE: prints "WALL_PPS PPS_PER_BUSY_CPU_SECOND" for one run.
+measure() {
+  local kind=$1 transport=$2 size=$3 rx0 rx1 t0 t1 gen
+  generator "$transport" "$size" "$work/gen.log"
+  gen=${pids[-1]}
+  start_dut "$kind" "$transport"
+  sleep 4
+  rx0=$(generator_rx_now "$work/gen.log"); t0=$(date +%s%N)
+  sleep "$RUN_SECONDS"
+  rx1=$(generator_rx_now "$work/gen.log"); t1=$(date +%s%N)
+  # ip netns exec and env exec the program in place: $dut_pid is the DUT itself.
+  kill -INT "$dut_pid" 2>/dev/null || true
+  wait "$dut_pid" 2>/dev/null || true
+  kill -INT "$gen" 2>/dev/null || true
+  wait "$gen" 2>/dev/null || true
+  pids=()
+  printf '%s %s\n' "$(awk -v r0="$rx0" -v r1="$rx1" -v t0="$t0" -v t1="$t1" \
+    'BEGIN {printf "%.0f", (r1 - r0) * 1e9 / (t1 - t0)}')" \
+    "$(percore_pps "$kind" "$work/dut-$kind.log")"
+  sleep 1
+}
+
+printf '%-9s %-5s %-3s %11s %11s %6s | %11s %11s %6s\n' transport bytes rep \
+  io-wall sf-wall ratio io-percore sf-percore ratio
 for transport in $TRANSPORTS; do
   [[ $transport == afpacket ]] && setup_veth
   for size in $SIZES; do
     for rep in $(seq "$REPS"); do
-      declare -A pps=()
-      for kind in testpmd-io snapflow; do
-        generator "$transport" "$size" "$work/gen.log"
-        run_dut "$kind" "$transport"
-        kill -INT "${pids[-1]}" 2>/dev/null || true
-        wait "${pids[-1]}" 2>/dev/null || true
-        unset 'pids[-1]'
-        pps[$kind]=$(steady_pps "$work/gen.log")
-        sleep 1
-      done
-      awk -v t="$transport" -v s="$size" -v r="$rep" -v a="${pps[testpmd-io]}" -v b="${pps[snapflow]}" \
-        'BEGIN {printf "%-9s %-6s %-4s %12.0f %12.0f %6.0f%%\n", t, s, r, a, b, (a > 0 ? 100 * b / a : 0)}'
+      read -r io_wall io_cpu < <(measure testpmd-io "$transport" "$size")
+      read -r sf_wall sf_cpu < <(measure snapflow "$transport" "$size")
+      awk -v t="$transport" -v s="$size" -v r="$rep" -v a="$io_wall" -v b="$sf_wall" \
+        -v c="$io_cpu" -v d="$sf_cpu" 'BEGIN {
+          printf "%-9s %-5s %-3s %11.0f %11.0f %5.0f%% | %11.0f %11.0f %5.0f%%\n", t, s, r, a, b,
+                 (a > 0 ? 100 * b / a : 0), c, d, (c > 0 ? 100 * d / c : 0)}'
     done
   done
 done

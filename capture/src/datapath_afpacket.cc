@@ -126,6 +126,8 @@ class AfPacketDatapath final : public Datapath {
     s.rx_refused = rx_refused_.load(r);
     s.tx_packets = tx_packets_.load(r);
     s.tx_errors = tx_errors_.load(r);
+    s.busy_ticks = busy_ns_.load(r);
+    s.ticks_per_second = 1'000'000'000;
     return s;
   }
   LinkInfo link() override {
@@ -160,6 +162,7 @@ class AfPacketDatapath final : public Datapath {
   // Written by the datapath thread only; read by stats() from any thread.
   std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_dropped_{0}, rx_refused_{0};
   std::atomic<uint64_t> tx_packets_{0}, tx_errors_{0};
+  std::atomic<uint64_t> busy_ns_{0};
 };
 
 void add_relaxed(std::atomic<uint64_t>& c, uint64_t n) {
@@ -231,6 +234,7 @@ base::Status AfPacketDatapath::run(forward::ForwardEngine& engine, DatapathHooks
 
   while (!stopping_.load(std::memory_order_acquire)) {
     bool worked = false;
+    const int64_t iteration_start = base::now_monotonic_ns();
     for (uint16_t pi = 0; pi < ports_.size(); ++pi) {
       Port& port = *ports_[pi];
       uint32_t n = 0, taken = 0, received = 0;
@@ -280,6 +284,7 @@ base::Status AfPacketDatapath::run(forward::ForwardEngine& engine, DatapathHooks
     }
     for (auto& p : ports_) kick(*p);
     const int64_t now = base::now_monotonic_ns();
+    if (worked) add_relaxed(busy_ns_, static_cast<uint64_t>(now - iteration_start));
     hooks.poll(now);
     if (now >= next_stats) {
       read_kernel_drops();

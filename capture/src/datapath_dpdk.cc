@@ -90,6 +90,8 @@ class DpdkDatapath final : public Datapath {
     s.rx_bytes = rx_bytes_.load(r);
     s.rx_refused = rx_refused_.load(r);
     s.tx_packets = tx_packets_.load(r);
+    s.busy_ticks = busy_cycles_.load(r);
+    s.ticks_per_second = rte_get_tsc_hz();
     for (const auto& p : ports_) {
       rte_eth_stats es{};
       if (rte_eth_stats_get(p.id, &es) == 0) {
@@ -152,16 +154,26 @@ class DpdkDatapath final : public Datapath {
   std::atomic<bool> stopping_{false};
   // Written by the datapath thread only; read by stats() from any thread.
   std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, rx_refused_{0}, tx_packets_{0};
+  std::atomic<uint64_t> busy_cycles_{0};
+  uint64_t tx_wait_cycles_ = 0;  ///< datapath thread only: cycles spent waiting on full TX rings
 };
 
 bool DpdkDatapath::flush(DpdkPort& p) {
   uint32_t sent = 0;
+  uint64_t wait_start = 0;
   while (sent < p.tx_count) {
     const uint16_t n =
         rte_eth_tx_burst(p.id, 0, p.tx.data() + sent,
                          static_cast<uint16_t>(std::min<uint32_t>(p.tx_count - sent, UINT16_MAX)));
     sent += n;
-    if (n == 0 && stopping_.load(std::memory_order_acquire)) {
+    if (n != 0) {
+      if (wait_start != 0) tx_wait_cycles_ += rte_rdtsc() - wait_start;
+      wait_start = 0;
+      continue;
+    }
+    // The TX ring is full: waiting for it is backpressure, not work (kept out of busy time).
+    if (wait_start == 0) wait_start = rte_rdtsc();
+    if (stopping_.load(std::memory_order_acquire)) {
       for (uint32_t i = sent; i < p.tx_count; ++i) {
         if (engine_) engine_->count_unsent(forward::Outcome{true, 0, p.tx_rule[i]});
         rte_pktmbuf_free(p.tx[i]);
@@ -171,6 +183,7 @@ bool DpdkDatapath::flush(DpdkPort& p) {
       return false;
     }
   }
+  if (wait_start != 0) tx_wait_cycles_ += rte_rdtsc() - wait_start;
   add_relaxed(tx_packets_, sent);
   p.tx_count = 0;
   return true;
@@ -189,6 +202,8 @@ base::Status DpdkDatapath::run(forward::ForwardEngine& engine, DatapathHooks& ho
   int64_t next_anchor_ns = 0;
   while (!stopping_.load(std::memory_order_acquire)) {
     bool worked = false;
+    const uint64_t iteration_start = rte_rdtsc();
+    const uint64_t wait_before = tx_wait_cycles_;
     for (uint16_t pi = 0; pi < ports_.size(); ++pi) {
       const uint16_t n =
           rte_eth_rx_burst(ports_[pi].id, 0, rx.data(), static_cast<uint16_t>(burst_));
@@ -227,6 +242,9 @@ base::Status DpdkDatapath::run(forward::ForwardEngine& engine, DatapathHooks& ho
     }
     for (auto& p : ports_) {
       if (p.tx_count) flush(p);
+    }
+    if (worked) {
+      add_relaxed(busy_cycles_, rte_rdtsc() - iteration_start - (tx_wait_cycles_ - wait_before));
     }
     hooks.poll(base::now_monotonic_ns());
     if (worked) {

@@ -231,7 +231,7 @@ Outcome ForwardEngine::forward(RxFrame& frame, const FrameView& view,
     counters.drop(RuleDrop::kTooBig);
     return {};
   }
-  NeighbourTable::Entry* neighbour = neighbours_.find(out_port, next_hop);
+  NeighbourTable::Entry* neighbour = next_hop_entry(rule, match.direction, out_port, next_hop);
   if (neighbour == nullptr || !neighbour->resolved) {
     if (neighbour == nullptr) neighbour = neighbours_.find_or_create(out_port, next_hop);
     if (neighbour == nullptr ||
@@ -260,6 +260,17 @@ Outcome ForwardEngine::forward(RxFrame& frame, const FrameView& view,
   counters.packets[direction_index(match.direction)].add();
   counters.bytes[direction_index(match.direction)].add(frame.length);
   return {true, out_port, &counters};
+}
+
+NeighbourTable::Entry* ForwardEngine::next_hop_entry(const Rule& rule, Direction direction,
+                                                     uint16_t port, const IpAddr& next_hop) {
+  const auto key = reinterpret_cast<uintptr_t>(&rule);
+  HopCache& slot = hop_cache_[((key >> 6) ^ (key >> 14) ^ static_cast<uintptr_t>(direction)) &
+                              (kHopCacheSize - 1)];
+  if (slot.rule == &rule && slot.direction == direction) return slot.entry;
+  NeighbourTable::Entry* entry = neighbours_.find(port, next_hop);
+  if (entry != nullptr) slot = {&rule, direction, entry};  // absent ones are created later
+  return entry;
 }
 
 void ForwardEngine::capture_copy(const RxFrame& frame, const FrameView& view, const Rule& rule,
@@ -336,6 +347,7 @@ void ForwardEngine::send_probe(NeighbourTable::Entry& entry, int64_t now_ns) {
 
 void ForwardEngine::on_new_table(int64_t now_ns) {
   ++wanted_generation_;
+  hop_cache_.fill(HopCache{});  // rules may have been freed and their addresses reused
   for (const Rule& rule : table_->rules()) {
     const std::pair<uint16_t, const IpAddr*> hops[] = {{rule.capture_port, &rule.next_hop_a},
                                                        {rule.egress_port, &rule.next_hop_b}};

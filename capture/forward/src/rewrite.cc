@@ -93,10 +93,17 @@ void rewrite_addresses(std::byte* frame, size_t length, const FrameView& view,
   const size_t n = view.address_bytes();
   const size_t l3 = view.l3_offset;
   std::byte* src = frame + view.src_offset();
-  std::byte old[32];
-  std::memcpy(old, src, 2 * n);  // source and destination are adjacent
-  new_src.store(src);
-  new_dst.store(src + n);
+  std::byte old[32] = {};
+  // Source and destination are adjacent; constant sizes keep these copies inline.
+  if (ipv6) {
+    std::memcpy(old, src, 32);
+    std::memcpy(src, new_src.bytes.data(), 16);
+    std::memcpy(src + 16, new_dst.bytes.data(), 16);
+  } else {
+    std::memcpy(old, src, 8);
+    std::memcpy(src, new_src.bytes.data(), 4);
+    std::memcpy(src + 4, new_dst.bytes.data(), 4);
+  }
 
   if (!ipv6) {
     std::byte* check = frame + l3 + 10;

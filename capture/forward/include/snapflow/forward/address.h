@@ -37,10 +37,24 @@ struct IpAddr {
   bool is_set() const { return family != 0; }
   // Copies the address into wire bytes (4 or 16 of them).
   void store(std::byte* p) const { std::memcpy(p, bytes.data(), size()); }
-  // Compares with an address in wire bytes of the same family.
-  bool equals_wire(const std::byte* p) const { return std::memcmp(bytes.data(), p, size()) == 0; }
+  // Compares with an address in wire bytes of the same family (fixed-size loads: this is on
+  // the per-packet path of the rule and neighbour lookups).
+  bool equals_wire(const std::byte* p) const {
+    if (family != 6) {
+      uint32_t a, b;
+      std::memcpy(&a, bytes.data(), 4);
+      std::memcpy(&b, p, 4);
+      return a == b;
+    }
+    uint64_t a[2], b[2];
+    std::memcpy(a, bytes.data(), 16);
+    std::memcpy(b, p, 16);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+  }
 
-  bool operator==(const IpAddr&) const = default;
+  bool operator==(const IpAddr& o) const {
+    return family == o.family && equals_wire(reinterpret_cast<const std::byte*>(o.bytes.data()));
+  }
   auto operator<=>(const IpAddr&) const = default;
 };
 

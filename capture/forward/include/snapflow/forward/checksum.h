@@ -57,15 +57,31 @@ inline uint16_t finish(uint64_t sum) {
 
 // RFC 1624 eqn. 3 over n changed bytes (n even): the field at checksum_field (network order)
 // is updated for old bytes replaced by new ones. old_bytes and new_bytes may not overlap the
-// field.
+// field. The one's complement sum is independent of byte order (RFC 1071 2.B), so the field
+// and the bytes are summed as loaded, 32 bits at a time, with no byte swapping: the result
+// stored back the same way is the network-order checksum.
 inline void update(std::byte* checksum_field, const std::byte* old_bytes,
                    const std::byte* new_bytes, size_t n) {
-  uint64_t sum = static_cast<uint16_t>(~base::load_be16(checksum_field));
-  for (size_t i = 0; i < n; i += 2) {
-    sum += static_cast<uint16_t>(~base::load_be16(old_bytes + i));
-    sum += base::load_be16(new_bytes + i);
+  uint16_t field;
+  std::memcpy(&field, checksum_field, 2);
+  uint64_t sum = static_cast<uint16_t>(~field);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    uint32_t o, w;
+    std::memcpy(&o, old_bytes + i, 4);
+    std::memcpy(&w, new_bytes + i, 4);
+    sum += static_cast<uint32_t>(~o);
+    sum += w;
   }
-  base::store_be16(checksum_field, static_cast<uint16_t>(~fold(sum)));
+  if (i < n) {
+    uint16_t o, w;
+    std::memcpy(&o, old_bytes + i, 2);
+    std::memcpy(&w, new_bytes + i, 2);
+    sum += static_cast<uint16_t>(~o);
+    sum += w;
+  }
+  field = static_cast<uint16_t>(~fold(sum));
+  std::memcpy(checksum_field, &field, 2);
 }
 
 // The same for one 16-bit word given as values.
@@ -97,9 +113,16 @@ inline uint16_t full_ipv4_header(const std::byte* ip, size_t ihl_bytes) {
   return finish(sum);
 }
 
-// True when the IPv4 header's checksum verifies (sums to 0xffff).
+// True when the IPv4 header's checksum verifies (sums to 0xffff). Summed in native byte order
+// (0xffff reads the same either way), 32 bits at a time: ihl_bytes is a multiple of 4.
 inline bool ipv4_header_ok(const std::byte* ip, size_t ihl_bytes) {
-  return fold(add_bytes(ip, ihl_bytes)) == 0xffff;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < ihl_bytes; i += 4) {
+    uint32_t w;
+    std::memcpy(&w, ip + i, 4);
+    sum += w;
+  }
+  return fold(sum) == 0xffff;
 }
 
 }  // namespace snapflow::forward::csum

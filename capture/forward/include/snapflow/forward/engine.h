@@ -116,6 +116,8 @@ class ForwardEngine {
   void on_new_table(int64_t now_ns);
   bool take_icmp_token(int64_t now_ns);
   void expire_held(NeighbourTable::Entry& entry);
+  NeighbourTable::Entry* next_hop_entry(const Rule& rule, Direction direction, uint16_t port,
+                                        const IpAddr& next_hop);
 
   Ports ports_;
   std::unique_ptr<TableCell::Reader> reader_;
@@ -131,6 +133,15 @@ class ForwardEngine {
   int64_t icmp_refill_ns_ = 0;
   uint16_t ip_id_ = 0;
   std::unique_ptr<std::byte[]> scratch_;  ///< built frames (ICMP errors, ARP/ND requests)
+  // (rule, direction) -> its next hop's entry, so the per-packet path skips the neighbour
+  // table's hash. Entries never move or disappear; cleared when the rule table changes.
+  struct HopCache {
+    const Rule* rule = nullptr;
+    Direction direction = Direction::kAtoB;
+    NeighbourTable::Entry* entry = nullptr;
+  };
+  static constexpr size_t kHopCacheSize = 256;
+  std::array<HopCache, kHopCacheSize> hop_cache_{};
   EngineCounters counters_;
   std::array<Counter, static_cast<size_t>(ParseStatus::kCount)> parse_counters_;
 };
