@@ -31,7 +31,15 @@ int main(int argc, char** argv) {
       return 2;
     }
     base::Logger log("snapflow-capture", config->log_level);
-    if (auto st = capture::run_daemon(*config, log); !st.ok()) {
+    // SIGHUP re-reads the same command line and --config file (the forwarder's rules).
+    auto reload = [argc, argv]() -> base::Result<capture::CaptureConfig> {
+      auto fresh = capture::parse_command_line(argc, argv, nullptr);
+      if (!fresh) return fresh;
+      if (auto st = capture::load_credentials(*fresh); !st.ok()) return std::move(st).error();
+      if (auto st = capture::validate(*fresh); !st.ok()) return std::move(st).error();
+      return fresh;
+    };
+    if (auto st = capture::run_daemon(*config, log, reload); !st.ok()) {
       log.error(st.error().to_string());
       return 1;
     }

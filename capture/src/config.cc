@@ -104,6 +104,7 @@ base::Result<ListenAddress> parse_listen_address(std::string_view text) {
 Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view value) {
   value = trim(value);
   if (Status api; apply_api_setting(c, key, value, &api)) return api;
+  if (Status cloud; apply_cloud_setting(c, key, value, cloud)) return cloud;
   if (key == "source") {
     c.source = value;
   } else if (key == "bpf-filter") {
@@ -273,7 +274,9 @@ Status validate(const CaptureConfig& c) {
   if (c.source.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "--source: required (pcap:IFACE or dpdk)");
   }
-  if (c.source.rfind("pcap:", 0) == 0) {
+  if (is_forward_source(c)) {
+    if (auto st = validate_cloud(c); !st.ok()) return st;
+  } else if (c.source.rfind("pcap:", 0) == 0) {
     if (c.source.size() == 5) return bad("source", c.source, "pcap: needs an interface name");
   } else if (c.source == "dpdk") {
     if (c.dpdk.eal_args.empty()) {
@@ -292,7 +295,10 @@ Status validate(const CaptureConfig& c) {
     }
     if (!c.bpf_filter.empty()) return bad("bpf-filter", c.bpf_filter, "only with pcap sources");
   } else {
-    return bad("source", c.source, "expected pcap:IFACE or dpdk");
+    return bad("source", c.source, "expected pcap:IFACE, dpdk or forward:...");
+  }
+  if (!is_forward_source(c)) {
+    if (auto st = validate_cloud(c); !st.ok()) return st;
   }
   if (c.snaplen < 64 || c.snaplen > 262144) {
     return bad("snaplen", std::to_string(c.snaplen), "must be 64..262144");
@@ -336,6 +342,6 @@ std::string usage_text() {
   --api-max-connections=256  --api-per-ip-connections=8  --api-max-downloads=4
   --api-header-timeout-s=5  --api-timeout-s=30  --api-max-header-bytes=32K
   --observer-name=snapflow  --log-level=info
-)";
+)" + cloud_usage_text();
 }
 }  // namespace snapflow::capture

@@ -2,8 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "cloud_sources.h"
+#include "reload_signal.h"
 #include "snapflow/base/stop_signals.h"
 #include "snapflow/capture/api.h"
 #include "snapflow/capture/capture_service.h"
@@ -31,13 +34,18 @@ ring::RingConfig ring_config(const CaptureConfig& c, uint16_t link_type) {
 
 }  // namespace
 
-base::Status run_daemon(const CaptureConfig& config, const base::Logger& log) {
-  // SIGTERM/SIGINT as events, blocked before any thread starts (base::StopSignals).
+base::Status run_daemon(const CaptureConfig& config, const base::Logger& log,
+                        const ConfigReloader& reload) {
+  // SIGTERM/SIGINT as events, blocked before any thread starts (base::StopSignals); SIGHUP
+  // likewise (the forwarder's rules).
   auto signals = base::StopSignals::create();
   if (!signals) return std::move(signals).error();
+  auto reload_signal = ReloadSignal::create();
+  if (!reload_signal) return std::move(reload_signal).error();
   ::umask(077);
 
-  auto sources = make_sources(config, log);
+  CloudRuntime cloud;  // outlives the spooler: the forwarder reads its rules
+  auto sources = cloud.open_sources(config, log);
   if (!sources) return std::move(sources).error();
   const uint16_t link_type = sources->front()->link_type();
   for (const auto& s : *sources) {
@@ -89,7 +97,19 @@ base::Status run_daemon(const CaptureConfig& config, const base::Logger& log) {
   log.info("ready: api on " + api_text + ", ring " + config.ring_dir + ", source " + config.source);
 
   int signal_number = 0;
-  while (signal_number == 0 && !spooler.has_failed()) signal_number = signals->wait(200);
+  int64_t next_horizon_ns = 0;
+  while (signal_number == 0 && !spooler.has_failed()) {
+    signal_number = signals->wait(200);
+    if (reload_signal->pending()) {
+      auto fresh = reload ? reload() : base::Result<CaptureConfig>(config);
+      auto st = fresh ? cloud.reload_rules(*fresh, log) : base::Status(std::move(fresh).error());
+      if (!st.ok()) log.error("SIGHUP: " + st.error().to_string() + " (nothing changed)");
+    }
+    if (const int64_t now = base::now_monotonic_ns(); now >= next_horizon_ns) {
+      cloud.update_history_horizon((*writer)->layout());
+      next_horizon_ns = now + 10 * base::kNsPerSec;
+    }
+  }
   if (signal_number != 0) log.info(std::string("stopping on ") + strsignal(signal_number));
   api.reset();  // no API request may outlive the service
   auto result = shutdown({});
@@ -97,6 +117,14 @@ base::Status run_daemon(const CaptureConfig& config, const base::Logger& log) {
   log.info("stopped: " + std::to_string(final_status.packets_captured) + " packets captured, " +
            std::to_string(final_status.packets_dropped) + " dropped, " +
            std::to_string(final_status.packets_received) + " received");
+  if (std::string cloud_summary = cloud.summary(); !cloud_summary.empty()) {
+    size_t start = 0;
+    while (start < cloud_summary.size()) {
+      const size_t end = std::min(cloud_summary.find('\n', start), cloud_summary.size());
+      log.info(cloud_summary.substr(start, end - start));
+      start = end + 1;
+    }
+  }
   return result;
 }
 

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <thread>
 
+#include "dpdk_eal.h"
 #include "snapflow/base/time.h"
 #include "snapflow/capture/config.h"
 #include "snapflow/capture/tsc_clock.h"
@@ -37,10 +38,6 @@ using base::make_error;
 
 constexpr uint32_t kMaxBurst = 512;
 constexpr int64_t kReanchorIntervalNs = base::kNsPerSec;
-
-std::string rte_error(std::string_view what, int rc) {
-  return std::string(what) + ": " + rte_strerror(rc < 0 ? -rc : rc);
-}
 
 // EAL and port lifetime, shared by the queue sources of one process.
 class DpdkRuntime {
@@ -298,23 +295,7 @@ base::Status init_port(const CaptureConfig& config, uint16_t port, DpdkRuntime& 
 
 base::Result<std::vector<std::unique_ptr<PacketSource>>> make_dpdk_sources(
     const CaptureConfig& config, const base::Logger& log) {
-  // rte_eal_init takes a mutable argv and may permute it; keep the strings alive here.
-  std::vector<std::string> args = {"snapflow-capture"};
-  args.insert(args.end(), config.dpdk.eal_args.begin(), config.dpdk.eal_args.end());
-  bool has_prefix = false;
-  for (const auto& a : args) has_prefix = has_prefix || a.rfind("--file-prefix", 0) == 0;
-  if (!has_prefix) {
-    // A unique prefix keeps concurrent processes (tests, several daemons) from sharing runtime
-    // files under /var/run/dpdk.
-    args.push_back("--file-prefix=snapflow-" + std::to_string(::getpid()));
-  }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
-    return make_error(ErrorCode::kUnavailable, rte_error("rte_eal_init", rte_errno))
-        .context("--dpdk-eal-args");
-  }
+  SNAPFLOW_TRY_STATUS(init_eal(config.dpdk), "dpdk");
   auto runtime = std::make_shared<DpdkRuntime>();
   for (uint16_t port : config.dpdk.ports) {
     SNAPFLOW_TRY_STATUS(init_port(config, port, *runtime, log), "dpdk init");

@@ -163,6 +163,25 @@ void Spooler::capture_loop(SourceLane& lane) {
     lane.filled.try_push(batch);  // total batches == capacity: cannot fail
     batch = nullptr;
   }
+  // A source may still hold packets it accepted before the stop (the forwarder's queued
+  // capture copies): take them until it has none, so nothing it counted is lost.
+  while (!has_failed()) {
+    if (!batch && !lane.free.try_pop(batch)) {
+      backoff.idle();
+      continue;
+    }
+    auto n = lane.source->next_batch(*batch, base::now_monotonic_ns());
+    if (!n) {
+      fail(std::move(n).error().context("capture thread " + lane.source->name()));
+      break;
+    }
+    if (*n == 0) break;
+    uint64_t bytes = 0;
+    for (const auto& r : batch->records) bytes += r.captured_length;
+    status_.bytes_pending.fetch_add(bytes, std::memory_order_relaxed);
+    lane.filled.try_push(batch);  // total batches == capacity: cannot fail
+    batch = nullptr;
+  }
   if (batch) lane.free.try_push(batch);
   // release: every push above happens-before the writer seeing the count drop.
   capture_threads_running_.fetch_sub(1, std::memory_order_release);

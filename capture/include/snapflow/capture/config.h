@@ -17,6 +17,7 @@
 
 #include "snapflow/base/log.h"
 #include "snapflow/base/result.h"
+#include "snapflow/capture/cloud_config.h"
 
 namespace snapflow::capture {
 
@@ -61,7 +62,7 @@ struct Credentials {
 
 struct CaptureConfig {
   // source
-  std::string source;      ///< "pcap:IFACE" or "dpdk"
+  std::string source;      ///< "pcap:IFACE", "dpdk", "forward:afpacket:IF0[,IF1]", "forward:dpdk"
   std::string bpf_filter;  ///< optional libpcap filter (pcap source only)
   uint64_t pcap_buffer_bytes = kDefaultPcapBufferBytes;
   uint32_t snaplen = kDefaultSnaplen;
@@ -91,6 +92,10 @@ struct CaptureConfig {
   // misc
   base::LogLevel log_level = base::LogLevel::kInfo;
   std::string observer_name = "snapflow";
+  // cloud capture (cloud_config.h)
+  ForwardConfig forward;
+  MirrorConfig mirror;
+  std::string state_dir;  ///< "" = RING_DIR/state
 
   bool api_enabled() const { return !api_listen.empty() && api_listen != "off"; }
 };
