@@ -158,20 +158,24 @@ TEST_F(VethCapture, ApiStartStopListDownloadAndRefusals) {
   wait_accounted(kPackets);
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // source counters: once a second
   s = status_json();
-  EXPECT_EQ(json_number(s, "packets_received"), static_cast<int64_t>(kPackets)) << s;
-  EXPECT_EQ(json_number(s, "packets_captured"), static_cast<int64_t>(kPackets)) << s;
+  // On a loaded machine the kernel may drop a few at 20 kpps: every packet is captured or
+  // counted as dropped, and everything below checks the captured ones exactly.
+  const int64_t captured = json_number(s, "packets_captured");
+  EXPECT_EQ(captured + json_number(s, "packets_dropped"), static_cast<int64_t>(kPackets)) << s;
+  EXPECT_EQ(json_number(s, "packets_received"), captured) << s;
+  EXPECT_GT(captured, static_cast<int64_t>(kPackets) / 2) << s;
   EXPECT_GT(json_number(s, "bytes_captured"), 0) << s;
   EXPECT_GT(json_number(s, "bytes_disk"), 0) << s;
 
   std::string stopped = curl("/sysmaster/capture_stop");
   EXPECT_EQ(code(stopped), 200) << stopped;
-  EXPECT_NE(stopped.find("5000 packets"), std::string::npos) << stopped;
+  EXPECT_NE(stopped.find(std::to_string(captured) + " packets"), std::string::npos) << stopped;
   s = status_json();
   EXPECT_NE(s.find("\"capture_active\":false"), std::string::npos) << s;
 
   std::string list = curl("/plain/list");
   EXPECT_EQ(list.rfind("api-run.1,", 0), 0u) << list;
-  EXPECT_NE(list.find(",5000,"), std::string::npos) << list;
+  EXPECT_NE(list.find("," + std::to_string(captured) + ","), std::string::npos) << list;
 
   // The download equals the ring's records of the capture, re-encoded as one PCAP.
   const std::string download = dir_ + "/download.pcap";
@@ -196,8 +200,8 @@ TEST_F(VethCapture, ApiStartStopListDownloadAndRefusals) {
   std::string cmp = run("cmp " + download + " " + from_ring, &rc);
   EXPECT_EQ(rc, 0) << cmp;
   std::string count = run("tcpdump -nr " + download + " 2>/dev/null | wc -l");
-  EXPECT_EQ(std::stoi(count), static_cast<int>(kPackets));
-  EXPECT_EQ(read_pcap(download).size(), kPackets);
+  EXPECT_EQ(std::stoi(count), static_cast<int>(captured));
+  EXPECT_EQ(static_cast<int64_t>(read_pcap(download).size()), captured);
 
   // Refusals: credentials, malformed parameters, path tricks.
   EXPECT_EQ(code(curl("/sysmaster/status", "admin:wrong")), 401);
