@@ -30,5 +30,10 @@ function(snapflow_add_fuzz_target name)
 -max_total_time=\${SNAPFLOW_FUZZ_SECONDS:-20} -artifact_prefix='${work}/' -rss_limit_mb=2048 \
 '${work}/corpus' '${corpus}'")
     set_tests_properties(fuzz_run_${name} PROPERTIES LABELS fuzz_run TIMEOUT 3600)
+    # One target building every fuzzer, so CI's fuzz build compiles only what it runs.
+    if(NOT TARGET snapflow_fuzzers)
+      add_custom_target(snapflow_fuzzers)
+    endif()
+    add_dependencies(snapflow_fuzzers ${name}_fuzz)
   endif()
 endfunction()

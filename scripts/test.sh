@@ -16,12 +16,17 @@ jobs=${SNAPFLOW_JOBS:-$(nproc)}
 
 "$root/scripts/install-deps.sh"
 
-build() {  # build DIR [cmake args...]
+build() {  # build DIR [--target T] [cmake args...]
   local dir=$1
   shift
+  local target=()
+  if [[ ${1:-} == --target ]]; then
+    target=(--target "$2")
+    shift 2
+  fi
   cmake -S "$root" -B "$root/$dir" -G Ninja "$@" >"$root/$dir.configure.log" 2>&1 ||
     { cat "$root/$dir.configure.log"; return 1; }
-  cmake --build "$root/$dir" -j "$jobs"
+  cmake --build "$root/$dir" -j "$jobs" "${target[@]}"
 }
 
 status=0
@@ -31,7 +36,7 @@ build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_C
 (cd build-asan && ctest -L 'unit|fuzz_regression' --output-on-failure -j "$jobs") || status=1
 
 echo "== libFuzzer: bounded runs of every target"
-build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+build build-fuzz --target snapflow_fuzzers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DSNAPFLOW_FUZZ=ON -DSNAPFLOW_BUILD_BENCH=OFF -DSNAPFLOW_WERROR=ON
 (cd build-fuzz && ctest -L fuzz_run --output-on-failure) || status=1
 
