@@ -61,8 +61,13 @@ class Search:
             self.request("DELETE", "/" + index)
         self.request("DELETE", "/_index_template/" + prefix)
 
-    def count(self, prefix, dataset=None):
-        query = {"query": {"term": {"event.dataset": dataset}}} if dataset else None
+    def count(self, prefix, dataset=None, exclude=None):
+        """Documents of prefix-*: of one dataset, or all but the `exclude` dataset."""
+        query = None
+        if dataset:
+            query = {"query": {"term": {"event.dataset": dataset}}}
+        elif exclude:
+            query = {"query": {"bool": {"must_not": {"term": {"event.dataset": exclude}}}}}
         status, body = self.request("POST", "/%s-*/_count" % prefix, query)
         return body["count"] if status == 200 else -1
 
@@ -94,12 +99,15 @@ class Search:
         return {b["key"]: (int(b["p"]["value"]), int(b["b"]["value"]))
                 for b in body["aggregations"]["h"]["buckets"]}
 
-    def ids(self, prefix):
-        """Every document id (sorted list, duplicates kept) of prefix-*, by a scroll in index
-        order (Elasticsearch 8 refuses to sort on _id)."""
+    def ids(self, prefix, exclude=None):
+        """Every document id (sorted list, duplicates kept) of prefix-*, but those of the
+        `exclude` dataset, by a scroll in index order (Elasticsearch 8 refuses to sort on _id)."""
         out = []
+        query = {"match_all": {}}
+        if exclude:
+            query = {"bool": {"must_not": {"term": {"event.dataset": exclude}}}}
         status, body = self.request("POST", "/%s-*/_search?scroll=1m" % prefix, {
-            "size": 5000, "_source": False, "sort": ["_doc"], "query": {"match_all": {}}})
+            "size": 5000, "_source": False, "sort": ["_doc"], "query": query})
         assert status == 200, body
         while body["hits"]["hits"]:
             out.extend(h["_id"] for h in body["hits"]["hits"])
@@ -140,6 +148,10 @@ def parse_stats(stderr):
     if m:
         (s["sent"], s["acked"], s["present"], s["conflicting"], s["retried"],
          s["dead_lettered"]) = (int(x) for x in m.groups())
+    m = re.search(r"^accounting samples\s+(\d+)$", stderr, re.M)
+    s["accounting"] = int(m.group(1)) if m else 0
+    # "documents" counts the ring consumer's snapflow.accounting samples too.
+    s["data_documents"] = s.get("documents", 0) - s["accounting"]
     m = re.search(r"^degraded parts\s+(\d+)", stderr, re.M)
     s["degraded_parts"] = int(m.group(1)) if m else 0
     s["exact"] = ": exact" in stderr
