@@ -21,7 +21,8 @@ FlowEncoder::FlowEncoder(const EncoderConfig& config)
       snapflow_open_(",\"snapflow\":{\"interval_ns\":" + std::to_string(config.interval_ns)),
       device_json_(json_quoted(config.observer)) {
   if (!config_.pcap_link_base.empty()) {
-    link_.reserve(filter::max_pcap_link_bytes(config_.pcap_link_base.size()));
+    link_window_.reserve(filter::max_pcap_link_bytes(config_.pcap_link_base.size()));
+    link_filter_.reserve(filter::max_pcap_link_bytes(0));
   }
 }
 
@@ -203,12 +204,23 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapsh
 
 void FlowEncoder::write_pcap_link(DocumentWriter& w, const SnapshotTotals& snapshot,
                                   const FlowRecord& record) {
-  // The snapshot's own window: a degraded part's is longer (decision 0006).
-  link_.clear();
-  filter::append_pcap_link({config_.pcap_link_base, snapshot.start_ns, interval_of(snapshot), {}},
-                           record.key, link_);
-  w.lit(",\"pcap_link\":");
-  w.plain_string(link_);  // validated base + percent-encoded query: nothing to escape
+  // The snapshot's own window: a degraded part's is longer (decision 0006). Every document of
+  // a snapshot shares it, so it is built once per snapshot.
+  const int64_t interval_ns = interval_of(snapshot);
+  if (snapshot.start_ns != link_start_ns_ || interval_ns != link_interval_ns_) {
+    link_window_.clear();
+    filter::append_pcap_link_window({config_.pcap_link_base, snapshot.start_ns, interval_ns, {}},
+                                    link_window_);
+    link_start_ns_ = snapshot.start_ns;
+    link_interval_ns_ = interval_ns;
+  }
+  link_filter_.clear();
+  filter::append_pcap_link_filter(record.key, link_filter_);
+  // The validated base and a percent-encoded query: nothing to escape.
+  w.lit(",\"pcap_link\":\"");
+  w.text(link_window_);
+  w.text(link_filter_);
+  w.ch('"');
 }
 
 void FlowEncoder::write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns,

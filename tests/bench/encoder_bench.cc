@@ -127,10 +127,11 @@ BENCHMARK(BM_EncodeFlow)
     ->Args({1, kOff, 0});
 
 // Encode + gzip, as the file sink and the bulk client do per batch. args: community id mode,
-// igzip level.
+// igzip level, pcap_link.
 void BM_EncodeFlowGzip(benchmark::State& state) {
   FlowEncoder encoder =
-      std::move(FlowEncoder::create(bench_config(DocumentFormat::kEcs, state.range(0) != 0)))
+      std::move(FlowEncoder::create(
+                    bench_config(DocumentFormat::kEcs, state.range(0) != 0, state.range(2) != 0)))
           .value();
   compress::GzipCompressor gzip(static_cast<int>(state.range(1)));
   std::vector<FlowRecord> records = make_records();
@@ -149,11 +150,12 @@ void BM_EncodeFlowGzip(benchmark::State& state) {
   state.counters["gzip_ratio"] = static_cast<double>(bytes) / static_cast<double>(compressed_bytes);
 }
 BENCHMARK(BM_EncodeFlowGzip)
-    ->ArgNames({"community_id", "level"})
-    ->Args({kOff, 1})
-    ->Args({kOn, 1})
-    ->Args({kOff, 0})
-    ->Args({kOn, 0});
+    ->ArgNames({"community_id", "level", "pcap_link"})
+    ->Args({kOff, 1, 0})
+    ->Args({kOn, 1, 0})
+    ->Args({kOff, 0, 0})
+    ->Args({kOn, 0, 0})
+    ->Args({kOn, 1, 1});
 
 void BM_GzipOnly(benchmark::State& state) {
   FlowEncoder encoder =

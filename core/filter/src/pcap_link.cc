@@ -1,13 +1,15 @@
 // Document links: the flow key written as a tcpdump expression or a Filter= expression, and the
-// /pcap/splittime URL carrying it. One writer serves both the plain expressions and the URL
-// (where it percent-encodes as it goes), so building a link allocates nothing once the output
-// buffer is large enough.
+// /pcap/splittime URL carrying it. An expression is written into a fixed buffer on the stack
+// and percent-encoded into the output in one pass, so building a link allocates nothing once
+// the output string has the capacity (pcap2json builds one per flow document).
 #include "snapflow/filter/pcap_link.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 
 #include "snapflow/packet/view.h"
 
@@ -17,70 +19,104 @@ namespace {
 using packet::FlowKey;
 
 constexpr size_t kMaxBaseBytes = 1024;
+// The longest expression (an IPv6 flow inside a tunnel, on a VLAN, every term at its widest)
+// is about 260 characters; the buffer cannot overflow (writes stop at its end).
+constexpr size_t kExpressionCapacity = 512;
 
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
+constexpr std::array<bool, 256> unreserved_table() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<size_t>(c)] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                                c == '~';
+  }
+  return t;
 }
+constexpr std::array<bool, 256> kUnreserved = unreserved_table();
 
-// Appends text to a string, percent-encoding everything but RFC 3986's unreserved characters
-// when `encode` is set (a query value) and copying it as is otherwise (a plain expression).
-class Sink {
- public:
-  Sink(std::string& out, bool encode) : out_(out), encode_(encode) {}
-
-  void text(std::string_view s) {
-    if (!encode_) {
-      out_.append(s);
-      return;
-    }
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    for (char ch : s) {
+// Appends s to out, percent-encoding everything but RFC 3986's unreserved characters: encoded
+// on the stack in chunks, appended with one copy each (no per-character growth checks).
+void append_encoded(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  constexpr size_t kChunk = 256;
+  char buf[3 * kChunk];
+  while (!s.empty()) {
+    const std::string_view part = s.substr(0, kChunk);
+    s.remove_prefix(part.size());
+    char* p = buf;
+    for (char ch : part) {
       const auto c = static_cast<unsigned char>(ch);
-      if (is_unreserved(c)) {
-        out_.push_back(ch);
+      if (kUnreserved[c]) {
+        *p++ = ch;
       } else {
-        out_.push_back('%');
-        out_.push_back(kHex[c >> 4]);
-        out_.push_back(kHex[c & 15]);
+        p[0] = '%';
+        p[1] = kHex[c >> 4];
+        p[2] = kHex[c & 15];
+        p += 3;
       }
     }
+    out.append(buf, static_cast<size_t>(p - buf));
   }
-  void number(int64_t v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, r.ptr);  // '-' and digits need no encoding
+}
+
+void append_number(std::string& out, int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// A filter expression being written: plain text in a fixed buffer.
+class Sink {
+ public:
+  void text(std::string_view s) {
+    if (s.size() > buf_.size() - len_) return;            // never: the buffer holds the longest one
+    std::memcpy(buf_.data() + len_, s.data(), s.size());  // constant sizes inline
+    len_ += s.size();
   }
   void number(uint64_t v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.append(buf, r.ptr);  // digits need no encoding
+    char tmp[24];
+    const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+    text(std::string_view(tmp, static_cast<size_t>(r.ptr - tmp)));
   }
   void ip(const std::array<uint8_t, 16>& bytes, uint8_t version) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    ::inet_ntop(version == 4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
-    text(buf);
+    if (version == 4) {
+      char tmp[16];
+      size_t n = 0;
+      for (size_t i = 0; i < 4; ++i) {
+        if (i != 0) tmp[n++] = '.';
+        const unsigned v = bytes[i];
+        if (v >= 100) tmp[n++] = static_cast<char>('0' + v / 100);
+        if (v >= 10) tmp[n++] = static_cast<char>('0' + v / 10 % 10);
+        tmp[n++] = static_cast<char>('0' + v % 10);
+      }
+      text(std::string_view(tmp, n));
+      return;
+    }
+    char tmp[INET6_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET6, bytes.data(), tmp, sizeof tmp);
+    text(tmp);
   }
   void mac(const std::array<uint8_t, 16>& bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
-    char buf[17];
+    char tmp[17];
     for (size_t i = 0; i < 6; ++i) {
-      buf[i * 3] = kHex[bytes[i] >> 4];
-      buf[i * 3 + 1] = kHex[bytes[i] & 15];
-      if (i < 5) buf[i * 3 + 2] = ':';
+      tmp[i * 3] = kHex[bytes[i] >> 4];
+      tmp[i * 3 + 1] = kHex[bytes[i] & 15];
+      if (i < 5) tmp[i * 3 + 2] = ':';
     }
-    text(std::string_view(buf, sizeof buf));
+    text(std::string_view(tmp, sizeof tmp));
   }
   void hex16(uint16_t v) {
     static constexpr char kHex[] = "0123456789abcdef";
-    char buf[6] = {'0', 'x'};
-    for (int i = 0; i < 4; ++i) buf[2 + i] = kHex[(v >> (12 - 4 * i)) & 15];
-    text(std::string_view(buf, sizeof buf));
+    char tmp[6] = {'0', 'x'};
+    for (int i = 0; i < 4; ++i) tmp[2 + i] = kHex[(v >> (12 - 4 * i)) & 15];
+    text(std::string_view(tmp, sizeof tmp));
   }
+  std::string_view view() const { return {buf_.data(), len_}; }
 
  private:
-  std::string& out_;
-  bool encode_;
+  std::array<char, kExpressionCapacity> buf_;
+  size_t len_ = 0;
 };
 
 std::string_view tunnel_name(packet::TunnelType t) {
@@ -249,45 +285,45 @@ base::Error bad_base(std::string_view base, std::string_view why) {
 }  // namespace
 
 std::string bpf_for_flow(const FlowKey& key) {
-  std::string out;
-  if (!has_bpf(key)) return out;
-  Sink w(out, false);
+  if (!has_bpf(key)) return {};
+  Sink w;
   write_bpf(w, key);
-  return out;
+  return std::string(w.view());
 }
 
 std::string filter_for_flow(const FlowKey& key) {
-  std::string out;
-  Sink w(out, false);
+  Sink w;
   write_filter(w, key);
-  return out;
+  return std::string(w.view());
 }
 
 std::string url_encode(std::string_view text) {
   std::string out;
-  out.reserve(text.size() * 3);
-  Sink(out, true).text(text);
+  append_encoded(out, text);
   return out;
 }
 
-void append_pcap_link(const PcapLinkRequest& request, const FlowKey& key, std::string& out) {
+void append_pcap_link_window(const PcapLinkRequest& request, std::string& out) {
   std::string_view base = request.api_base;
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   out.append(base);
   out.append("/pcap/splittime?");
-  Sink w(out, true);
   if (!request.stream_name.empty()) {
     out.append("StreamName=");
-    w.text(request.stream_name);
+    append_encoded(out, request.stream_name);
     out.push_back('&');
   }
   // Saturated: a crafted capture may put a snapshot near the end of int64_t time.
   int64_t stop_ns = 0;
   if (__builtin_add_overflow(request.start_ns, request.interval_ns, &stop_ns)) stop_ns = INT64_MAX;
   out.append("Start=");
-  w.number(request.start_ns);
+  append_number(out, request.start_ns);
   out.append("&Stop=");
-  w.number(stop_ns);
+  append_number(out, stop_ns);
+}
+
+void append_pcap_link_filter(const FlowKey& key, std::string& out) {
+  Sink w;
   if (has_bpf(key)) {
     out.append("&FilterBPF=");
     write_bpf(w, key);
@@ -295,6 +331,12 @@ void append_pcap_link(const PcapLinkRequest& request, const FlowKey& key, std::s
     out.append("&Filter=");
     write_filter(w, key);
   }
+  append_encoded(out, w.view());
+}
+
+void append_pcap_link(const PcapLinkRequest& request, const FlowKey& key, std::string& out) {
+  append_pcap_link_window(request, out);
+  append_pcap_link_filter(key, out);
 }
 
 std::string pcap_link(const PcapLinkRequest& request, const FlowKey& key) {

@@ -88,7 +88,12 @@ class FlowEncoder {
   std::string names_ecs_;      ///< `,"observer":{"name":..},"labels":{"capture":..}`
   std::string snapflow_open_;  ///< `,"snapflow":{"interval_ns":<configured interval>`
   std::string device_json_;    ///< observer name, quoted and escaped (fmadio "Device")
-  std::string link_;           ///< --pcap-link-base: the current document's link, built in place
+  // --pcap-link-base: the link's window part (base, Start, Stop), rebuilt when the snapshot
+  // changes, and the current document's filter part, built in place.
+  std::string link_window_;
+  int64_t link_start_ns_ = INT64_MIN;
+  int64_t link_interval_ns_ = 0;
+  std::string link_filter_;
   int64_t fmadio_snapshot_ns_ = INT64_MIN;  ///< FlowCnt restarts with each snapshot
   uint64_t fmadio_flow_count_ = 0;
   uint64_t oversize_documents_ = 0;

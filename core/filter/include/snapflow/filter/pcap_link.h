@@ -48,6 +48,11 @@ std::string pcap_link(const PcapLinkRequest& request, const packet::FlowKey& key
 // quotes or backslashes when the base passed validate_pcap_link_base(): it goes into JSON as is.
 void append_pcap_link(const PcapLinkRequest& request, const packet::FlowKey& key, std::string& out);
 
+// The same link in two parts, for callers that build many links of one window: the URL up to
+// the filter (base, StreamName, Start, Stop), then "&FilterBPF=..." or "&Filter=..." for a key.
+void append_pcap_link_window(const PcapLinkRequest& request, std::string& out);
+void append_pcap_link_filter(const packet::FlowKey& key, std::string& out);
+
 // Checks an API base URL for links (pcap2json --pcap-link-base): http:// or https://, a host,
 // an optional port and path; no credentials (user:password@ would end up in every document),
 // no query or fragment, at most 1024 printable ASCII characters without spaces, quotes,
