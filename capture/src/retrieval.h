@@ -3,9 +3,13 @@
 // /pcap/splittime and /pcap/single, and the helpers the retrieval routes share.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "api_handlers.h"
 #include "snapflow/extract/extract.h"
