@@ -29,6 +29,13 @@ ApiResponse route_csrf_token(const ApiRequest& request, ApiContext& context);
 // /plain/list, /pcap/single (routes_captures.cc)
 ApiResponse route_list(const ApiRequest& request, ApiContext& context);
 ApiResponse route_single(const ApiRequest& request, ApiContext& context);
+// /pcap/splittime, /plain/view, /plain/split (routes_retrieval.cc)
+ApiResponse route_splittime(const ApiRequest& request, ApiContext& context);
+ApiResponse route_view(const ApiRequest& request, ApiContext& context);
+ApiResponse route_split(const ApiRequest& request, ApiContext& context);
+// /ring/bandwidth, /filter/check (routes_ring.cc)
+ApiResponse route_bandwidth(const ApiRequest& request, ApiContext& context);
+ApiResponse route_filter_check(const ApiRequest& request, ApiContext& context);
 // /ui and /ui/... (routes_ui.cc)
 ApiResponse route_ui(const ApiRequest& request, ApiContext& context);
 

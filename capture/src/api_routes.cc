@@ -19,6 +19,11 @@ constexpr std::array kRoutes = {
     ApiRoute{"/sysmaster/csrf_token", RouteRuns::kEventLoop, false, &route_csrf_token},
     ApiRoute{"/plain/list", RouteRuns::kEventLoop, false, &route_list},
     ApiRoute{"/pcap/single", RouteRuns::kDownloadSlot, false, &route_single},
+    ApiRoute{"/pcap/splittime", RouteRuns::kDownloadSlot, false, &route_splittime},
+    ApiRoute{"/plain/view", RouteRuns::kEventLoop, false, &route_view},
+    ApiRoute{"/plain/split", RouteRuns::kDownloadSlot, false, &route_split},
+    ApiRoute{"/ring/bandwidth", RouteRuns::kWorker, false, &route_bandwidth},
+    ApiRoute{"/filter/check", RouteRuns::kWorker, false, &route_filter_check},
     ApiRoute{"/ui", RouteRuns::kEventLoop, false, &route_ui},
     ApiRoute{"/ui/", RouteRuns::kEventLoop, false, &route_ui},
 };

@@ -87,6 +87,10 @@ base::Result<ApiServerOptions> api_options_from_config(const CaptureConfig& conf
   o.timeout_s = config.api_timeout_s;
   o.max_downloads = config.api_max_downloads;
   o.max_header_bytes = config.api_max_header_bytes;
+  o.retrieval.max_window_ns = config.api_max_window_ns;
+  o.retrieval.max_filter_bytes = config.api_max_filter_bytes;
+  o.retrieval.max_points = config.api_max_points;
+  o.retrieval.max_split_rows = config.api_max_split_rows;
   if (!config.api_tls_cert.empty()) {
     auto tls = load_tls_material(config.api_tls_cert, config.api_tls_key);
     if (!tls) return std::move(tls).error();
@@ -139,6 +143,7 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiServerOptions
   if (!csrf) return std::move(csrf).error().context(where);
   impl->csrf = std::move(*csrf);
   impl->context.csrf = &*impl->csrf;
+  impl->context.retrieval = &impl->options.retrieval;
 
   ConnectionLimits limits;
   limits.max_connections = options.max_connections;

@@ -118,4 +118,8 @@ base::Result<std::unique_ptr<RecordSource>> CaptureService::open_capture(const s
   return open_ring_records(writer_.layout().dir, start, stop);
 }
 
+base::Result<std::unique_ptr<extract::RingIndex>> CaptureService::open_ring_index() {
+  return extract::RingIndex::open(writer_.layout().dir);
+}
+
 }  // namespace snapflow::capture

@@ -341,6 +341,8 @@ std::string usage_text() {
   --api-insecure-plain-http=false  allow Basic auth over plain HTTP off loopback
   --api-max-connections=256  --api-per-ip-connections=8  --api-max-downloads=4
   --api-header-timeout-s=5  --api-timeout-s=30  --api-max-header-bytes=32K
+  --api-max-window=24h  --api-max-filter-bytes=4096  --api-max-points=100000
+  --api-max-split-rows=100000      retrieval bounds per request (window 0 = no limit)
   --observer-name=snapflow  --log-level=info
 )" + cloud_usage_text();
 }

@@ -5,7 +5,9 @@
 #include <cstdint>
 
 #include "snapflow/base/parse.h"
+#include "snapflow/base/time.h"
 #include "snapflow/capture/config.h"
+#include "snapflow/extract/bandwidth.h"
 
 namespace snapflow::capture {
 namespace {
@@ -86,6 +88,30 @@ bool apply_api_setting(CaptureConfig& c, std::string_view key, std::string_view 
     } else {
       c.api_max_header_bytes = static_cast<uint32_t>(*bytes);
     }
+  } else if (key == "api-max-window") {
+    if (value == "0" || value == "off") {
+      c.api_max_window_ns = 0;
+    } else {
+      auto ns = base::parse_duration_ns(value);
+      if (!ns) {
+        st = bad(key, value, ns.error().message());
+      } else {
+        c.api_max_window_ns = *ns;
+      }
+    }
+  } else if (key == "api-max-filter-bytes") {
+    auto bytes = base::parse_size_bytes(value);
+    if (!bytes) {
+      st = bad(key, value, bytes.error().message());
+    } else if (*bytes > UINT32_MAX) {
+      st = bad(key, value, "too large");
+    } else {
+      c.api_max_filter_bytes = static_cast<uint32_t>(*bytes);
+    }
+  } else if (key == "api-max-points") {
+    st = set_uint32(key, value, c.api_max_points);
+  } else if (key == "api-max-split-rows") {
+    st = set_uint32(key, value, c.api_max_split_rows);
   } else if (key == "api-tls-cert") {
     c.api_tls_cert = value;
   } else if (key == "api-tls-key") {
@@ -142,6 +168,21 @@ Status validate_api_settings(const CaptureConfig& c) {
     return st;
   }
   if (auto st = check_range("api-timeout-s", c.api_timeout_s, 1, 3600); !st.ok()) return st;
+  if (c.api_max_window_ns != 0 && c.api_max_window_ns < base::kNsPerSec) {
+    return bad("api-max-window", std::to_string(c.api_max_window_ns) + "ns",
+               "must be at least 1s, or 0 for no limit");
+  }
+  if (auto st = check_range("api-max-filter-bytes", c.api_max_filter_bytes, 64, 65536, " bytes");
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = check_range("api-max-points", c.api_max_points, 1, extract::kMaxBandwidthPoints);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = check_range("api-max-split-rows", c.api_max_split_rows, 1, 10'000'000); !st.ok()) {
+    return st;
+  }
   return check_range("api-max-header-bytes", c.api_max_header_bytes, 4096, 1u << 20, " bytes");
 }
 

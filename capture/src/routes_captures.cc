@@ -1,5 +1,7 @@
-// /plain/list and /pcap/single: the named captures and their downloads.
+// /plain/list and /pcap/single: the named captures and their downloads (through core/extract
+// like /pcap/splittime, so Filter=, FilterBPF= and format=pcapng apply).
 #include "api_handlers.h"
+#include "retrieval.h"
 #include "snapflow/base/time.h"
 
 namespace snapflow::capture {
@@ -55,10 +57,27 @@ ApiResponse route_list(const ApiRequest& req, ApiContext& context) {
 }
 
 ApiResponse route_single(const ApiRequest& req, ApiContext& context) {
-  if (auto why = check_args(req, {"StreamName"}); !why.empty()) return text_response(400, why);
+  if (auto why = check_args(req, {"StreamName", "Filter", "FilterBPF", "format"}); !why.empty()) {
+    return text_response(400, why);
+  }
   std::string reason;
   const std::string* name = stream_name_arg(req, &reason);
   if (!name) return text_response(400, reason);
+  // The capture through core/extract, as /pcap/splittime serves windows (filters, PCAPNG).
+  auto index = context.control.open_ring_index();
+  if (index.ok()) {
+    return ring_download(std::move(*index),
+                         {std::nullopt, std::nullopt, *name, optional_arg(req, "Filter"),
+                          optional_arg(req, "FilterBPF"), optional_arg(req, "format")},
+                         retrieval_limits(context));
+  }
+  if (index.error().code() != base::ErrorCode::kUnavailable) {
+    return error_response(index.error(), "open the ring");
+  }
+  // A control without a ring (the API's in-memory test doubles): its records as they come.
+  if (find_arg(req, "Filter") || find_arg(req, "FilterBPF") || find_arg(req, "format")) {
+    return text_response(501, "Filter, FilterBPF and format need a ring on this server");
+  }
   auto records = context.control.open_capture(*name);
   if (!records) {
     const bool missing = records.error().code() == base::ErrorCode::kNotFound;

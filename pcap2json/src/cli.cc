@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "snapflow/base/parse.h"
+#include "snapflow/filter/pcap_link.h"
 #include "snapflow/pcap2json/config.h"
 
 namespace snapflow::pcap2json {
@@ -42,6 +43,7 @@ enum Option : int {
   kOptDegrade,
   kOptDegradeInterval,
   kOptDegradeTopN,
+  kOptPcapLinkBase,
 };
 
 const option kLongOptions[] = {
@@ -58,6 +60,7 @@ const option kLongOptions[] = {
     {"observer", required_argument, nullptr, kOptObserver},
     {"capture", required_argument, nullptr, kOptCapture},
     {"index-prefix", required_argument, nullptr, kOptIndexPrefix},
+    {"pcap-link-base", required_argument, nullptr, kOptPcapLinkBase},
     {"no-tunnels", no_argument, nullptr, kOptNoTunnels},
     {"vxlan-port", required_argument, nullptr, kOptVxlanPort},
     {"threads", required_argument, nullptr, 't'},
@@ -124,6 +127,9 @@ Output:
       --index-prefix P       bulk index prefix (default: snapflow; daily indices P-YYYY.MM.DD)
       --observer NAME        observer.name (default: this host's name)
       --capture NAME         labels.capture (default: the first input's file name)
+      --pcap-link-base URL   flow documents carry snapflow.pcap_link, the capture API's
+                             /pcap/splittime URL of their packets (URL: http[s]://HOST[:PORT]
+                             [/PATH], no credentials in it)
 Snapshots:
   -i, --interval DURATION    snapshot length, 1ms to 1h (default: 100ms); units ns us ms s m h
       --reorder-window DUR   how late a packet may arrive and still count in its own snapshot
@@ -256,6 +262,10 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
         break;
       case kOptIndexPrefix:
         config.pipeline.encoder.index_prefix = arg;
+        break;
+      case kOptPcapLinkBase:
+        SNAPFLOW_TRY_STATUS(filter::validate_pcap_link_base(arg), "--pcap-link-base");
+        config.pipeline.encoder.pcap_link_base = arg;
         break;
       case kOptNoTunnels:
         config.pipeline.snapshot.decode_options.decode_tunnels = false;

@@ -1,5 +1,6 @@
 #include "snapflow/pcap2json/encoder_config.h"
 
+#include "snapflow/filter/pcap_link.h"
 #include "snapflow/pcap2json/document_id.h"
 
 namespace snapflow::pcap2json {
@@ -23,6 +24,9 @@ base::Status validate(const EncoderConfig& config) {
   }
   SNAPFLOW_TRY_STATUS(validate_index_prefix(config.index_prefix), "encoder config");
   SNAPFLOW_TRY_STATUS(validate_index_prefix(config.packet_index_prefix), "encoder config");
+  if (!config.pcap_link_base.empty()) {
+    SNAPFLOW_TRY_STATUS(filter::validate_pcap_link_base(config.pcap_link_base), "--pcap-link-base");
+  }
   return base::ok_status();
 }
 

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <utility>
 
+#include "snapflow/filter/pcap_link.h"
+
 namespace snapflow::pcap2json::detail {
 namespace {
 
@@ -33,7 +35,9 @@ bool append_document(DocumentWriter& w, size_t bound, indexer::DocumentBatch& ba
 size_t document_bound(const EncoderConfig& config) {
   const size_t names = config.observer.size() + config.capture.size();
   const size_t prefixes = config.index_prefix.size() + config.packet_index_prefix.size();
-  return kMaxFixedDocumentBytes + 2 * 6 * names + prefixes;
+  const size_t link =
+      config.pcap_link_base.empty() ? 0 : filter::max_pcap_link_bytes(config.pcap_link_base.size());
+  return kMaxFixedDocumentBytes + 2 * 6 * names + prefixes + link;
 }
 
 std::string ecs_names_fragment(const EncoderConfig& config) {

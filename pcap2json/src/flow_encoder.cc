@@ -2,6 +2,7 @@
 
 #include "document_blocks.h"
 #include "encoder_support.h"
+#include "snapflow/filter/pcap_link.h"
 
 namespace snapflow::pcap2json {
 
@@ -18,7 +19,12 @@ FlowEncoder::FlowEncoder(const EncoderConfig& config)
       scratch_(2 * document_bound_, '\0'),
       names_ecs_(detail::ecs_names_fragment(config)),
       snapflow_open_(",\"snapflow\":{\"interval_ns\":" + std::to_string(config.interval_ns)),
-      device_json_(json_quoted(config.observer)) {}
+      device_json_(json_quoted(config.observer)) {
+  if (!config_.pcap_link_base.empty()) {
+    link_window_.reserve(filter::max_pcap_link_bytes(config_.pcap_link_base.size()));
+    link_filter_.reserve(filter::max_pcap_link_bytes(0));
+  }
+}
 
 FlowEncoder::~FlowEncoder() = default;
 FlowEncoder::FlowEncoder(FlowEncoder&&) noexcept = default;
@@ -150,6 +156,7 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapsh
   } else {
     w.lit(",\"flow_id\":");
     w.hex64(record.hash);
+    if (!config_.pcap_link_base.empty()) write_pcap_link(w, snapshot, record);
   }
   w.lit(",\"bits_per_second\":");
   w.u64(detail::per_second(c.bytes * 8, interval_of(snapshot)));
@@ -193,6 +200,27 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapsh
                              key.tunnel_id, a.tunnel_source, a.tunnel_destination);
   }
   w.lit("}}");
+}
+
+void FlowEncoder::write_pcap_link(DocumentWriter& w, const SnapshotTotals& snapshot,
+                                  const FlowRecord& record) {
+  // The snapshot's own window: a degraded part's is longer (decision 0006). Every document of
+  // a snapshot shares it, so it is built once per snapshot.
+  const int64_t interval_ns = interval_of(snapshot);
+  if (snapshot.start_ns != link_start_ns_ || interval_ns != link_interval_ns_) {
+    link_window_.clear();
+    filter::append_pcap_link_window({config_.pcap_link_base, snapshot.start_ns, interval_ns, {}},
+                                    link_window_);
+    link_start_ns_ = snapshot.start_ns;
+    link_interval_ns_ = interval_ns;
+  }
+  link_filter_.clear();
+  filter::append_pcap_link_filter(record.key, link_filter_);
+  // The validated base and a percent-encoded query: nothing to escape.
+  w.lit(",\"pcap_link\":\"");
+  w.text(link_window_);
+  w.text(link_filter_);
+  w.ch('"');
 }
 
 void FlowEncoder::write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns,

@@ -1,7 +1,7 @@
 // Encoder throughput: documents per second on one core for ECS flow documents (with and
-// without network.community_id), fmadio documents, packet documents, and encode + gzip (igzip
-// via snapflow::compress), the DESIGN.md target being >= 1 M documents/s per core for the
-// latter. Results and the machine they were measured on: docs/json.md.
+// without network.community_id, with and without snapflow.pcap_link), fmadio documents, packet
+// documents, and encode + gzip (igzip via snapflow::compress), the DESIGN.md target being >= 1 M
+// documents/s per core for the latter. Results and the machine they were measured on: docs/json.md.
 //
 //   build-*/tests/bench/encoder_bench --benchmark_min_time=2
 #include <benchmark/benchmark.h>
@@ -65,10 +65,11 @@ std::vector<FlowRecord> make_records() {
   return records;
 }
 
-EncoderConfig bench_config(DocumentFormat format, bool community_id) {
+EncoderConfig bench_config(DocumentFormat format, bool community_id, bool pcap_link = false) {
   EncoderConfig c;
   c.format = format;
   c.community_id = community_id;
+  if (pcap_link) c.pcap_link_base = "https://probe-01.example.com:8480";
   c.observer = "probe-01";
   c.capture = "bench.pcap";
   return c;
@@ -99,11 +100,12 @@ void set_counters(benchmark::State& state, uint64_t docs, uint64_t bytes) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
 
-// args: format (0 ecs, 1 fmadio), community id mode
+// args: format (0 ecs, 1 fmadio), community id mode, pcap_link (--pcap-link-base: 0 off, 1 on)
 void BM_EncodeFlow(benchmark::State& state) {
   const auto format = state.range(0) ? DocumentFormat::kFmadio : DocumentFormat::kEcs;
   FlowEncoder encoder =
-      std::move(FlowEncoder::create(bench_config(format, state.range(1) != 0))).value();
+      std::move(FlowEncoder::create(bench_config(format, state.range(1) != 0, state.range(2) != 0)))
+          .value();
   std::vector<FlowRecord> records = make_records();
   indexer::DocumentBatch batch;
   uint64_t docs = 0, bytes = 0;
@@ -117,16 +119,19 @@ void BM_EncodeFlow(benchmark::State& state) {
   set_counters(state, docs, bytes);
 }
 BENCHMARK(BM_EncodeFlow)
-    ->ArgNames({"fmadio", "community_id"})
-    ->Args({0, kOff})
-    ->Args({0, kOn})
-    ->Args({1, kOff});
+    ->ArgNames({"fmadio", "community_id", "pcap_link"})
+    ->Args({0, kOff, 0})
+    ->Args({0, kOn, 0})
+    ->Args({0, kOff, 1})
+    ->Args({0, kOn, 1})
+    ->Args({1, kOff, 0});
 
 // Encode + gzip, as the file sink and the bulk client do per batch. args: community id mode,
-// igzip level.
+// igzip level, pcap_link.
 void BM_EncodeFlowGzip(benchmark::State& state) {
   FlowEncoder encoder =
-      std::move(FlowEncoder::create(bench_config(DocumentFormat::kEcs, state.range(0) != 0)))
+      std::move(FlowEncoder::create(
+                    bench_config(DocumentFormat::kEcs, state.range(0) != 0, state.range(2) != 0)))
           .value();
   compress::GzipCompressor gzip(static_cast<int>(state.range(1)));
   std::vector<FlowRecord> records = make_records();
@@ -145,11 +150,12 @@ void BM_EncodeFlowGzip(benchmark::State& state) {
   state.counters["gzip_ratio"] = static_cast<double>(bytes) / static_cast<double>(compressed_bytes);
 }
 BENCHMARK(BM_EncodeFlowGzip)
-    ->ArgNames({"community_id", "level"})
-    ->Args({kOff, 1})
-    ->Args({kOn, 1})
-    ->Args({kOff, 0})
-    ->Args({kOn, 0});
+    ->ArgNames({"community_id", "level", "pcap_link"})
+    ->Args({kOff, 1, 0})
+    ->Args({kOn, 1, 0})
+    ->Args({kOff, 0, 0})
+    ->Args({kOn, 0, 0})
+    ->Args({kOn, 1, 1});
 
 void BM_GzipOnly(benchmark::State& state) {
   FlowEncoder encoder =

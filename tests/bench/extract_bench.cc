@@ -4,6 +4,9 @@
 //   BM_FirstByte/*   time from opening the ring to the first record of a 100 ms window at the
 //                    far (oldest) end of a full ring, for a 1 GiB and an 8 GiB ring, with the
 //                    ring's files evicted from the page cache first (cold) or not (warm).
+//   BM_Bandwidth/*   /ring/bandwidth's series: 10^5 points over the whole of a full ring (the 8 GiB
+//                    ring at ~1 Gb/s, and a 2 GiB ring of a slow link whose index holds an entry
+//                    per record, 1.4 M entries), cold and warm, plus the JSON answer.
 // The rings are written once with the real RingWriter into $SNAPFLOW_BENCH_DIR (required; about
 // 10 GiB) and reused by later runs; delete the directory afterwards.
 #include <benchmark/benchmark.h>
@@ -17,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "snapflow/extract/bandwidth.h"
 #include "snapflow/extract/extract.h"
 #include "snapflow/ring/writer.h"
 #include "snapflow/synth/generator.h"
@@ -40,6 +44,9 @@ constexpr RingSpec kSmall64{"small64", 64 << 20, 8, 0.7, 64, synth::Tunnel::kNon
 constexpr RingSpec kVxlan{"vxlan", 64 << 20, 8, 0.7, 64, synth::Tunnel::kVxlan, 100};
 constexpr RingSpec kFull1G{"full-1G", 64 << 20, 16, 1.25, 1500, synth::Tunnel::kNone, 12'000};
 constexpr RingSpec kFull8G{"full-8G", 64 << 20, 128, 1.25, 1500, synth::Tunnel::kNone, 12'000};
+// A slow link (~4.8 Mb/s): every record more than 1 ms after the previous gets its own index
+// entry, so the index is as large as it gets per byte of data (~1 hour in 2 GiB).
+constexpr RingSpec kSlow2G{"slow-2G", 64 << 20, 32, 1.25, 1500, synth::Tunnel::kNone, 2'500'000};
 
 std::string bench_dir() {
   const char* dir = std::getenv("SNAPFLOW_BENCH_DIR");
@@ -177,6 +184,40 @@ void BM_FirstByte(benchmark::State& state, const RingSpec* spec, bool cold) {
   state.counters["scanned_KiB"] = static_cast<double>(work.scanned_bytes) / 1024.0;
 }
 
+void BM_Bandwidth(benchmark::State& state, const RingSpec* spec, bool cold) {
+  const std::string dir = ring_for(*spec);
+  extract::BandwidthSeries last;
+  extract::IndexCounters work{};
+  size_t json_bytes = 0;
+  for (auto _ : state) {
+    if (cold) evict(dir);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto index = extract::RingIndex::open(dir);
+    if (!index.ok()) return state.SkipWithError(index.error().to_string().c_str());
+    extract::BandwidthRequest req;
+    req.points = extract::kMaxBandwidthPoints;
+    auto series = extract::compute_bandwidth(**index, req);
+    if (!series.ok()) return state.SkipWithError(series.error().to_string().c_str());
+    const std::string json = extract::render_bandwidth_json(*series);
+    const auto t1 = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+    json_bytes = json.size();
+    work = (*index)->counters();
+    last = std::move(*series);
+  }
+  uint64_t packets = 0;
+  for (const auto& p : last.points) packets += p.packets;
+  state.counters["points"] = static_cast<double>(last.points.size());
+  state.counters["step_ms"] = static_cast<double>(last.step_ns) / 1e6;
+  state.counters["exact"] = last.exact ? 1 : 0;
+  state.counters["inexact"] = static_cast<double>(last.inexact_boundaries);
+  state.counters["packets"] = static_cast<double>(packets);
+  state.counters["index_reads"] = static_cast<double>(work.index_reads);
+  state.counters["meta_reads"] = static_cast<double>(work.metadata_reads);
+  state.counters["scanned_KiB"] = static_cast<double>(last.scanned_bytes) / 1024.0;
+  state.counters["json_KiB"] = static_cast<double>(json_bytes) / 1024.0;
+}
+
 BENCHMARK_CAPTURE(BM_Extract, raw_pcap_64B, &kSmall64, "", "", false)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
@@ -222,6 +263,23 @@ BENCHMARK_CAPTURE(BM_FirstByte, ring_8GiB_warm, &kFull8G, false)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond)
     ->Iterations(200);
+
+BENCHMARK_CAPTURE(BM_Bandwidth, ring_8GiB_cold, &kFull8G, true)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(10);
+BENCHMARK_CAPTURE(BM_Bandwidth, ring_8GiB_warm, &kFull8G, false)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(20);
+BENCHMARK_CAPTURE(BM_Bandwidth, slow_ring_2GiB_cold, &kSlow2G, true)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(10);
+BENCHMARK_CAPTURE(BM_Bandwidth, slow_ring_2GiB_warm, &kSlow2G, false)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(20);
 
 }  // namespace
 

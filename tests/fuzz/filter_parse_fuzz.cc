@@ -1,7 +1,10 @@
 // Parses the input as a Filter= expression (and as a Start=/Stop= time); a filter that parses
-// is evaluated on a plain TCP frame and an AWS-mirror VXLAN frame. Errors must be one line.
+// is evaluated on a plain TCP frame and an AWS-mirror VXLAN frame. Errors must be one line, and
+// their parts (/filter/check) consistent with it. A filter's normalised text must parse again,
+// normalise to itself, and keep exactly the same packets.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,14 +34,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           .build()};
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   (void)filter::parse_time_ns(text);
-  auto program = filter::parse_filter(text);
+  filter::FilterSyntaxError error;
+  auto program = filter::parse_filter(text, {}, &error);
   if (!program.ok()) {
     if (program.error().message().find('\n') != std::string::npos) std::abort();
+    if (error.message != program.error().message()) std::abort();
+    if (error.position == 0 || error.position > size + 1) std::abort();
     return 0;
   }
+  // Normalising keeps the blocks and values; only the spelling (and so the length) changes.
+  const std::string normal = program->normalized_text();
+  filter::FilterLimits roomy;
+  roomy.max_bytes = 8 * filter::kDefaultMaxFilterBytes;
+  auto again = filter::parse_filter(normal, roomy);
+  if (!again.ok() || again->normalized_text() != normal) std::abort();
   for (const auto& frame : kFrames) {
     for (size_t cut : {frame.size(), size_t{20}, size_t{0}}) {
-      (void)program->matches(1419494400100200300, {frame.data(), cut}, 128, 1);
+      for (int64_t ts : {int64_t{1419494400100200300}, int64_t{0}, int64_t{1434793018780588947}}) {
+        const bool a = program->matches(ts, {frame.data(), cut}, 128, 1);
+        const bool b = again->matches(ts, {frame.data(), cut}, 128, 1);
+        if (a != b) std::abort();
+      }
     }
   }
   return 0;

@@ -23,6 +23,7 @@ const char* usage_text() {
          "  view      split views of a capture (or the ring): split_mode,link\n"
          "  split     rows of one split view: name,size_bytes,packets,url\n"
          "  extract   a time window as a PCAP (nanosecond) or PCAPNG file\n"
+         "  bandwidth packets and bytes per step from the time index: t_ns,packets,bytes\n"
          "options:\n"
          "  --ring DIR        ring directory (required)\n"
          "  --stream NAME     a named capture (default: the whole ring)\n"
@@ -33,6 +34,8 @@ const char* usage_text() {
          "                    split_1hour split_1MB split_10MB split_100MB split_1GB split_10GB\n"
          "                    split_100GB split_1TB\n"
          "  --max-rows N      split: refuse views with more rows (default 100000)\n"
+         "  --points N        bandwidth: at most N points, 1..100000 (default 1000); the\n"
+         "                    step is a whole number of milliseconds\n"
          "  --filter EXPR     extract: fmadio filter, e.g. 'tcp.port==443' or\n"
          "                    'vm:inner.ipv4.addr==10.0.0.0/8;expr=vm&!udp.port==53'\n"
          "  --bpf EXPR        extract: tcpdump filter (with --filter: both must match)\n"
@@ -46,7 +49,9 @@ const char* usage_text() {
 
 base::Result<CliConfig> parse_command_line(int argc, char** argv) {
   CliConfig c;
-  if (argc < 2) return usage("missing command (info, list, view, split, extract); see --help");
+  if (argc < 2) {
+    return usage("missing command (info, list, view, split, extract, bandwidth); see --help");
+  }
   const std::string_view command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
     c.help = true;
@@ -62,14 +67,17 @@ base::Result<CliConfig> parse_command_line(int argc, char** argv) {
     c.command = Command::kSplit;
   } else if (command == "extract") {
     c.command = Command::kExtract;
+  } else if (command == "bandwidth") {
+    c.command = Command::kBandwidth;
   } else {
     return usage("unknown command '" + std::string(command.substr(0, 32)) +
-                 "' (info, list, view, split, extract)");
+                 "' (info, list, view, split, extract, bandwidth)");
   }
-  std::optional<std::string> values[10];
-  constexpr std::string_view kNames[] = {"--ring", "--stream", "--start", "--stop",     "--filter",
-                                         "--bpf",  "--format", "--view",  "--max-rows", "-o"};
-  enum { kRing, kStream, kStart, kStop, kFilter, kBpf, kFormat, kView, kMaxRows, kOutput };
+  std::optional<std::string> values[11];
+  constexpr std::string_view kNames[] = {"--ring",     "--stream", "--start",  "--stop",
+                                         "--filter",   "--bpf",    "--format", "--view",
+                                         "--max-rows", "-o",       "--points"};
+  enum { kRing, kStream, kStart, kStop, kFilter, kBpf, kFormat, kView, kMaxRows, kOutput, kPoints };
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -102,14 +110,16 @@ base::Result<CliConfig> parse_command_line(int argc, char** argv) {
   c.ring_dir = *values[kRing];
   const bool extract = c.command == Command::kExtract;
   const bool split = c.command == Command::kSplit;
+  const bool bandwidth = c.command == Command::kBandwidth;
   const struct {
     int flag;
     bool allowed;
     const char* commands;
   } rules[] = {{kStream, c.command != Command::kInfo && c.command != Command::kList,
                 "view, split and extract"},
-               {kStart, split || extract, "split and extract"},
-               {kStop, split || extract, "split and extract"},
+               {kStart, split || extract || bandwidth, "split, extract and bandwidth"},
+               {kStop, split || extract || bandwidth, "split, extract and bandwidth"},
+               {kPoints, bandwidth, "bandwidth"},
                {kFilter, extract, "extract"},
                {kBpf, extract, "extract"},
                {kView, split, "split"},
@@ -125,6 +135,7 @@ base::Result<CliConfig> parse_command_line(int argc, char** argv) {
   c.stop = values[kStop];
   c.filter = values[kFilter];
   c.bpf = values[kBpf];
+  c.points = values[kPoints];
   if (values[kOutput]) c.output = *values[kOutput];
   if (extract) {
     c.output_format = values[kFormat];

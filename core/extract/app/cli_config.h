@@ -12,7 +12,7 @@
 
 namespace snapflow::extract::cli {
 
-enum class Command { kInfo, kList, kView, kSplit, kExtract };
+enum class Command { kInfo, kList, kView, kSplit, kExtract, kBandwidth };
 enum class TextFormat { kCsv, kJson };
 
 struct CliConfig {
@@ -23,8 +23,9 @@ struct CliConfig {
   TextFormat text_format = TextFormat::kCsv;  ///< info/list/view/split --format csv|json
   std::optional<SplitMode> view;              ///< split --view
   size_t max_rows = kDefaultMaxSplitRows;
-  std::string output = "-";  ///< extract -o FILE|-
-  bool progress = true;      ///< progress bar when stderr is a terminal
+  std::optional<std::string> points;  ///< bandwidth --points
+  std::string output = "-";           ///< extract -o FILE|-
+  bool progress = true;               ///< progress bar when stderr is a terminal
   bool help = false;
 
   // Views of the strings above (valid while this config lives), for make_request().

@@ -1,8 +1,9 @@
-// info, list, view and split: listings from the ring's metadata, index and catalog.
+// info, list, view, split and bandwidth: listings from the ring's metadata, index and catalog.
 #include "commands.h"
 
 #include <cstdio>
 
+#include "snapflow/extract/bandwidth.h"
 #include "snapflow/extract/render.h"
 #include "snapflow/ring/catalog.h"
 
@@ -73,6 +74,29 @@ base::Result<int> run_split(const CliConfig& config) {
   if (!table.ok()) return std::move(table).error();
   print(config.text_format == TextFormat::kJson ? render_splits_json(*table)
                                                 : render_splits_csv(*table));
+  return 0;
+}
+
+base::Result<int> run_bandwidth(const CliConfig& config) {
+  auto as_view = [](const std::optional<std::string>& v) {
+    return v ? std::optional<std::string_view>(*v) : std::nullopt;
+  };
+  auto request = make_bandwidth_request({as_view(config.start), as_view(config.stop),
+                                         as_view(config.points), as_view(config.stream)});
+  if (!request.ok()) return std::move(request).error();
+  auto index = open_index(config);
+  if (!index.ok()) return std::move(index).error();
+  auto series = compute_bandwidth(**index, *request);
+  if (!series.ok()) return std::move(series).error();
+  print(config.text_format == TextFormat::kJson ? render_bandwidth_json(*series)
+                                                : render_bandwidth_csv(*series));
+  if (!series->exact) {
+    std::fprintf(stderr,
+                 "snapflow-pcap: %llu of the boundaries are at the index's granularity (a record "
+                 "may count up to one index interval early); fewer points or a narrower window "
+                 "make them exact\n",
+                 static_cast<unsigned long long>(series->inexact_boundaries));
+  }
   return 0;
 }
 

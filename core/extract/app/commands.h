@@ -12,5 +12,6 @@ base::Result<int> run_list(const CliConfig& config);
 base::Result<int> run_view(const CliConfig& config);
 base::Result<int> run_split(const CliConfig& config);
 base::Result<int> run_extract(const CliConfig& config);
+base::Result<int> run_bandwidth(const CliConfig& config);
 
 }  // namespace snapflow::extract::cli

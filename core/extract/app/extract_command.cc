@@ -1,12 +1,15 @@
-// snapflow-pcap extract: plan, then pull chunks into stdout or a file. A file appears under
-// its name only when complete (written as NAME.part, renamed at the end); SIGINT/SIGTERM
-// (base::StopSignals) are polled between chunks so an interrupted run removes its partial file.
+// snapflow-pcap extract: plan, then pull chunks into stdout or a file. A regular file appears
+// under its name only when complete (written as NAME.part, renamed at the end); devices and
+// FIFOs (-o /dev/null) are written directly. SIGINT/SIGTERM (base::StopSignals) are polled
+// between chunks so an interrupted run removes its partial file.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -35,13 +38,18 @@ base::Status write_all(int fd, const std::byte* data, size_t size, const std::st
   return base::ok_status();
 }
 
-// Where the bytes go: stdout, or NAME.part renamed to NAME on success.
+// Where the bytes go. A regular file (or a path that does not exist yet) is written as
+// NAME.part and renamed to NAME when complete, so an interrupted run never leaves a truncated
+// capture under the final name (a symlink to a regular file keeps pointing at its target,
+// which is replaced). Anything else that exists -- /dev/null, a FIFO, a terminal's pty given
+// on purpose, /dev/stdout -- is opened and written directly: renaming a file onto a device
+// node would replace the node.
 class Output {
  public:
   ~Output() {
     if (fd_ >= 0 && fd_ != STDOUT_FILENO) {
       ::close(fd_);
-      ::unlink(part_.c_str());
+      if (!part_.empty()) ::unlink(part_.c_str());
     }
   }
   base::Status open(const std::string& path) {
@@ -56,11 +64,30 @@ class Output {
       return base::ok_status();
     }
     name_ = path;
-    part_ = path + ".part";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      if (S_ISDIR(st.st_mode)) {
+        return base::make_error(base::ErrorCode::kInvalidArgument, path + " is a directory");
+      }
+      fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd_ < 0) {
+        return base::make_error(base::ErrorCode::kIo, "open " + path + ": " + std::strerror(errno));
+      }
+      return base::ok_status();
+    }
+    // A regular file, or a new one; through a symlink, the file it points to.
+    target_ = path;
+    if (char* real = ::realpath(path.c_str(), nullptr); real != nullptr) {
+      target_ = real;
+      std::free(real);
+    }
+    part_ = target_ + ".part";
     fd_ = ::open(part_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) {
+      const int err = errno;
+      part_.clear();
       return base::make_error(base::ErrorCode::kIo,
-                              "create " + part_ + ": " + std::strerror(errno));
+                              "create " + target_ + ".part: " + std::strerror(err));
     }
     return base::ok_status();
   }
@@ -69,23 +96,34 @@ class Output {
   }
   base::Status commit() {
     if (fd_ == STDOUT_FILENO) return base::ok_status();
+    if (part_.empty()) {  // written in place (a device or FIFO): nothing to make durable
+      const int rc = ::close(fd_);
+      fd_ = -1;
+      if (rc != 0) {
+        return base::make_error(base::ErrorCode::kIo,
+                                "close " + name_ + ": " + std::strerror(errno));
+      }
+      return base::ok_status();
+    }
     if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
       return base::make_error(base::ErrorCode::kIo, "write " + part_ + ": " + std::strerror(errno));
     }
     fd_ = -1;
-    if (::rename(part_.c_str(), name_.c_str()) != 0) {
+    if (::rename(part_.c_str(), target_.c_str()) != 0) {
       const int err = errno;
       ::unlink(part_.c_str());
       return base::make_error(base::ErrorCode::kIo,
-                              "rename " + part_ + " to " + name_ + ": " + std::strerror(err));
+                              "rename " + part_ + " to " + target_ + ": " + std::strerror(err));
     }
+    part_.clear();
     return base::ok_status();
   }
 
  private:
   int fd_ = -1;
-  std::string name_;
-  std::string part_;
+  std::string name_;    ///< as given, for messages
+  std::string target_;  ///< the regular file that is replaced at the end
+  std::string part_;    ///< its temporary name while being written ("" when written in place)
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 // snapflow-pcap: PCAP retrieval from a capture ring without the daemon (info, list, view,
-// split, extract). Thin shell: parse and validate the config, run the command, map errors to
-// exit codes (0 done, 1 failure, 2 bad command line or input, 3 window outside the ring,
+// split, extract, bandwidth). Thin shell: parse and validate the config, run the command, map
+// errors to exit codes (0 done, 1 failure, 2 bad command line or input, 3 window outside the ring,
 // 4 extracted with overwritten records missing).
 #include <cstdio>
 #include <exception>
@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
         break;
       case Command::kExtract:
         status = run_extract(*config);
+        break;
+      case Command::kBandwidth:
+        status = run_bandwidth(*config);
         break;
     }
     if (!status.ok()) {

@@ -83,21 +83,24 @@ bool Extractor::done() const {
 
 base::Result<size_t> Extractor::next_chunk(std::span<std::byte> out) {
   size_t used = 0;
-  auto st = fill(out, used);
+  auto st = fill(out, used, UINT64_MAX);
   if (!st.ok()) return std::move(st).error().context("extract from " + index_->layout().dir);
   stats_.bytes += used;
   return used;
 }
 
-base::Result<bool> Extractor::next_piece(std::vector<std::byte>& out, size_t target_bytes) {
+base::Result<bool> Extractor::next_piece(std::vector<std::byte>& out, size_t target_bytes,
+                                         uint64_t max_scan_bytes) {
   const size_t base = out.size();
   out.resize(base + std::max<size_t>(target_bytes, 1));
-  auto n = next_chunk({out.data() + base, out.size() - base});
-  if (!n.ok()) {
+  size_t used = 0;
+  auto st = fill({out.data() + base, out.size() - base}, used, max_scan_bytes);
+  if (!st.ok()) {
     out.resize(base);
-    return std::move(n).error();
+    return std::move(st).error().context("extract from " + index_->layout().dir);
   }
-  out.resize(base + *n);
+  stats_.bytes += used;
+  out.resize(base + used);
   // next_chunk fills the buffer to the byte; finish the unit it cut (in carry_).
   if (carry_off_ < carry_.size()) {
     out.insert(out.end(), carry_.begin() + static_cast<std::ptrdiff_t>(carry_off_), carry_.end());
@@ -119,7 +122,8 @@ void Extractor::drain_carry(std::span<std::byte> out, size_t& used) {
   }
 }
 
-base::Status Extractor::fill(std::span<std::byte> out, size_t& used) {
+base::Status Extractor::fill(std::span<std::byte> out, size_t& used, uint64_t max_scan_bytes) {
+  const uint64_t scanned_before = stats_.scanned_record_bytes;
   while (used < out.size()) {
     if (carry_off_ < carry_.size()) {
       drain_carry(out, used);
@@ -129,6 +133,7 @@ base::Status Extractor::fill(std::span<std::byte> out, size_t& used) {
       SNAPFLOW_TRY_STATUS(encode_batch(out, used), "encode");
       continue;
     }
+    if (stats_.scanned_record_bytes - scanned_before >= max_scan_bytes) break;  // next_piece
     ring::SegmentInfo s;
     auto more = current_segment(s);
     if (!more.ok()) return std::move(more).error();

@@ -137,7 +137,14 @@ base::Result<ExtractPlan> plan_extract(RingIndex& index, const ExtractRequest& r
     if (!first.ok()) return std::move(first).error();
     scope_start = first->position;
     first_ns = first->has_record ? first->ts_ns : 0;
-    last_ns = entry->active ? span->last_ts_ns : entry->stop_ns;
+    last_ns = span->last_ts_ns;
+    if (scope_start.packets < scope_stop.packets && scope_stop.packets < span->end().packets) {
+      // A stopped capture ends with its last record (not at the wall-clock time of
+      // capture_stop): the start of the last record is the last boundary before its end.
+      auto last = index.locate_bytes(scope_stop.record_bytes - 1, &*span);
+      if (!last.ok()) return std::move(last).error().context("find the capture's last record");
+      last_ns = last->has_record ? last->ts_ns : first_ns;
+    }
   }
   const bool scope_empty = span->empty || scope_start.packets >= scope_stop.packets;
   if (scope_empty) {

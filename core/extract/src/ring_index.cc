@@ -55,6 +55,23 @@ base::Result<int> RingIndex::data_fd(uint32_t slot) {
   return files_->get(slot, RingFile::kData);
 }
 
+base::Result<size_t> RingIndex::read_index_bytes(uint32_t slot, uint64_t offset,
+                                                 std::span<std::byte> out) {
+  ++counters_.index_reads;
+  auto fd = files_->get(slot, RingFile::kIndex);
+  if (!fd.ok()) return std::move(fd).error();
+  return pread_all(*fd, out.data(), out.size(), offset, layout_.index_path(slot));
+}
+
+base::Result<size_t> RingIndex::read_segment_bytes(uint32_t slot, uint64_t offset,
+                                                   std::span<std::byte> out) {
+  auto fd = files_->get(slot, RingFile::kData);
+  if (!fd.ok()) return std::move(fd).error();
+  auto n = pread_all(*fd, out.data(), out.size(), offset, layout_.segment_path(slot));
+  if (n.ok()) counters_.scanned_bytes += *n;
+  return n;
+}
+
 base::Result<ring::IndexEntry> RingIndex::read_entry(const ring::SegmentInfo& s, uint32_t i) {
   const uint64_t offset = uint64_t{i} * ring::kIndexEntryBytes;
   const std::string path = layout_.index_path(s.slot);

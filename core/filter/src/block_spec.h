@@ -37,6 +37,9 @@ struct FieldRef {
 // Resolves a field word. On failure returns false and sets *why (what is wrong with it).
 bool resolve_field(std::string_view word, FieldRef& out, std::string* why);
 
+// The table row of a field (never null for a Field the parser produced).
+const FieldSpec* spec_of(Field field);
+
 // Space-separated list of the field names, for error messages.
 std::string_view field_names();
 

@@ -244,6 +244,13 @@ bool resolve_field(std::string_view word, FieldRef& out, std::string* why) {
   return false;
 }
 
+const FieldSpec* spec_of(Field field) {
+  for (const FieldSpec& spec : kFields) {
+    if (spec.field == field) return &spec;
+  }
+  return nullptr;
+}
+
 std::string_view field_names() {
   return "ether.addr ether.proto vlan.id ipv4.addr ipv6.addr ip.proto ipv4.proto ipv6.proto "
          "tcp.port udp.port sctp.port icmp.type icmp.code frame.size frame.time vxlan.vni "

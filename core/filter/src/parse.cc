@@ -29,15 +29,16 @@ bool ends_inline_value(char c) {
 
 class ProgramBuilder {
  public:
-  ProgramBuilder(std::string_view text, const FilterLimits& limits)
-      : text_(text), limits_(limits) {}
+  ProgramBuilder(std::string_view text, const FilterLimits& limits, FilterSyntaxError* detail)
+      : text_(text), limits_(limits), detail_(detail) {}
 
   base::Result<FilterProgram> run() {
     if (text_.size() > limits_.max_bytes) {
-      return base::make_error(base::ErrorCode::kInvalidArgument,
-                              "filter position " + std::to_string(limits_.max_bytes + 1) +
-                                  ": filter longer than " + std::to_string(limits_.max_bytes) +
-                                  " bytes");
+      const std::string what = "filter longer than " + std::to_string(limits_.max_bytes) + " bytes";
+      const std::string message =
+          "filter position " + std::to_string(limits_.max_bytes + 1) + ": " + what;
+      if (detail_) *detail_ = {limits_.max_bytes + 1, "", what, message};
+      return base::make_error(base::ErrorCode::kInvalidArgument, message);
     }
     for (size_t i = 0; i < text_.size(); ++i) {
       const auto c = static_cast<unsigned char>(text_[i]);
@@ -48,6 +49,7 @@ class ProgramBuilder {
     }
     if (!statements()) return std::move(*error_);
     program_.text_ = std::string(text_);
+    program_.block_names_.resize(program_.blocks_.size());
     mark_needs(program_.root_);
     return std::move(program_);
   }
@@ -78,12 +80,16 @@ class ProgramBuilder {
   bool fail(size_t pos, size_t length, std::string_view what) {
     if (error_) return false;
     std::string msg = "filter position " + std::to_string(pos + 1) + " at ";
+    std::string token;
     if (pos >= text_.size()) {
       msg += "end of filter";
     } else {
-      msg += "'" + printable(text_.substr(pos, length), kShownTokenChars) + "'";
+      token = printable(text_.substr(pos, length), kShownTokenChars);
+      msg += "'" + token + "'";
     }
-    error_.emplace(base::ErrorCode::kInvalidArgument, msg + ": " + std::string(what));
+    msg += ": " + std::string(what);
+    if (detail_) *detail_ = {pos + 1, token, std::string(what), msg};
+    error_.emplace(base::ErrorCode::kInvalidArgument, std::move(msg));
     return false;
   }
 
@@ -154,6 +160,8 @@ class ProgramBuilder {
     end_ = end;
     if (!block(field_pos, q, /*definition=*/true, node)) return false;
     named_.push_back({name, node});
+    program_.block_names_.resize(program_.blocks_.size());
+    program_.block_names_.back() = std::string(name);
     return true;
   }
 
@@ -369,6 +377,7 @@ class ProgramBuilder {
 
   std::string_view text_;
   FilterLimits limits_;
+  FilterSyntaxError* detail_ = nullptr;
   FilterProgram program_;
   std::vector<Named> named_;
   std::optional<base::Error> error_;
@@ -378,7 +387,12 @@ class ProgramBuilder {
 };
 
 base::Result<FilterProgram> parse_filter(std::string_view text, const FilterLimits& limits) {
-  return ProgramBuilder(text, limits).run();
+  return ProgramBuilder(text, limits, nullptr).run();
+}
+
+base::Result<FilterProgram> parse_filter(std::string_view text, const FilterLimits& limits,
+                                         FilterSyntaxError* error) {
+  return ProgramBuilder(text, limits, error).run();
 }
 
 }  // namespace snapflow::filter

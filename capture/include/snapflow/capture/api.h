@@ -47,6 +47,8 @@
 #include "snapflow/capture/config.h"
 #include "snapflow/capture/status.h"
 #include "snapflow/capture/streaming_body.h"
+#include "snapflow/extract/bandwidth.h"
+#include "snapflow/extract/ring_index.h"
 
 namespace snapflow::capture {
 
@@ -71,7 +73,24 @@ class CaptureControl {
   virtual base::Result<std::string> stop_capture() = 0;
   virtual std::vector<CaptureInfo> list_captures() = 0;
   // The records of a named capture; kNotFound when no capture has that name. Blocks on I/O.
+  // Served by /pcap/single only when the control has no ring (open_ring_index below).
   virtual base::Result<std::unique_ptr<RecordSource>> open_capture(const std::string& name) = 0;
+  // Read-only access to the ring for retrieval (/pcap/splittime, /pcap/single, /plain/split,
+  // /ring/bandwidth): a new index per request, which takes no lock and reads only committed
+  // data (extract/ring_index.h). The default is kUnavailable: a control without a ring (the
+  // API's in-memory test doubles).
+  virtual base::Result<std::unique_ptr<extract::RingIndex>> open_ring_index();
+};
+
+// Bounds of the retrieval endpoints (docs/capture.md "Retrieval over HTTP"), from the api-max-*
+// settings: what one request may ask for. Concurrency is bounded by the download slots.
+struct RetrievalLimits {
+  int64_t max_window_ns = kDefaultApiMaxWindowNs;  ///< Stop - Start of /pcap/splittime (0: none)
+  size_t max_filter_bytes = kDefaultApiMaxFilterBytes;  ///< Filter= and FilterBPF= text
+  uint32_t max_points = kDefaultApiMaxPoints;           ///< /ring/bandwidth Points=
+  size_t max_split_rows = kDefaultApiMaxSplitRows;      ///< rows of one /plain/split answer
+  // /ring/bandwidth: record bytes it may read to make its boundaries exact (bandwidth.h).
+  uint64_t exact_scan_bytes = extract::kDefaultExactScanBytes;
 };
 
 struct ApiRequest {
@@ -96,7 +115,8 @@ class CsrfTokens;
 // What a handler may reach.
 struct ApiContext {
   CaptureControl& control;
-  const CsrfTokens* csrf = nullptr;  ///< set by the server (GET /sysmaster/csrf_token)
+  const CsrfTokens* csrf = nullptr;            ///< set by the server (GET /sysmaster/csrf_token)
+  const RetrievalLimits* retrieval = nullptr;  ///< set by the server; null: the defaults
 };
 
 enum class RouteRuns {
@@ -134,6 +154,7 @@ struct ApiServerOptions {
   uint32_t max_downloads = kDefaultApiMaxDownloads;
   uint32_t max_header_bytes = kDefaultApiMaxHeaderBytes;
   size_t download_piece_bytes = 256 * 1024;  ///< a slot's unit of production (two per slot)
+  RetrievalLimits retrieval;
   AuthThrottleOptions auth_throttle;
   TlsMaterial tls;  ///< HTTPS when tls.cert_pem is set (load_tls_material)
 };

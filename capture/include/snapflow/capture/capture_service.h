@@ -38,6 +38,7 @@ class CaptureService final : public CaptureControl {
   base::Result<std::string> stop_capture() override;
   std::vector<CaptureInfo> list_captures() override;
   base::Result<std::unique_ptr<RecordSource>> open_capture(const std::string& name) override;
+  base::Result<std::unique_ptr<extract::RingIndex>> open_ring_index() override;
 
  private:
   CaptureService(ring::RingWriter& writer, Spooler* spooler, CaptureStatus& status,

@@ -37,6 +37,12 @@ inline constexpr uint32_t kDefaultApiHeaderTimeoutS = 5;
 inline constexpr uint32_t kDefaultApiTimeoutS = 30;
 inline constexpr uint32_t kDefaultApiMaxDownloads = 4;
 inline constexpr uint32_t kDefaultApiMaxHeaderBytes = 32 * 1024;
+// Retrieval bounds (docs/capture.md "Retrieval over HTTP"): a /pcap/splittime window, filter
+// text, /ring/bandwidth points and /plain/split rows per request.
+inline constexpr int64_t kDefaultApiMaxWindowNs = int64_t{24} * 3600 * 1'000'000'000;
+inline constexpr size_t kDefaultApiMaxFilterBytes = 4096;
+inline constexpr uint32_t kDefaultApiMaxPoints = 100'000;
+inline constexpr size_t kDefaultApiMaxSplitRows = 100'000;
 inline constexpr int64_t kDefaultFlushIntervalNs = 100'000'000;
 
 enum class RingPolicy { kOverwrite, kBlock };
@@ -85,6 +91,10 @@ struct CaptureConfig {
   uint32_t api_timeout_s = kDefaultApiTimeoutS;  ///< idle allowance of a request in progress
   uint32_t api_max_downloads = kDefaultApiMaxDownloads;       ///< concurrent streamed downloads
   uint32_t api_max_header_bytes = kDefaultApiMaxHeaderBytes;  ///< per-connection request buffer
+  int64_t api_max_window_ns = kDefaultApiMaxWindowNs;         ///< /pcap/splittime Stop - Start
+  uint32_t api_max_filter_bytes = kDefaultApiMaxFilterBytes;  ///< Filter= / FilterBPF= text
+  uint32_t api_max_points = kDefaultApiMaxPoints;             ///< /ring/bandwidth Points=
+  uint32_t api_max_split_rows = kDefaultApiMaxSplitRows;      ///< rows of one /plain/split
   std::string api_tls_cert;  ///< PEM certificate (chain) file; with api_tls_key enables HTTPS
   std::string api_tls_key;   ///< PEM private key file, not readable by group or others
   // Explicit, loudly named opt-in to Basic auth over plain HTTP on a non-loopback address.

@@ -24,9 +24,14 @@ struct EncoderConfig {
   std::string index_prefix = "snapflow";                 ///< flow/totals/gap documents
   std::string packet_index_prefix = "snapflow-packets";  ///< --json-packet documents
   bool community_id = true;  ///< network.community_id (one SHA-1 per document)
+  // --pcap-link-base: the capture API's base URL (https://probe1:8480). When set, every ECS
+  // flow document carries snapflow.pcap_link, the /pcap/splittime URL of its packets
+  // (filter::pcap_link over its snapshot's own window and flow key). Empty: no link, no cost.
+  std::string pcap_link_base;
 };
 
-// Checks what the encoders rely on: interval > 0, valid index prefixes.
+// Checks what the encoders rely on: interval > 0, valid index prefixes, a link base that
+// filter::validate_pcap_link_base() accepts (http/https, no credentials, JSON-safe).
 base::Status validate(const EncoderConfig& config);
 
 }  // namespace snapflow::pcap2json

@@ -74,6 +74,8 @@ class FlowEncoder {
   void write_snapflow_open(DocumentWriter& w, const SnapshotTotals& snapshot);
   void write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapshot, const FlowRecord& record,
                       bool other, uint64_t folded_flows);
+  // ,"pcap_link":"<API>/pcap/splittime?..." (only with --pcap-link-base).
+  void write_pcap_link(DocumentWriter& w, const SnapshotTotals& snapshot, const FlowRecord& record);
   void write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
                          bool other, uint64_t folded_flows);
 
@@ -86,6 +88,12 @@ class FlowEncoder {
   std::string names_ecs_;      ///< `,"observer":{"name":..},"labels":{"capture":..}`
   std::string snapflow_open_;  ///< `,"snapflow":{"interval_ns":<configured interval>`
   std::string device_json_;    ///< observer name, quoted and escaped (fmadio "Device")
+  // --pcap-link-base: the link's window part (base, Start, Stop), rebuilt when the snapshot
+  // changes, and the current document's filter part, built in place.
+  std::string link_window_;
+  int64_t link_start_ns_ = INT64_MIN;
+  int64_t link_interval_ns_ = 0;
+  std::string link_filter_;
   int64_t fmadio_snapshot_ns_ = INT64_MIN;  ///< FlowCnt restarts with each snapshot
   uint64_t fmadio_flow_count_ = 0;
   uint64_t oversize_documents_ = 0;

@@ -130,8 +130,12 @@ class Extractor {
   // The same stream in whole units, for servers that send pieces (capture's StreamingBody):
   // appends to out the next bytes up to about target_bytes, ending on a unit boundary (the
   // file header, whole records; one record may overshoot). Returns false when this piece ends
-  // the file (it may then be empty).
-  base::Result<bool> next_piece(std::vector<std::byte>& out, size_t target_bytes);
+  // the file (it may then be empty). max_scan_bytes bounds the record bytes read from the ring
+  // by one call: a narrow filter over a long window then returns (possibly an empty piece,
+  // with true) after about that much, so a server can hand out what it has, notice a
+  // cancellation, and keep the first byte's latency low.
+  base::Result<bool> next_piece(std::vector<std::byte>& out, size_t target_bytes,
+                                uint64_t max_scan_bytes = UINT64_MAX);
 
   bool done() const;
   const ExtractStats& stats() const { return stats_; }
@@ -143,7 +147,7 @@ class Extractor {
 
  private:
   Extractor(std::unique_ptr<RingIndex> index, ExtractPlan plan, const ExtractorOptions& options);
-  base::Status fill(std::span<std::byte> out, size_t& used);
+  base::Status fill(std::span<std::byte> out, size_t& used, uint64_t max_scan_bytes);
   base::Result<bool> current_segment(ring::SegmentInfo& info);
   base::Status skip_overwritten();
   base::Status read_raw(const ring::SegmentInfo& s, std::span<std::byte> out, size_t& used);

@@ -25,6 +25,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,12 @@ class RingIndex {
   base::Result<ring::SegmentInfo> segment(uint64_t seq);
   // A read-only descriptor of the slot's segment file, kept open by the index.
   base::Result<int> data_fd(uint32_t slot);
+
+  // Raw reads for walks over many index entries or records (bandwidth.h): up to out.size()
+  // bytes of the slot's index file or segment file at offset; fewer only at the end of the
+  // file. The caller checks afterwards that the slot still holds the generation it meant.
+  base::Result<size_t> read_index_bytes(uint32_t slot, uint64_t offset, std::span<std::byte> out);
+  base::Result<size_t> read_segment_bytes(uint32_t slot, uint64_t offset, std::span<std::byte> out);
 
   const IndexCounters& counters() const { return counters_; }
 

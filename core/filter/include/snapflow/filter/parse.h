@@ -40,6 +40,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "snapflow/base/result.h"
@@ -61,5 +62,18 @@ struct FilterLimits {
 
 // Parses and compiles a filter. kInvalidArgument with a one-line positioned message on error.
 base::Result<FilterProgram> parse_filter(std::string_view text, const FilterLimits& limits = {});
+
+// A parse failure in parts, for user interfaces that point at the token (/filter/check):
+// the same failure as the one-line message, which is "filter position N at 'TOKEN': WHAT".
+struct FilterSyntaxError {
+  size_t position = 0;  ///< 1-based byte position of the token; text.size() + 1 at the end
+  std::string token;    ///< the offending token (printable; "" at the end of the filter)
+  std::string what;     ///< the reason, without position and token
+  std::string message;  ///< the whole one-line message
+};
+
+// As parse_filter(); on failure *error (if given) receives the parts of the message.
+base::Result<FilterProgram> parse_filter(std::string_view text, const FilterLimits& limits,
+                                         FilterSyntaxError* error);
 
 }  // namespace snapflow::filter

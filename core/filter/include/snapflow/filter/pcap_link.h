@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "snapflow/base/result.h"
 #include "snapflow/packet/flow_key.h"
 
 namespace snapflow::filter {
@@ -41,5 +42,25 @@ struct PcapLinkRequest {
 
 // The full URL. FilterBPF= where bpf_for_flow() has one, otherwise Filter=.
 std::string pcap_link(const PcapLinkRequest& request, const packet::FlowKey& key);
+
+// The same URL appended to out, with no allocation once out has the capacity (pcap2json builds
+// one per flow document into a reused buffer). The URL holds only printable ASCII without
+// quotes or backslashes when the base passed validate_pcap_link_base(): it goes into JSON as is.
+void append_pcap_link(const PcapLinkRequest& request, const packet::FlowKey& key, std::string& out);
+
+// The same link in two parts, for callers that build many links of one window: the URL up to
+// the filter (base, StreamName, Start, Stop), then "&FilterBPF=..." or "&Filter=..." for a key.
+void append_pcap_link_window(const PcapLinkRequest& request, std::string& out);
+void append_pcap_link_filter(const packet::FlowKey& key, std::string& out);
+
+// Checks an API base URL for links (pcap2json --pcap-link-base): http:// or https://, a host,
+// an optional port and path; no credentials (user:password@ would end up in every document),
+// no query or fragment, at most 1024 printable ASCII characters without spaces, quotes,
+// backslashes or angle brackets. kInvalidArgument names what is wrong.
+base::Status validate_pcap_link_base(std::string_view base);
+
+// The longest link append_pcap_link() can produce for a base of base_bytes: documents are
+// built in buffers bounded in advance.
+size_t max_pcap_link_bytes(size_t base_bytes, size_t stream_name_bytes = 0);
 
 }  // namespace snapflow::filter

@@ -101,6 +101,15 @@ class FilterProgram {
   size_t block_count() const { return blocks_.size(); }
   const std::string& text() const { return text_; }
 
+  // The filter in one canonical spelling (program_text.cc): named blocks that the expression
+  // uses as definitions (NAME:FIELD==VALUES;...;expr=...), everything else inline, no spaces
+  // inside a block and one around & and |, parentheses only where precedence needs them,
+  // value lists with ',', numbers in decimal (protocol, ethertype and tunnel numbers by name),
+  // times as epoch ns ([A, B) ranges as A-B), MAC wildcards folded (00:ba:be:*), prefixes as
+  // address/len. Parsing it gives a program that keeps exactly the same packets; "" for the
+  // program that keeps everything.
+  std::string normalized_text() const;
+
  private:
   friend class ProgramBuilder;
   struct Packet;
@@ -108,6 +117,7 @@ class FilterProgram {
   bool eval_block(const FilterBlock& b, Packet& p) const;
 
   std::vector<FilterBlock> blocks_;
+  std::vector<std::string> block_names_;  ///< per block: its name when defined as NAME:...
   std::vector<FilterValue> values_;
   std::vector<FilterNode> nodes_;
   uint32_t root_ = 0;
