@@ -419,6 +419,9 @@ class Retrieval(unittest.TestCase):
         script = os.path.join(SOURCE_DIR, "scripts", "search-server.sh")
         url = run([script, "start", "opensearch"], env=env).stdout.decode().split()[-1]
         self.addCleanup(run, [script, "stop", "opensearch"], check=False, env=env)
+        # The node keeps its data between runs: documents of an earlier run link to a daemon
+        # that is gone, and the README's query could pick one of them.
+        run(["curl", "-sf", "-XDELETE", url + "/snapflow-*"])
         run([PCAP2JSON, "--ring", self.ring, "--no-progress", "--pcap-link-base", self.api,
              "--es-host", url])
         run(["curl", "-sf", "-XPOST", url + "/snapflow-*/_refresh"])
