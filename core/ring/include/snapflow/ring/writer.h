@@ -41,13 +41,17 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "snapflow/base/bytes.h"
 #include "snapflow/base/result.h"
 #include "snapflow/pcap/record.h"
+#include "snapflow/ring/checksum.h"
 #include "snapflow/ring/recover.h"
 #include "snapflow/ring/ring.h"
+#include "snapflow/ring/time_index.h"
 
 namespace snapflow::ring {
 
@@ -104,7 +108,10 @@ class RingWriter {
   struct Impl;
   explicit RingWriter(const RingConfig& config);
 
-  base::Status resume(const SegmentInfo& newest);
+  base::Result<bool> resume(const SegmentInfo& newest);
+  base::Status seal_unresumable(const SegmentInfo& newest);
+  base::Result<bool> find_tail_start(const SegmentInfo& seg, const std::vector<IndexEntry>& index,
+                                     std::optional<SumEntry>* first) const;
   base::Status roll();
   base::Status seal();
   base::Status wait_for_consumers(const SegmentInfo& old);
