@@ -61,6 +61,7 @@ inline std::vector<Packet> read_ring(const std::string& dir) {
   while (true) {
     auto st = (*reader)->next_batch(batch, 1024);
     if (!st || *st == ring::ReadStatus::kEnd || *st == ring::ReadStatus::kCancelled) break;
+    if (*st != ring::ReadStatus::kRecords) continue;  // a gap or damage: nothing to read here
     for (const auto& r : batch.records) {
       out.push_back({r.ts_ns, std::string(reinterpret_cast<const char*>(r.data), r.captured_length),
                      r.wire_length});
