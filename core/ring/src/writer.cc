@@ -101,34 +101,60 @@ base::Result<std::unique_ptr<RingWriter>> RingWriter::open(const RingConfig& con
                             "another writer holds " + config.dir + "/lock")
         .context(ctx);
   }
-  auto report = recover_ring(w->layout_, config);
-  if (!report.ok()) return std::move(report).error().context(ctx);
-  w->recovery_ = *report;
   w->direct_ = config.direct_io && probe_direct_io(config.dir);
+  SNAPFLOW_TRY_STATUS(w->start(), ctx);
+  return w;
+}
 
+// Recovers the ring (the lock is held), starts the I/O threads and positions after the newest
+// committed record, continuing its segment when it can.
+base::Status RingWriter::start() {
+  Impl& im = *impl_;
+  auto report = recover_ring(layout_, config_);
+  if (!report.ok()) return std::move(report).error();
+  recovery_ = *report;
   // Runs on the sync thread after a commit's metadata is durable.
-  auto io = BlockIo::start(
-      config.write_block_bytes, config.io_blocks,
-      [raw = w.get()](const CommitJob& c) { raw->publish(c.position, c.last_ts_ns); });
-  if (!io.ok()) return std::move(io).error().context(ctx);
+  auto io = BlockIo::start(config_.write_block_bytes, config_.io_blocks,
+                           [this](const CommitJob& c) { publish(c.position, c.last_ts_ns); });
+  if (!io.ok()) return std::move(io).error();
   im.io = std::move(*io);
-  w->last_commit_ns_ = base::now_monotonic_ns();
+  last_commit_ns_ = base::now_monotonic_ns();
   im.pending_index.reserve(1024);
 
-  auto segments = list_segments(w->layout_);
-  if (!segments.ok()) return std::move(segments).error().context(ctx);
+  auto segments = list_segments(layout_);
+  if (!segments.ok()) return std::move(segments).error();
   if (!segments->empty()) {
     const SegmentInfo& newest = segments->back();
     im.next_seq = newest.seq + 1;
-    w->head_ = newest.end();
-    w->publish(w->head_, newest.last_ts_ns);
+    head_ = newest.end();
+    publish(head_, newest.last_ts_ns);
     if (newest.state == SegmentState::kActive) {
-      auto resumed = w->resume(newest);
-      if (!resumed.ok()) return std::move(resumed).error().context(ctx);
-      if (!*resumed) SNAPFLOW_TRY_STATUS(w->seal_unresumable(newest), ctx);
+      auto resumed = resume(newest);
+      if (!resumed.ok()) return std::move(resumed).error();
+      if (!*resumed) SNAPFLOW_TRY_STATUS(seal_unresumable(newest), "resume");
     }
   }
-  return w;
+  return base::ok_status();
+}
+
+base::Status RingWriter::reopen() {
+  if (closed_) return base::make_error(base::ErrorCode::kInvalidArgument, "ring writer closed");
+  Impl& im = *impl_;
+  if (im.io) {
+    im.io->stop();  // every queued job done or skipped; no publish() after this
+    stats_.io_wait_ns = im.io->wait_ns();
+    im.io.reset();
+  }
+  im.open = false;
+  im.data.reset();
+  im.idx.reset();
+  im.sum.reset();
+  im.meta.reset();
+  im.pending_index.clear();
+  buf_len_ = 0;
+  buf_file_offset_ = 0;
+  SNAPFLOW_TRY_STATUS(start(), "reopen ring writer " + layout_.dir);
+  return base::ok_status();
 }
 
 // A segment written with other checksum or index settings (e.g. by a version without
