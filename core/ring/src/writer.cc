@@ -118,6 +118,7 @@ base::Status RingWriter::start() {
                            [this](const CommitJob& c) { publish(c.position, c.last_ts_ns); });
   if (!io.ok()) return std::move(io).error();
   im.io = std::move(*io);
+  last_commit_ticket_ = 0;  // tickets count this BlockIo's commits
   last_commit_ns_ = base::now_monotonic_ns();
   im.pending_index.reserve(1024);
 

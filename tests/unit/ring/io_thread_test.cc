@@ -149,6 +149,7 @@ TEST(RingIoThread, ReopenAfterAWriteErrorContinuesAfterTheDurableRecords) {
     head_at_failure = std::max(head_at_failure, (*w)->head_position().packets);
   }
   ASSERT_TRUE((*w)->reopen().ok());
+  ASSERT_TRUE((*w)->commit().ok());  // nothing new: must not wait for a ticket of the old threads
   const uint64_t kept = (*w)->head_position().packets;
   EXPECT_GE(kept, 1000u);
   EXPECT_LE(kept, head_at_failure);
@@ -156,8 +157,10 @@ TEST(RingIoThread, ReopenAfterAWriteErrorContinuesAfterTheDurableRecords) {
   // A second writer is still refused: reopen kept the lock.
   EXPECT_FALSE(RingWriter::open(config).ok());
   append_range(**w, kept, 500);
+  ASSERT_TRUE((*w)->commit().ok());  // waits on the new I/O threads' commit, not an old ticket
+  append_range(**w, kept + 500, 500);
   ASSERT_TRUE((*w)->close().ok());
-  expect_ring_holds(config.dir, kept + 500);
+  expect_ring_holds(config.dir, kept + 1000);
 }
 
 TEST(RingIoThread, DestructorWritesBlocksInFlight) {
