@@ -11,6 +11,7 @@ packages=(
   dpdk dpdk-dev libdpdk-dev
   clang clang-format libclang-rt-14-dev
   tshark tcpreplay tcpdump iproute2 jq procps python3 openssl
+  time e2fsprogs strace
   ethtool iputils-ping nftables
   default-jre-headless maven unzip
   python3-venv python3-yaml python3-matplotlib docker-compose
