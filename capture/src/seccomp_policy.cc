@@ -138,6 +138,21 @@ struct Filter {
   ~Filter() { seccomp_release(ctx); }
 };
 
+// One argument comparison (libseccomp's SCMP_A* macros are C compound literals).
+scmp_arg_cmp arg_cmp(unsigned int arg, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+  scmp_arg_cmp c{};
+  c.arg = arg;
+  c.op = op;
+  c.datum_a = a;
+  c.datum_b = b;
+  return c;
+}
+
+// Allows syscall nr when its argument comparison holds.
+int allow_if(scmp_filter_ctx ctx, int nr, const scmp_arg_cmp& cmp) {
+  return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp);
+}
+
 base::Error seccomp_error(const std::string& what, int rc) {
   return make_error(ErrorCode::kInternal, "seccomp: " + what + ": " + std::strerror(-rc));
 }
@@ -167,28 +182,26 @@ base::Result<int> install_seccomp_filter() {
   }
   // Memory, never executable: nothing is loaded or generated at run time.
   for (const int nr : {SCMP_SYS(mmap), SCMP_SYS(mprotect)}) {  // prot is argument 2 of both
-    rc = seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    rc = allow_if(f.ctx, nr, arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
     if (rc != 0) return seccomp_error("mmap/mprotect", rc);
     ++allowed;
   }
   // New threads only (the API server starts one per connection); a fork is not a thread.
   // clone3 passes its flags in memory, where a filter cannot look: it fails with ENOSYS and
   // glibc falls back to clone, whose flags are checked.
-  rc = seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                        SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+  rc = allow_if(f.ctx, SCMP_SYS(clone), arg_cmp(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
   if (rc == 0) rc = seccomp_rule_add(f.ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
   if (rc != 0) return seccomp_error("clone", rc);
   ++allowed;
   // Thread names only (libmicrohttpd and the ring name their threads).
   for (const int option : {PR_SET_NAME, PR_GET_NAME}) {
-    rc = seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                          SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(option)));
+    rc = allow_if(f.ctx, SCMP_SYS(prctl),
+                  arg_cmp(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(option)));
     if (rc != 0) return seccomp_error("prctl", rc);
   }
   ++allowed;
   // Terminal queries only (isatty on the log stream).
-  rc = seccomp_rule_add(f.ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                        SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(TCGETS)));
+  rc = allow_if(f.ctx, SCMP_SYS(ioctl), arg_cmp(1, SCMP_CMP_EQ, static_cast<scmp_datum_t>(TCGETS)));
   if (rc != 0) return seccomp_error("ioctl", rc);
   ++allowed;
   if ((rc = seccomp_load(f.ctx)) != 0) return seccomp_error("load", rc);
