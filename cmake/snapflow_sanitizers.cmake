@@ -4,6 +4,10 @@ if(SNAPFLOW_SANITIZE)
   add_compile_options(-fsanitize=${SNAPFLOW_SANITIZE} -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=${SNAPFLOW_SANITIZE})
+  # ThreadSanitizer: TBB's header code is not instrumented (cmake/tsan_ignore.txt says why).
+  if(SNAPFLOW_SANITIZE MATCHES "thread" AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    add_compile_options(-fsanitize-ignorelist=${CMAKE_CURRENT_LIST_DIR}/tsan_ignore.txt)
+  endif()
 endif()
 if(SNAPFLOW_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")

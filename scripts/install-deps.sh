@@ -6,11 +6,12 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libpcap-dev libsimdjson-dev rapidjson-dev zlib1g-dev libisal-dev libtbb-dev
-  libxxhash-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev
+  libxxhash-dev libssl-dev libcurl4-openssl-dev libmicrohttpd-dev libseccomp-dev libcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dpdk dpdk-dev libdpdk-dev
   clang clang-format libclang-rt-14-dev
   tshark tcpreplay tcpdump iproute2 jq procps python3 openssl
+  time e2fsprogs strace
   ethtool iputils-ping nftables
   default-jre-headless maven unzip
   python3-venv python3-yaml python3-matplotlib docker-compose
@@ -36,6 +37,16 @@ if ((${#missing[@]})); then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The user snapflow-capture runs as once its sources and ring are open (--user, default
+# snapflow; packaging/systemd/snapflow-capture.service).
+if ! getent passwd snapflow >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: need root to create the system user snapflow" >&2
+    exit 1
+  fi
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin snapflow
 fi
 
 # Python packages Debian does not have (grafana-foundation-sdk for the dashboards), pinned, in

@@ -3,7 +3,10 @@
 # and runs, in order:
 #   1. the unit and fuzz-regression tests under ASan + UBSan (build-asan/, clang),
 #   2. each libFuzzer target for a bounded time (build-fuzz/, clang),
-#   3. the whole suite, integration and end-to-end included (build/, GCC, Release), last, so
+#   3. the threaded units under ThreadSanitizer (build-tsan/, clang; scripts/tsan-check.sh: the
+#      ring's I/O threads, the capture spooler, pcap2json's TBB pipeline, the indexer against a
+#      real node), only the targets they need,
+#   4. the whole suite, integration and end-to-end included (build/, GCC, Release), last, so
 #      ctest's summary closes the output.
 # Both compilers and both optimisation levels build on every run; all three builds use
 # -Werror (SNAPFLOW_WERROR, off in a plain user configure).
@@ -39,6 +42,21 @@ echo "== libFuzzer: bounded runs of every target"
 build build-fuzz --target snapflow_fuzzers -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DSNAPFLOW_FUZZ=ON -DSNAPFLOW_BUILD_BENCH=OFF -DSNAPFLOW_WERROR=ON
 (cd build-fuzz && ctest -L fuzz_run --output-on-failure) || status=1
+
+echo "== ThreadSanitizer: the threaded units"
+tsan_targets=(queue_test ring_concurrency_test ring_policy_test ring_io_thread_test ring_test
+  capture_spooler_test pcap2json_ring_input_test pcap2json snapflow-gen ring_from_pcap
+  indexer_integration_test snapflow-index)
+if cmake -S "$root" -B "$root/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSNAPFLOW_SANITIZE=thread \
+  -DSNAPFLOW_BUILD_BENCH=OFF -DSNAPFLOW_WITH_DPDK=OFF -DSNAPFLOW_WERROR=ON \
+  >"$root/build-tsan.configure.log" 2>&1; then
+  { cmake --build "$root/build-tsan" -j "$jobs" --target "${tsan_targets[@]}" &&
+    "$root/scripts/tsan-check.sh" "$root/build-tsan"; } || status=1
+else
+  cat "$root/build-tsan.configure.log"
+  status=1
+fi
 
 echo "== Full suite (Release build, GCC): unit, integration, e2e"
 build build -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \

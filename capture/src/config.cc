@@ -156,6 +156,10 @@ Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view va
     c.flush_interval_ns = *ns;
   } else if (key == "start-capture") {
     c.start_capture = value;
+  } else if (key == "user") {
+    c.user = value;
+  } else if (key == "seccomp") {
+    return set_bool(key, value, c.seccomp);
   } else if (key == "observer-name") {
     c.observer_name = value;
   } else if (key == "log-level") {
@@ -307,6 +311,7 @@ Status validate(const CaptureConfig& c) {
     return bad("pcap-buffer-bytes", std::to_string(c.pcap_buffer_bytes), "must be >= 1M");
   }
   if (c.ring_dir.empty()) return bad("ring-dir", "", "required");
+  if (c.user.empty()) return bad("user", "", "a user name (the default is snapflow)");
   if (c.segment_bytes < (1u << 20) || c.segment_bytes % 4096 != 0) {
     return bad("ring-segment-bytes", std::to_string(c.segment_bytes),
                "must be >= 1M and a multiple of 4096");
@@ -343,6 +348,9 @@ std::string usage_text() {
   --api-header-timeout-s=5  --api-timeout-s=30  --api-max-header-bytes=32K
   --api-max-window=24h  --api-max-filter-bytes=4096  --api-max-points=100000
   --api-max-split-rows=100000      retrieval bounds per request (window 0 = no limit)
+  --user=snapflow                  user to run as once sources and ring are open (started as
+                                   root); "root" keeps root (not recommended)
+  --seccomp=true                   system call allow-list after start-up
   --observer-name=snapflow  --log-level=info
 )" + cloud_usage_text();
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cloud_sources.h"
+#include "hardening.h"
 #include "reload_signal.h"
 #include "snapflow/base/stop_signals.h"
 #include "snapflow/capture/api.h"
@@ -43,6 +44,7 @@ base::Status run_daemon(const CaptureConfig& config, const base::Logger& log,
   auto reload_signal = ReloadSignal::create();
   if (!reload_signal) return std::move(reload_signal).error();
   ::umask(077);
+  if (auto st = empty_bounding_set(config); !st.ok()) return std::move(st).error();
 
   CloudRuntime cloud;  // outlives the spooler: the forwarder reads its rules
   auto sources = cloud.open_sources(config, log);
@@ -73,7 +75,6 @@ base::Status run_daemon(const CaptureConfig& config, const base::Logger& log,
     auto started = (*service)->start_capture(config.start_capture);
     if (!started) return std::move(started).error().context("--start-capture");
   }
-  spooler.start();
 
   auto shutdown = [&](base::Status result) -> base::Status {
     auto stopped = spooler.stop();
@@ -83,17 +84,27 @@ base::Status run_daemon(const CaptureConfig& config, const base::Logger& log,
     return closed;
   };
 
+  // Everything privileged is open or read (sources, ring, API settings): drop root before any
+  // thread writes the ring or serves a request, so every ring file belongs to the user.
+  auto api_options = config.api_enabled() ? api_options_from_config(config)
+                                          : base::Result<ApiServerOptions>(ApiServerOptions{});
+  if (!api_options) return std::move(api_options).error();
+  if (auto st = drop_privileges(config, log); !st.ok()) return std::move(st).error();
+  spooler.start();
+
   std::unique_ptr<ApiServer> api;
   std::string api_text = "off";
   if (config.api_enabled()) {
-    auto options = api_options_from_config(config);
-    if (!options) return shutdown(std::move(options).error());
-    auto server = ApiServer::start(*options, **service, log);
+    auto server = ApiServer::start(*api_options, **service, log);
     if (!server) return shutdown(std::move(server).error());
     api = std::move(*server);
-    api_text = options->host + ":" + std::to_string(api->port());
-    if (!options->require_auth) log.warning("api: authentication is OFF (--api-insecure-no-auth)");
+    api_text = api_options->host + ":" + std::to_string(api->port());
+    if (!api_options->require_auth) {
+      log.warning("api: authentication is OFF (--api-insecure-no-auth)");
+    }
   }
+  // Every thread runs and every socket is open: from here on, the seccomp allow-list.
+  if (auto st = apply_seccomp(config, log); !st.ok()) return shutdown(std::move(st).error());
   log.info("ready: api on " + api_text + ", ring " + config.ring_dir + ", source " + config.source);
 
   int signal_number = 0;

@@ -28,7 +28,8 @@ class RingRecordSource final : public RecordSource {
     switch (*status) {
       case ring::ReadStatus::kRecords:
         break;
-      case ring::ReadStatus::kGap: {  // overwritten: resume at the oldest surviving record
+      case ring::ReadStatus::kGap:        // overwritten: resume at the oldest surviving record
+      case ring::ReadStatus::kCorrupt: {  // damaged (checksums): resume after the damage
         const uint64_t resumed = std::min(reader_->position().packets, stop_packets_);
         skipped_ += resumed > first ? resumed - first : 0;
         return true;

@@ -3,11 +3,18 @@
 #include <algorithm>
 #include <chrono>
 
+#include "ring_outage.h"
 #include "snapflow/base/time.h"
 #include "snapflow/queue/backoff.h"
 #include "snapflow/ring/cursor.h"
 
 namespace snapflow::capture {
+
+// The outage state lives in its own file (ring_outage.h); a subclass only to keep it out of
+// the public header.
+class Spooler::Outage : public RingOutage {
+  using RingOutage::RingOutage;
+};
 
 struct Spooler::SourceLane {
   SourceLane(std::unique_ptr<PacketSource> s, uint32_t batches)
@@ -21,7 +28,12 @@ struct Spooler::SourceLane {
 
 Spooler::Spooler(std::vector<std::unique_ptr<PacketSource>> sources, ring::RingWriter& writer,
                  CaptureStatus& status, SpoolerOptions options, const base::Logger& log)
-    : writer_(writer), status_(status), options_(options), log_(log) {
+    : writer_(writer),
+      status_(status),
+      options_(options),
+      log_(log),
+      captured_base_(writer.committed_position()),
+      outage_(std::make_unique<Outage>(writer, status, log, base::kNsPerSec)) {
   for (auto& source : sources) {
     auto lane = std::make_unique<SourceLane>(std::move(source), options_.batches_per_source);
     for (auto& batch : lane->pool) {
@@ -66,14 +78,19 @@ void Spooler::publish_consumer_lag(const std::vector<ring::SegmentInfo>& segment
 void Spooler::save_capture_totals(const SourceStats& sources) {
   constexpr auto r = std::memory_order_relaxed;
   const uint64_t spooled = status_.packets_captured.load(r);
+  // Received but not stored because the ring's filesystem was full (ring_outage.h): lost
+  // before the ring, like the kernel's drops.
+  const uint64_t not_stored = status_.packets_not_stored.load(r);
   ring::CaptureTotals t = totals_base_;
   t.seen_packets += sources.packets_received + sources.packets_dropped;
-  t.dropped_packets += sources.packets_dropped;
+  t.dropped_packets += sources.packets_dropped + not_stored;
   t.spooled_packets += spooled;
   t.spooled_bytes += status_.bytes_captured.load(r);
-  // Handed over by the sources but not yet appended (counted by the source before the batch
-  // reaches the ring writer).
-  t.pending_packets = sources.packets_received > spooled ? sources.packets_received - spooled : 0;
+  // Handed over by the sources but not yet in the ring (counted by the source before the batch
+  // reaches the ring writer; packets_captured counts them once their commit is durable).
+  const uint64_t accounted = spooled + not_stored;
+  t.pending_packets =
+      sources.packets_received > accounted ? sources.packets_received - accounted : 0;
   t.updated_ns = base::now_realtime_ns();
   if (auto saved = ring::save_capture_totals(writer_.layout().dir, t); !saved.ok()) {
     if (!totals_warned_) log_.warning("capture totals not saved: " + saved.error().to_string());
@@ -200,21 +217,56 @@ bool Spooler::drain_once() {
   if (!best) return false;
   pcap::PacketBatch* batch = best->held;
   best->held = nullptr;
-  uint64_t wire = 0, captured = 0;
-  for (const auto& r : batch->records) {
-    wire += r.wire_length;
-    captured += r.captured_length;
+  uint64_t captured = 0;
+  for (const auto& r : batch->records) captured += r.captured_length;
+  bool ok = true;
+  if (outage_->suspended()) {
+    outage_->discard(*batch);  // the ring is full: counted, not stored
+  } else {
+    const uint64_t head_before = writer_.head_position().packets;
+    auto st = writer_.append_batch(batch->records);
+    if (st.ok()) outage_->appended();
+    if (!st.ok()) {
+      // The records not appended are counted by the outage, or the failure is fatal.
+      const auto appended = static_cast<size_t>(writer_.head_position().packets - head_before);
+      uint64_t rest_wire = 0;
+      for (size_t i = appended; i < batch->records.size(); ++i) {
+        rest_wire += batch->records[i].wire_length;
+      }
+      if (!outage_->begin(st.error(), batch->records.size() - appended, rest_wire,
+                          base::now_monotonic_ns())) {
+        fail(std::move(st).error().context("ring writer"));
+        ok = false;
+      }
+    }
   }
-  auto st = writer_.append_batch(batch->records);
-  const size_t n = batch->records.size();
   status_.bytes_pending.fetch_sub(captured, std::memory_order_relaxed);
   best->free.try_push(batch);
+  return ok;
+}
+
+void Spooler::update_captured() {
+  const ring::RingPosition committed = writer_.committed_position();
+  constexpr auto r = std::memory_order_relaxed;
+  // Monotonic: a recovery that lost committed data (a disk that lied) never lowers them.
+  if (committed.packets > captured_base_.packets + status_.packets_captured.load(r)) {
+    status_.packets_captured.store(committed.packets - captured_base_.packets, r);
+    status_.bytes_captured.store(committed.wire_bytes - captured_base_.wire_bytes, r);
+  }
+}
+
+bool Spooler::commit(bool wait, int64_t now_ns) {
+  if (outage_->suspended()) return true;  // nothing can be made durable now
+  auto st = wait ? writer_.commit() : writer_.commit_async();
   if (!st.ok()) {
-    fail(std::move(st).error().context("ring writer"));
+    if (outage_->begin(st.error(), 0, 0, now_ns)) return true;
+    fail(std::move(st).error().context("ring commit"));
     return false;
   }
-  status_.packets_captured.fetch_add(n, std::memory_order_relaxed);
-  status_.bytes_captured.fetch_add(wire, std::memory_order_relaxed);
+  if (wait) {
+    outage_->committed(now_ns);
+    update_captured();
+  }
   return true;
 }
 
@@ -237,6 +289,7 @@ void Spooler::publish_stats(int64_t now_ns) {
   status_.packets_errors.store(total.packets_errors, r);
   status_.link_up.store(link.up, r);
   status_.link_speed_mbps.store(link.speed_mbps, r);
+  update_captured();
   auto [bps, pps] =
       rates_.sample(now_ns, status_.bytes_captured.load(r), status_.packets_captured.load(r));
   status_.bps.store(bps, r);
@@ -259,25 +312,23 @@ void Spooler::writer_loop() {
   while (!has_failed()) {
     const bool worked = drain_once();
     const int64_t now = base::now_monotonic_ns();
+    if (auto st = outage_->retry(now); !st.ok()) {
+      fail(std::move(st).error());
+      break;
+    }
     const uint64_t requests = commit_requests_.load(std::memory_order_acquire);
     if (requests != served_requests) {
       // Someone waits (capture start/stop): the commit must be durable before we answer.
-      auto st = writer_.commit();
-      if (!st.ok()) {
-        fail(std::move(st).error().context("ring commit"));
-        break;
-      }
+      // While the ring is full the answer is the last durable commit.
+      if (!commit(true, now)) break;
       served_requests = requests;
       commits_served_.store(requests, std::memory_order_release);
       next_commit = now + options_.flush_interval_ns;
     } else if (now >= next_commit) {
       // The periodic flush need not wait for the disk: the ring's sync thread makes it durable
-      // while we keep draining (a blocking commit here halves the ring's write rate).
-      auto st = writer_.commit_async();
-      if (!st.ok()) {
-        fail(std::move(st).error().context("ring commit"));
-        break;
-      }
+      // while we keep draining (a blocking commit here halves the ring's write rate). During
+      // an outage episode it waits, so the episode ends as soon as writing works again.
+      if (!commit(outage_->in_episode(), now)) break;
       next_commit = now + options_.flush_interval_ns;
     }
     if (now >= next_stats) {
@@ -295,8 +346,16 @@ void Spooler::writer_loop() {
     }
     backoff.idle();
   }
-  auto st = writer_.commit();
-  if (!st.ok()) fail(std::move(st).error().context("final ring commit"));
+  // The last commit; during an outage, one more try to write first.
+  if (!has_failed() && outage_->suspended()) {
+    if (auto st = outage_->retry(INT64_MAX); !st.ok()) fail(std::move(st).error());
+  }
+  if (!has_failed()) (void)commit(true, base::now_monotonic_ns());
+  if (outage_->in_episode()) {
+    outage_->finish();
+    fail(base::make_error(base::ErrorCode::kNoSpace,
+                          "stopped while the ring's filesystem was full (see packets_not_stored)"));
+  }
   commits_served_.store(commit_requests_.load(std::memory_order_acquire),
                         std::memory_order_release);
   writer_running_.store(false, std::memory_order_release);

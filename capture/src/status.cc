@@ -29,6 +29,10 @@ StatusSnapshot CaptureStatus::snapshot(int64_t now_monotonic_ns) const {
   s.bytes_pending = bytes_pending.load(r);
   s.bytes_disk = bytes_disk.load(r);
   s.ring_bytes = ring_bytes.load(r);
+  s.packets_not_stored = packets_not_stored.load(r);
+  s.bytes_not_stored = bytes_not_stored.load(r);
+  s.ring_outages = ring_outages.load(r);
+  s.ring_writable = ring_writable.load(r);
   s.capture_link = link_up.load(r);
   s.capture_link_speed_mbps = link_speed_mbps.load(r);
   s.capture_bps = bps.load(r);
@@ -60,6 +64,10 @@ void for_each_field(const StatusSnapshot& s, F&& f) {
   f("capture_pps", std::to_string(s.capture_pps), false);
   f("capture_name", s.capture_name, true);
   f("capture_active", std::string(s.capture_active ? "true" : "false"), false);
+  f("packets_not_stored", std::to_string(s.packets_not_stored), false);
+  f("bytes_not_stored", std::to_string(s.bytes_not_stored), false);
+  f("ring_outages", std::to_string(s.ring_outages), false);
+  f("ring_writable", std::string(s.ring_writable ? "true" : "false"), false);
 }
 
 // Consumer names are [A-Za-z0-9_.-] (ring::is_valid_name): safe in a text key.

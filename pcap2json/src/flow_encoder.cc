@@ -321,8 +321,13 @@ void FlowEncoder::encode_gap(const GapRecord& gap, std::string_view consumer,
   // Capped at 256 bytes so the document stays within its bound (<= 6x escaped).
   w.lit("},\"snapflow\":{\"consumer\":");
   w.text(json_quoted(consumer.substr(0, 256)));
-  if (gap.at_resume) w.lit(",\"gap\":{\"at_resume\":true}");
-  w.lit("}}");
+  if (gap.reason == GapReason::kCorrupt) {
+    w.lit(",\"gap\":{\"reason\":\"corrupt\"");
+  } else {
+    w.lit(",\"gap\":{\"reason\":\"overwritten\"");
+  }
+  if (gap.at_resume) w.lit(",\"at_resume\":true");
+  w.lit("}}}");
   finish_document(w, batch);
 }
 

@@ -15,12 +15,23 @@
 #include <optional>
 
 #include "snapflow/base/time.h"
+#include "snapflow/base/tsan.h"
 #include "snapflow/pcap2json/file_sink.h"
 #include "snapflow/pcap2json/packet_encoder.h"
 #include "snapflow/pcap2json/top_n.h"
 
 namespace snapflow::pcap2json {
 namespace {
+
+// Addresses that stand for TBB's hand-offs in ThreadSanitizer builds (base/tsan.h): the turns
+// of the serial stages and the tasks of the two parallel_for loops. Only their addresses are
+// used (no code reads or writes them), and they are globals so that taking one reads no memory
+// another thread wrote.
+constexpr char kReadTurn = 0;
+constexpr char kAggregateTurn = 0;
+constexpr char kDeliverTurn = 0;
+constexpr char kShardTasks = 0;
+constexpr char kEncodeTasks = 0;
 
 constexpr int64_t kProgressEveryNs = 250 * base::kNsPerMs;
 constexpr size_t kStatusCount = static_cast<size_t>(packet::DecodeStatus::kCount);
@@ -109,18 +120,30 @@ class PipelineRun {
     const size_t tokens = static_cast<size_t>(threads) * 4;
     started_ns_ = base::now_monotonic_ns();
 
+    // received()/handed() only tell ThreadSanitizer about TBB's hand-offs (base/tsan.h).
     tbb::parallel_pipeline(
         tokens,
         tbb::make_filter<void, WorkItem*>(tbb::filter_mode::serial_in_order,
-                                          [&](tbb::flow_control& fc) { return read(fc); }) &
-            tbb::make_filter<WorkItem*, WorkItem*>(tbb::filter_mode::parallel,
-                                                   [&](WorkItem* w) { return decode(w); }) &
-            tbb::make_filter<WorkItem*, WorkItem*>(tbb::filter_mode::serial_in_order,
-                                                   [&](WorkItem* w) { return aggregate(w); }) &
-            tbb::make_filter<WorkItem*, WorkItem*>(tbb::filter_mode::parallel,
-                                                   [&](WorkItem* w) { return encode(w); }) &
-            tbb::make_filter<WorkItem*, void>(tbb::filter_mode::serial_in_order,
-                                              [&](WorkItem* w) { deliver(w); }));
+                                          [&](tbb::flow_control& fc) {
+                                            received(nullptr, &kReadTurn);
+                                            return handed(read(fc), &kReadTurn);
+                                          }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(
+                tbb::filter_mode::parallel,
+                [&](WorkItem* w) { return handed(decode(received(w))); }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(
+                tbb::filter_mode::serial_in_order,
+                [&](WorkItem* w) {
+                  return handed(aggregate(received(w, &kAggregateTurn)), &kAggregateTurn);
+                }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(
+                tbb::filter_mode::parallel,
+                [&](WorkItem* w) { return handed(encode(received(w))); }) &
+            tbb::make_filter<WorkItem*, void>(tbb::filter_mode::serial_in_order, [&](WorkItem* w) {
+              deliver(received(w, &kDeliverTurn));
+              base::tsan_release(&kDeliverTurn);
+            }));
+    for (const void* turn : {&kReadTurn, &kAggregateTurn, &kDeliverTurn}) base::tsan_acquire(turn);
 
     stats_.engine = engine_.stats();
     if (!sink_error_) {
@@ -143,10 +166,24 @@ class PipelineRun {
   }
 
  private:
+  // TBB passes work items between stages and tasks inside libtbb, where ThreadSanitizer cannot
+  // see it: a stage acquires what it receives (and, if serial, its turn) and releases what it
+  // hands on. Nothing outside TSan builds (base/tsan.h).
+  static WorkItem* received(WorkItem* w, const void* turn = nullptr) {
+    if (turn != nullptr) base::tsan_acquire(turn);
+    if (w != nullptr) base::tsan_acquire(w);
+    return w;
+  }
+  static WorkItem* handed(WorkItem* w, const void* turn = nullptr) {
+    if (w != nullptr) base::tsan_release(w);
+    if (turn != nullptr) base::tsan_release(turn);
+    return w;
+  }
+
   WorkItem* acquire() {
     std::unique_ptr<WorkItem> item;
     WorkItem* raw = nullptr;
-    if (free_items_.try_pop(raw)) return raw;
+    if (free_items_.try_pop(raw)) return received(raw);
     items_.push_back(std::make_unique<WorkItem>());
     items_.back()->decoded.reserve(options_.batch_packets);
     return items_.back().get();
@@ -240,9 +277,13 @@ class PipelineRun {
     }
     if (!w->decoded.empty()) {
       engine_.prepare(w->decoded, w->plan);
+      base::tsan_release(&kShardTasks);
       tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
+        base::tsan_acquire(&kShardTasks);  // before anything of the closure is read
         engine_.aggregate_shard(shard, w->plan, w->decoded, w->batch);
+        base::tsan_release(&kShardTasks);
       });
+      base::tsan_acquire(&kShardTasks);
     }
     if (w->end_of_input) {
       engine_.take_all(w->closed);
@@ -306,12 +347,16 @@ class PipelineRun {
     // One document batch list per shard, encoded in parallel, then appended in shard order
     // so the output is deterministic whatever the scheduling.
     std::vector<std::vector<indexer::DocumentBatch>> per_shard(snapshot.shards.size());
+    base::tsan_release(&kEncodeTasks);  // the tasks below, see base/tsan.h
     tbb::parallel_for(size_t{0}, snapshot.shards.size(), [&](size_t s) {
+      base::tsan_acquire(&kEncodeTasks);
       FlowEncoder& encoder = flow_encoders_.local();
       for (const FlowRecord& record : snapshot.shards[s]) {
         encoder.encode_flow(snapshot.totals, record, batch_with_room(per_shard[s], bulk));
       }
+      base::tsan_release(&kEncodeTasks);
     });
+    base::tsan_acquire(&kEncodeTasks);
     for (auto& batches : per_shard) {
       for (auto& b : batches) out.push_back(std::move(b));
     }
@@ -350,7 +395,7 @@ class PipelineRun {
     commit_rules_.push_back({document_sequence_, w->committable_batch});
     if (!sink_error_) commit_delivered(false);
     w->documents.clear();
-    free_items_.push(w);
+    free_items_.push(handed(w));
   }
 
   // Commits the newest input position whose documents are all delivered. Runs in the deliver

@@ -49,7 +49,7 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
   if (s.gaps > 0) {
     append_format(out,
                   "gaps                %" PRIu64 " (%" PRIu64 " packets, %" PRIu64
-                  " bytes overwritten before they were read)\n",
+                  " bytes not read: overwritten first, or damaged)\n",
                   s.gaps, s.gap_packets, s.gap_bytes);
   }
   if (s.accounting_documents > 0) {

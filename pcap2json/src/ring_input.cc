@@ -440,9 +440,13 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
       progress_.input_bytes = reader_->position().record_bytes - start_.record_bytes;
       break;
     }
-    case ring::ReadStatus::kGap: {
-      const ring::Gap& gap = reader_->last_gap();
+    case ring::ReadStatus::kGap:
+    case ring::ReadStatus::kCorrupt: {
+      // Damaged bytes are skipped like overwritten ones: a part boundary and a gap document.
+      const bool corrupt = *status == ring::ReadStatus::kCorrupt;
+      const ring::Gap& gap = corrupt ? reader_->last_corruption().lost : reader_->last_gap();
       GapRecord record;
+      record.reason = corrupt ? GapReason::kCorrupt : GapReason::kOverwritten;
       record.start_ns = gap.start_ns;
       record.end_ns = gap.end_ns;
       record.packets = gap.packets;
@@ -453,7 +457,9 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
       pulled.gaps.push_back(record);
       {
         // Only the part of the loss past what earlier samples counted (a restarted consumer
-        // meets the same gap again); positions are ring-wide cumulative counters.
+        // meets the same gap again); positions are ring-wide cumulative counters. Damaged
+        // records count with the overwritten ones: spooled, never exported (the gap
+        // document's reason tells them apart).
         const uint64_t end_p = before.packets + gap.packets;
         const uint64_t end_b = before.wire_bytes + gap.wire_bytes;
         const uint64_t from_p = std::max(before.packets, accounted_through_.first);

@@ -61,6 +61,7 @@ inline std::vector<Packet> read_ring(const std::string& dir) {
   while (true) {
     auto st = (*reader)->next_batch(batch, 1024);
     if (!st || *st == ring::ReadStatus::kEnd || *st == ring::ReadStatus::kCancelled) break;
+    if (*st != ring::ReadStatus::kRecords) continue;  // a gap or damage: nothing to read here
     for (const auto& r : batch.records) {
       out.push_back({r.ts_ns, std::string(reinterpret_cast<const char*>(r.data), r.captured_length),
                      r.wire_length});
@@ -120,6 +121,16 @@ class Daemon {
     }
     return "";
   }
+  pid_t pid() const { return pid_; }
+  // Waits up to timeout_s for the process to end by itself; true if it did.
+  bool wait_exit(int timeout_s) {
+    for (int i = 0; i < timeout_s * 20 && !try_wait(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return exited_;
+  }
+  // The signal that ended the process (0: it exited, or has not ended).
+  int term_signal() const { return term_signal_; }
   // SIGTERM and wait; returns the exit code (-1 if it did not exit normally).
   int stop() {
     if (!exited_) ::kill(pid_, SIGTERM);
@@ -136,6 +147,7 @@ class Daemon {
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       exited_ = true;
       exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      term_signal_ = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     }
     return exited_;
   }
@@ -143,6 +155,7 @@ class Daemon {
   pid_t pid_ = -1;
   bool exited_ = false;
   int exit_code_ = -1;
+  int term_signal_ = 0;
 };
 
 // Extracts the number after "key": in a flat JSON object (the status endpoint's).

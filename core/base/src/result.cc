@@ -8,6 +8,8 @@ std::string_view to_string(ErrorCode code) {
       return "invalid argument";
     case ErrorCode::kIo:
       return "i/o error";
+    case ErrorCode::kNoSpace:
+      return "no space";
     case ErrorCode::kFormat:
       return "bad format";
     case ErrorCode::kTruncated:

@@ -155,6 +155,13 @@ base::Status BlockIo::run_commit(const CommitJob& c) {
                         "ring commit index");
     SNAPFLOW_TRY_STATUS(sync_data(c.idx_fd, *c.idx_path), "ring commit index");
   }
+  // 2b. checksums of the blocks completed since the last commit, likewise.
+  if (!c.sum_bytes.empty()) {
+    SNAPFLOW_TRY_STATUS(
+        pwrite_full(c.sum_fd, c.sum_bytes.data(), c.sum_bytes.size(), c.sum_offset, *c.sum_path),
+        "ring commit checksums");
+    SNAPFLOW_TRY_STATUS(sync_data(c.sum_fd, *c.sum_path), "ring commit checksums");
+  }
   // 3. metadata: from here on readers may use the data.
   SNAPFLOW_TRY_STATUS(c.meta->write(c.info), "ring commit");
   // 4. this process.

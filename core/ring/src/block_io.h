@@ -9,7 +9,8 @@
 // write thread reaches one, every block submitted before it has been written, and it passes
 // the commit to the sync thread ("ring-sync") and goes on writing. The sync thread, in commit
 // order, fdatasyncs the segment (which covers every write completed before the call), appends
-// and fdatasyncs the index entries, writes and fdatasyncs the metadata slot, and only then
+// and fdatasyncs the index entries and the checksum entries of completed blocks, writes and
+// fdatasyncs the metadata slot, and only then
 // calls on_committed (which publishes the position to this process). That keeps the
 // durability protocol (data durable before the committed length that covers it). Writes
 // after the commit may overlap its fdatasync; the only bytes they can touch that the commit
@@ -55,6 +56,10 @@ struct CommitJob {
   const std::string* idx_path = nullptr;
   uint64_t idx_offset = 0;
   std::vector<std::byte> index_bytes;  ///< encoded entries to append at idx_offset
+  int sum_fd = -1;
+  const std::string* sum_path = nullptr;
+  uint64_t sum_offset = 0;
+  std::vector<std::byte> sum_bytes;  ///< encoded checksum entries to write at sum_offset
   SegmentMetaFile* meta = nullptr;
   SegmentInfo info;  ///< the metadata to write (committed length, counters, index_count)
   RingPosition position;

@@ -15,8 +15,10 @@ void Fd::reset(int fd) {
 
 base::Error io_error(std::string_view what, const std::string& path) {
   const int err = errno;
-  return base::make_error(err == ENOENT ? base::ErrorCode::kNotFound : base::ErrorCode::kIo,
-                          std::string(what) + " " + path + ": " + std::strerror(err));
+  const base::ErrorCode code = err == ENOENT                    ? base::ErrorCode::kNotFound
+                               : err == ENOSPC || err == EDQUOT ? base::ErrorCode::kNoSpace
+                                                                : base::ErrorCode::kIo;
+  return base::make_error(code, std::string(what) + " " + path + ": " + std::strerror(err));
 }
 
 base::Result<Fd> open_file(const std::string& path, int flags, int mode) {

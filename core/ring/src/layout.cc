@@ -98,6 +98,9 @@ std::string RingLayout::meta_path(uint32_t slot) const {
 std::string RingLayout::index_path(uint32_t slot) const {
   return slot_name(dir, slot, "idx");
 }
+std::string RingLayout::sum_path(uint32_t slot) const {
+  return slot_name(dir, slot, "sum");
+}
 
 base::Status validate(const RingConfig& c) {
   if (c.dir.empty()) return invalid("ring dir: empty");
@@ -117,6 +120,11 @@ base::Status validate(const RingConfig& c) {
   }
   if (c.index_interval_ns <= 0) return invalid("index_interval_ns: must be positive");
   if (c.index_interval_bytes == 0) return invalid("index_interval_bytes: must be positive");
+  const size_t sum = c.checksum_block_bytes;
+  if (sum != 0 &&
+      (sum < kMinChecksumBlockBytes || sum > kMaxChecksumBlockBytes || (sum & (sum - 1)) != 0)) {
+    return invalid("checksum_block_bytes: must be 0 (none) or a power of two from 512 to 16 MiB");
+  }
   return base::ok_status();
 }
 

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "file_util.h"
 #include "record_format.h"
 #include "snapflow/ring/window.h"
@@ -103,39 +105,89 @@ base::Result<bool> RingReader::jump_to_oldest() {
   return lost;
 }
 
+// The checksums of info's segment, loaded once per segment and caught up as it grows.
+base::Result<const SegmentChecksums*> RingReader::checksums_for(const SegmentInfo& info) {
+  if (!sums_ || sums_->segment_seq() != info.seq) {
+    auto loaded = SegmentChecksums::load(layout_, info);
+    if (!loaded.ok()) return std::move(loaded).error();
+    sums_ = std::move(*loaded);
+  } else {
+    SNAPFLOW_TRY_STATUS(sums_->refresh(info), "checksums");
+  }
+  return &*sums_;
+}
+
 base::Result<ReadStatus> RingReader::read_committed(const SegmentInfo& info,
                                                     pcap::PacketBatch& batch, size_t max_packets) {
   auto fd = segment_fd(info.slot);
   if (!fd.ok()) return std::move(fd).error();
   const std::string& path_for_errors = layout_.dir;
-  uint64_t want = info.committed_bytes - pos_.offset;
-  if (want > options_.batch_bytes) want = options_.batch_bytes;
-  if (batch.storage.size() < want) batch.storage.resize(static_cast<size_t>(want));
-  auto n = pread_full(*fd, batch.storage.data(), static_cast<size_t>(want), pos_.offset,
-                      path_for_errors);
-  if (!n.ok()) return std::move(n).error();
-  size_t have = *n;
-  size_t off = 0;
+  const SegmentChecksums* sums = nullptr;
+  if (options_.verify_checksums && info.has_checksums()) {
+    auto loaded = checksums_for(info);
+    if (!loaded.ok()) return std::move(loaded).error();
+    sums = *loaded;
+  }
+  // With checksums a read covers whole blocks (the first may start before the position), so
+  // each block is checked once, as a whole, and records are parsed only from blocks that match.
+  const uint64_t block = sums != nullptr ? sums->block_bytes() : 1;
+  const uint64_t read_from = pos_.offset / block * block;
+  const size_t skip = static_cast<size_t>(pos_.offset - read_from);
+  uint64_t read_end = read_from;  // storage holds file bytes [read_from, read_end)
+  uint64_t good_end = read_from;  // ... of which [read_from, good_end) matched their checksums
+  // Reads [read_from, want_end), want_end widened to hold a record header and cut to whole
+  // blocks (or the committed end), and checks it.
+  auto read_to = [&](uint64_t want_end) -> base::Status {
+    want_end = std::max(want_end, pos_.offset + kRecordHeaderBytes);
+    want_end = std::min(info.committed_bytes, (want_end + block - 1) / block * block);
+    const size_t want = static_cast<size_t>(want_end - read_from);
+    if (batch.storage.size() < want) batch.storage.resize(want);
+    auto n = pread_full(*fd, batch.storage.data(), want, read_from, path_for_errors);
+    if (!n.ok()) return std::move(n).error();
+    read_end = read_from + *n;
+    good_end = read_end;
+    if (sums != nullptr) {
+      // Blocks the previous batch checked (a batch usually resumes inside its last one).
+      uint64_t from = read_from;
+      if (checked_seq_ == info.seq && checked_begin_ <= from && from < checked_end_) {
+        from = std::min(checked_end_, read_end);
+      } else {
+        checked_begin_ = read_from;
+      }
+      good_end = sums->first_bad(from, std::span(batch.storage.data() + (from - read_from),
+                                                 static_cast<size_t>(read_end - from)));
+      checked_seq_ = info.seq;
+      checked_end_ = good_end / block * block;
+    }
+    return base::ok_status();
+  };
+  uint64_t want_end = std::min(info.committed_bytes, pos_.offset + options_.batch_bytes);
+  if (want_end < info.committed_bytes && want_end / block * block > pos_.offset) {
+    want_end = want_end / block * block;  // a batch ends at a block boundary: no block read twice
+  }
+  SNAPFLOW_TRY_STATUS(read_to(want_end), "read");
+  size_t off = skip;
   bool corrupt = false;
-  while (batch.records.size() < max_packets && off + kRecordHeaderBytes <= have) {
+  while (batch.records.size() < max_packets) {
+    const size_t trusted = static_cast<size_t>(good_end - read_from);
+    if (off + kRecordHeaderBytes > trusted) break;
     RecordHeader h;
     if (!read_record_header(batch.storage.data() + off, layout_.snaplen, h)) {
       corrupt = true;
       break;
     }
     const size_t rec = kRecordHeaderBytes + h.captured;
-    if (off + rec > have) {
-      if (off > 0 || pos_.offset + rec > info.committed_bytes) {
-        corrupt = off == 0;
+    if (off + rec > trusted) {
+      const uint64_t rec_end = read_from + off + rec;
+      if (off > skip || good_end < read_end) break;  // the next batch, or damage
+      if (rec_end > info.committed_bytes) {
+        corrupt = true;  // a record claiming more than was committed
         break;
       }
-      // One record larger than batch_bytes: grow and read it whole.
-      batch.storage.resize(rec);
-      n = pread_full(*fd, batch.storage.data(), rec, pos_.offset, path_for_errors);
-      if (!n.ok()) return std::move(n).error();
-      have = *n;
-      if (have < rec) {
-        corrupt = true;
+      // One record larger than what was read: read (and check) up to its end.
+      SNAPFLOW_TRY_STATUS(read_to(rec_end), "read");
+      if (good_end < rec_end) {
+        corrupt = sums == nullptr;  // unchecked: the file is shorter than committed
         break;
       }
       continue;
@@ -149,12 +201,26 @@ base::Result<ReadStatus> RingReader::read_committed(const SegmentInfo& info,
     batch.records.push_back(r);
     off += rec;
   }
-  // The bytes are only ours if the slot still holds our generation after the read.
+  // Nothing readable at the position because a block it needs failed its check (or is missing):
+  // skip to the first record after the damage, with exact totals.
+  std::optional<Corruption> damage;
+  if (sums != nullptr && batch.records.empty() && !corrupt && good_end < info.committed_bytes) {
+    auto measured = measure_damage(layout_, info, *sums, *fd, pos_, last_ts_ns_, good_end);
+    if (!measured.ok()) return std::move(measured).error();
+    damage = *measured;
+  }
+  // The bytes (and the verdict on them) are only ours if the slot still holds our generation.
   auto after = read_segment_info(layout_, info.slot);
   if (!after.ok()) return std::move(after).error();
   if (after->seq != info.seq) {
     batch.clear();
     return ReadStatus::kEnd;  // caller loops and finds the overrun
+  }
+  if (damage) {
+    corruption_ = *damage;
+    ++corruptions_;
+    pos_ = damage->to;
+    return ReadStatus::kCorrupt;
   }
   if (batch.records.empty()) {
     if (corrupt) {
@@ -170,7 +236,7 @@ base::Result<ReadStatus> RingReader::read_committed(const SegmentInfo& info,
     pos_.record_bytes += kRecordHeaderBytes + r.captured_length;
   }
   pos_.packets += batch.records.size();
-  pos_.offset += off;
+  pos_.offset += off - skip;
   last_ts_ns_ = batch.records.back().ts_ns;
   return ReadStatus::kRecords;
 }
@@ -190,7 +256,7 @@ base::Result<ReadStatus> RingReader::try_read(pcap::PacketBatch& batch, size_t m
     if (info->seq == pos_.segment_seq && info->state != SegmentState::kEmpty) {
       if (info->committed_bytes > pos_.offset) {
         auto st = read_committed(*info, batch, max_packets);
-        if (!st.ok() || *st == ReadStatus::kRecords) return st;
+        if (!st.ok() || *st == ReadStatus::kRecords || *st == ReadStatus::kCorrupt) return st;
         // Overwritten while reading: the next pass sees the new sequence number.
         auto again = read_segment_info(layout_, info->slot);
         if (!again.ok()) return std::move(again).error();

@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
+#include "block_sums.h"
 #include "file_util.h"
 #include "record_format.h"
 #include "segment_meta.h"
@@ -20,12 +22,15 @@ namespace {
 struct SegmentFiles {
   Fd data;
   Fd idx;
+  Fd sum;
   std::string data_path;
   std::string idx_path;
+  std::string sum_path;
   uint64_t size = 0;
 };
 
-base::Result<SegmentFiles> open_segment_files(const RingLayout& layout, uint32_t slot) {
+base::Result<SegmentFiles> open_segment_files(const RingLayout& layout, uint32_t slot,
+                                              bool with_checksums) {
   SegmentFiles f;
   f.data_path = layout.segment_path(slot);
   f.idx_path = layout.index_path(slot);
@@ -35,6 +40,12 @@ base::Result<SegmentFiles> open_segment_files(const RingLayout& layout, uint32_t
   auto idx = open_file(f.idx_path, O_RDWR | O_CREAT);
   if (!idx.ok()) return std::move(idx).error();
   f.idx = std::move(*idx);
+  f.sum_path = layout.sum_path(slot);
+  if (with_checksums) {
+    auto sum = open_file(f.sum_path, O_RDWR | O_CREAT);
+    if (!sum.ok()) return std::move(sum).error();
+    f.sum = std::move(*sum);
+  }
   struct stat st {};
   if (::fstat(f.data.get(), &st) != 0) return io_error("stat", f.data_path);
   f.size = static_cast<uint64_t>(st.st_size);
@@ -53,24 +64,73 @@ base::Result<bool> entry_matches_data(const SegmentFiles& f, const IndexEntry& e
          e.offset + kRecordHeaderBytes + h.captured <= f.size;
 }
 
+// True if the committed bytes [from, info.committed_bytes) of a segment with checksums, all
+// present in the file (a shorter file is a lost write, cut as a torn tail), fail their check.
+base::Result<bool> committed_data_damaged(const RingLayout& layout, const SegmentInfo& info,
+                                          const SegmentFiles& f, uint64_t from) {
+  if (!info.has_checksums() || info.committed_bytes < kSegmentHeaderBytes ||
+      f.size < info.committed_bytes || from >= info.committed_bytes) {
+    return false;
+  }
+  auto sums = SegmentChecksums::load(layout, info);
+  if (!sums.ok()) return std::move(sums).error();
+  const uint64_t block = sums->block_bytes();
+  auto bad = check_file_range(f.data.get(), f.data_path, *sums, from / block * block,
+                              info.committed_bytes);
+  if (!bad.ok()) return std::move(bad).error();
+  return *bad < info.committed_bytes;
+}
+
+// Damaged committed data: the metadata keeps describing what was committed (readers skip the
+// damage exactly, by the checksums), nothing uncommitted is kept, and the segment is sealed so
+// the writer continues in a fresh one.
+base::Status keep_damaged_segment(SegmentMetaFile& meta, const SegmentFiles& f,
+                                  RecoveryReport& report) {
+  SegmentInfo kept = meta.info();
+  kept.state = SegmentState::kSealed;
+  ++report.segments_damaged;
+  ++report.segments_repaired;
+  if (f.size > kept.committed_bytes) {
+    report.bytes_dropped += f.size - kept.committed_bytes;
+    if (::ftruncate(f.data.get(), static_cast<off_t>(kept.committed_bytes)) != 0) {
+      return io_error("truncate", f.data_path);
+    }
+    SNAPFLOW_TRY_STATUS(sync_data(f.data.get(), f.data_path), "recover segment");
+  }
+  if (::ftruncate(f.idx.get(), static_cast<off_t>(kept.index_count * kIndexEntryBytes)) != 0) {
+    return io_error("truncate", f.idx_path);
+  }
+  SNAPFLOW_TRY_STATUS(sync_data(f.idx.get(), f.idx_path), "recover index");
+  return meta.write(kept);
+}
+
 // Repairs one active segment in place; updates `info` to the recovered durable state.
 base::Status recover_segment(const RingLayout& layout, const RingConfig& config,
                              SegmentMetaFile& meta, bool is_newest, RecoveryReport& report) {
   SegmentInfo info = meta.info();
-  auto files = open_segment_files(layout, info.slot);
+  auto files = open_segment_files(layout, info.slot, info.has_checksums());
   if (!files.ok()) return std::move(files).error();
   SegmentFiles& f = *files;
   ++report.segments_checked;
 
   // The header must be ours and of this generation; otherwise nothing in the file is.
   bool header_ok = false;
+  bool other_generation = false;
   if (f.size >= kSegmentHeaderBytes) {
     std::array<std::byte, kSegmentHeaderBytes> hdr{};
     auto n = pread_full(f.data.get(), hdr.data(), hdr.size(), 0, f.data_path);
     if (!n.ok()) return std::move(n).error();
-    header_ok = *n == hdr.size() &&
-                file_header_matches(hdr.data(), layout.link_type, layout.snaplen) &&
-                base::load_le32(hdr.data() + 12) == static_cast<uint32_t>(info.seq);
+    const bool ours =
+        *n == hdr.size() && file_header_matches(hdr.data(), layout.link_type, layout.snaplen);
+    header_ok = ours && base::load_le32(hdr.data() + 12) == static_cast<uint32_t>(info.seq);
+    other_generation = ours && !header_ok;
+  }
+  // A committed header that is no header at all and fails its checksum is damage (bit rot),
+  // not a stale generation: keep what was committed.
+  if (!header_ok && !other_generation) {
+    auto damaged = committed_data_damaged(layout, info, f, 0);
+    if (!damaged.ok()) return std::move(damaged).error();
+    if (*damaged) return keep_damaged_segment(meta, f, report);
   }
 
   std::vector<IndexEntry> entries;
@@ -91,17 +151,35 @@ base::Status recover_segment(const RingLayout& layout, const RingConfig& config,
                                                 info.base.wire_bytes, info.base.record_bytes}
                                    : entries.back();
   int64_t first_ts = entries.empty() ? 0 : entries.front().ts_ns;
-  int64_t last_ts = cur.ts_ns;
+  // The segment's largest time: the scanned records', the kept entries', and, when every
+  // committed record is kept, the metadata's (records before cur are not rescanned, and after
+  // a clock jumped back the last records are not the latest).
+  int64_t last_ts = 0;
+  for (const IndexEntry& e : entries) last_ts = std::max(last_ts, e.ts_ns);
+  int64_t prev_ts = cur.ts_ns;  // the previous record's, for the plausibility check
   const size_t kept_entries = entries.size();
-  IndexPolicy policy(config.index_interval_ns, config.index_interval_bytes);
+  // The interval the segment was written with, so the rescan adds the entries the writer would
+  // have (time lookups rely on it).
+  IndexPolicy policy(info.index_interval_ns > 0 ? info.index_interval_ns : config.index_interval_ns,
+                     config.index_interval_bytes);
   if (!entries.empty()) policy.seed(entries.back());
   uint64_t end = kSegmentHeaderBytes;
   if (header_ok) {
+    // Committed bytes the scan walks must match their checksums: damage there (bit rot) is not
+    // a torn tail, and cutting at it would throw away the intact committed records after it.
+    auto damaged = committed_data_damaged(layout, info, f, cur.offset);
+    if (!damaged.ok()) return std::move(damaged).error();
+    if (*damaged) return keep_damaged_segment(meta, f, report);
     bool first = entries.empty();
     auto scanned = scan_records(
         f.data.get(), f.data_path, cur.offset, f.size, layout.snaplen,
         [&](const RecordHeader& h, uint64_t off) {
-          if (!first && h.ts_ns < last_ts - kMaxTimestampBackstepNs) return false;
+          // Committed records are records whatever their time (a capture clock may jump back
+          // hours); only the uncommitted tail needs the plausibility check against garbage.
+          if (!first && off >= info.committed_bytes &&
+              h.ts_ns < prev_ts - kMaxTimestampBackstepNs) {
+            return false;
+          }
           if (first) first_ts = h.ts_ns;
           // The record at a kept entry's offset does not get a second entry: the seeded
           // policy sees zero time and bytes since it.
@@ -109,6 +187,7 @@ base::Status recover_segment(const RingLayout& layout, const RingConfig& config,
             entries.push_back({h.ts_ns, off, cur.packets, cur.wire_bytes, cur.record_bytes});
           }
           first = false;
+          prev_ts = h.ts_ns;
           last_ts = h.ts_ns > last_ts ? h.ts_ns : last_ts;
           cur.offset = off + kRecordHeaderBytes + h.captured;
           cur.packets += 1;
@@ -127,6 +206,7 @@ base::Status recover_segment(const RingLayout& layout, const RingConfig& config,
   fixed.wire_bytes = header_ok ? cur.wire_bytes - info.base.wire_bytes : 0;
   fixed.record_bytes = header_ok ? cur.record_bytes - info.base.record_bytes : 0;
   fixed.first_ts_ns = fixed.packets > 0 ? first_ts : 0;
+  if (info.packets > 0 && end >= info.committed_bytes) last_ts = std::max(last_ts, info.last_ts_ns);
   fixed.last_ts_ns = fixed.packets > 0 ? last_ts : 0;
   fixed.index_count = static_cast<uint32_t>(entries.size());
   if (!is_newest) fixed.state = SegmentState::kSealed;
@@ -151,6 +231,29 @@ base::Status recover_segment(const RingLayout& layout, const RingConfig& config,
     return io_error("truncate", f.idx_path);
   }
   SNAPFLOW_TRY_STATUS(sync_data(f.idx.get(), f.idx_path), "recover index");
+  // Checksums: entries of the blocks past the durable ones (or past the recovered end) are
+  // recomputed from the kept records, before the metadata that covers them.
+  if (info.has_checksums() && header_ok && end >= kSegmentHeaderBytes) {
+    const uint8_t log2 = info.checksum_log2;
+    auto on_disk = load_sum_entries(f.sum_path, static_cast<size_t>(end >> log2));
+    if (!on_disk.ok()) return std::move(on_disk).error();
+    const uint64_t first_block =
+        std::min<uint64_t>({on_disk->size(), info.committed_bytes >> log2, end >> log2});
+    if (end != info.committed_bytes || first_block < (end >> log2)) {
+      IndexEntry from{0, kSegmentHeaderBytes, info.base.packets, info.base.wire_bytes,
+                      info.base.record_bytes};
+      for (const IndexEntry& e : entries) {
+        if (e.offset > (first_block << log2)) break;
+        from = e;
+      }
+      auto tail = rebuild_sum_entries(f.data.get(), f.data_path, f.sum.get(), f.sum_path,
+                                      layout.snaplen, from, log2, first_block, end);
+      if (!tail.ok()) return std::move(tail).error().context("recover checksums");
+      fixed.tail_crc = *tail;
+    }
+  } else if (!header_ok && f.sum.valid()) {
+    if (::ftruncate(f.sum.get(), 0) != 0) return io_error("truncate", f.sum_path);
+  }
   // Data: cut the torn tail so the file is a clean PCAP and nothing stale follows the end.
   if (f.size != keep_bytes) {
     if (::ftruncate(f.data.get(), static_cast<off_t>(keep_bytes)) != 0) {
@@ -160,7 +263,8 @@ base::Status recover_segment(const RingLayout& layout, const RingConfig& config,
   }
   const bool changed = fixed.committed_bytes != info.committed_bytes ||
                        fixed.packets != info.packets || fixed.index_count != info.index_count ||
-                       fixed.state != info.state || f.size != keep_bytes;
+                       fixed.state != info.state || f.size != keep_bytes ||
+                       fixed.tail_crc != info.tail_crc;
   if (changed) {
     ++report.segments_repaired;
     SNAPFLOW_TRY_STATUS(meta.write(fixed), "recover segment metadata");
@@ -176,7 +280,8 @@ std::string RecoveryReport::summary() const {
          " record(s) past the committed length, " + std::to_string(records_missing) +
          " committed record(s) missing, dropped " + std::to_string(bytes_dropped) +
          " tail byte(s); index +" + std::to_string(index_entries_added) + "/-" +
-         std::to_string(index_entries_dropped) + "; catalog entries fixed " +
+         std::to_string(index_entries_dropped) + "; damaged segments kept " +
+         std::to_string(segments_damaged) + "; catalog entries fixed " +
          std::to_string(catalog_entries_fixed);
 }
 

@@ -8,6 +8,15 @@ namespace snapflow::ring {
 namespace {
 
 constexpr size_t kChecksumOffset = kMetaSlotBytes - 8;
+// Bytes 104..119 were zero in the first rings; readers of that time ignore them, so rings with
+// checksums stay readable by older versions (they just do not verify).
+constexpr size_t kSumLog2Offset = 104;
+constexpr size_t kSumFormatOffset = 105;
+constexpr uint8_t kSumFormatCrc32c = 1;
+constexpr size_t kTailCrcOffset = 108;
+constexpr size_t kIndexIntervalOffset = 112;
+constexpr uint8_t kMinSumLog2 = 9;
+constexpr uint8_t kMaxSumLog2 = 24;
 
 }  // namespace
 
@@ -28,6 +37,12 @@ void encode_meta_slot(const SegmentInfo& info, uint64_t update_counter, std::byt
   store_le64(out + 80, info.packets);
   store_le64(out + 88, info.wire_bytes);
   store_le64(out + 96, info.record_bytes);
+  if (info.checksum_log2 != 0) {
+    out[kSumLog2Offset] = std::byte{info.checksum_log2};
+    out[kSumFormatOffset] = std::byte{kSumFormatCrc32c};
+    base::store_le32(out + kTailCrcOffset, info.tail_crc);
+  }
+  store_le64(out + kIndexIntervalOffset, static_cast<uint64_t>(info.index_interval_ns));
   store_le64(out + kChecksumOffset, fnv1a64(out, kChecksumOffset));
 }
 
@@ -51,6 +66,13 @@ bool decode_meta_slot(const std::byte* in, SegmentInfo& info, uint64_t& update_c
   info.packets = base::load_le64(in + 80);
   info.wire_bytes = base::load_le64(in + 88);
   info.record_bytes = base::load_le64(in + 96);
+  const auto log2 = static_cast<uint8_t>(in[kSumLog2Offset]);
+  const bool sums = static_cast<uint8_t>(in[kSumFormatOffset]) == kSumFormatCrc32c &&
+                    log2 >= kMinSumLog2 && log2 <= kMaxSumLog2;
+  info.checksum_log2 = sums ? log2 : 0;
+  info.tail_crc = sums ? base::load_le32(in + kTailCrcOffset) : 0;
+  const auto interval = static_cast<int64_t>(base::load_le64(in + kIndexIntervalOffset));
+  info.index_interval_ns = interval > 0 ? interval : 0;
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "block_io.h"
+#include "block_sums.h"
 #include "file_util.h"
 #include "record_format.h"
 #include "segment_meta.h"
@@ -61,7 +62,20 @@ struct RingWriter::Impl {
   RingPosition segment_base;
   std::vector<IndexEntry> pending_index;
   IndexPolicy index_policy{1, 1};
+  SumBuilder sums;  ///< per-block checksums of the current segment (checksum.h)
+  Fd sum;
+  std::string sum_path;
 };
+
+namespace {
+
+uint8_t log2_of(size_t power_of_two) {
+  uint8_t log2 = 0;
+  while ((size_t{1} << log2) < power_of_two) ++log2;
+  return power_of_two == 0 ? 0 : log2;
+}
+
+}  // namespace
 
 RingWriter::RingWriter(const RingConfig& config) : config_(config), impl_(new Impl) {
   impl_->index_policy = IndexPolicy(config.index_interval_ns, config.index_interval_bytes);
@@ -87,37 +101,116 @@ base::Result<std::unique_ptr<RingWriter>> RingWriter::open(const RingConfig& con
                             "another writer holds " + config.dir + "/lock")
         .context(ctx);
   }
-  auto report = recover_ring(w->layout_, config);
-  if (!report.ok()) return std::move(report).error().context(ctx);
-  w->recovery_ = *report;
   w->direct_ = config.direct_io && probe_direct_io(config.dir);
-
-  // Runs on the sync thread after a commit's metadata is durable.
-  auto io = BlockIo::start(
-      config.write_block_bytes, config.io_blocks,
-      [raw = w.get()](const CommitJob& c) { raw->publish(c.position, c.last_ts_ns); });
-  if (!io.ok()) return std::move(io).error().context(ctx);
-  im.io = std::move(*io);
-  w->last_commit_ns_ = base::now_monotonic_ns();
-  im.pending_index.reserve(1024);
-
-  auto segments = list_segments(w->layout_);
-  if (!segments.ok()) return std::move(segments).error().context(ctx);
-  if (!segments->empty()) {
-    const SegmentInfo& newest = segments->back();
-    im.next_seq = newest.seq + 1;
-    w->head_ = newest.end();
-    w->publish(w->head_, newest.last_ts_ns);
-    if (newest.state == SegmentState::kActive) {
-      SNAPFLOW_TRY_STATUS(w->resume(newest), ctx);
-    }
-  }
+  SNAPFLOW_TRY_STATUS(w->start(), ctx);
   return w;
 }
 
-// Continues appending to the newest, still active segment after its committed length.
-base::Status RingWriter::resume(const SegmentInfo& newest) {
+// Recovers the ring (the lock is held), starts the I/O threads and positions after the newest
+// committed record, continuing its segment when it can.
+base::Status RingWriter::start() {
   Impl& im = *impl_;
+  auto report = recover_ring(layout_, config_);
+  if (!report.ok()) return std::move(report).error();
+  recovery_ = *report;
+  // Runs on the sync thread after a commit's metadata is durable.
+  auto io = BlockIo::start(config_.write_block_bytes, config_.io_blocks,
+                           [this](const CommitJob& c) { publish(c.position, c.last_ts_ns); });
+  if (!io.ok()) return std::move(io).error();
+  im.io = std::move(*io);
+  last_commit_ticket_ = 0;  // tickets count this BlockIo's commits
+  last_commit_ns_ = base::now_monotonic_ns();
+  im.pending_index.reserve(1024);
+
+  auto segments = list_segments(layout_);
+  if (!segments.ok()) return std::move(segments).error();
+  if (!segments->empty()) {
+    const SegmentInfo& newest = segments->back();
+    im.next_seq = newest.seq + 1;
+    head_ = newest.end();
+    publish(head_, newest.last_ts_ns);
+    if (newest.state == SegmentState::kActive) {
+      auto resumed = resume(newest);
+      if (!resumed.ok()) return std::move(resumed).error();
+      if (!*resumed) SNAPFLOW_TRY_STATUS(seal_unresumable(newest), "resume");
+    }
+  }
+  return base::ok_status();
+}
+
+base::Status RingWriter::reopen() {
+  if (closed_) return base::make_error(base::ErrorCode::kInvalidArgument, "ring writer closed");
+  Impl& im = *impl_;
+  if (im.io) {
+    im.io->stop();  // every queued job done or skipped; no publish() after this
+    stats_.io_wait_ns = im.io->wait_ns();
+    im.io.reset();
+  }
+  im.open = false;
+  im.data.reset();
+  im.idx.reset();
+  im.sum.reset();
+  im.meta.reset();
+  im.pending_index.clear();
+  buf_len_ = 0;
+  buf_file_offset_ = 0;
+  SNAPFLOW_TRY_STATUS(start(), "reopen ring writer " + layout_.dir);
+  return base::ok_status();
+}
+
+// A segment written with other checksum or index settings (e.g. by a version without
+// checksums), or whose tail does not match its checksums, is not continued: it is sealed as it
+// is and the next append starts a new segment, so every segment is uniform.
+base::Status RingWriter::seal_unresumable(const SegmentInfo& newest) {
+  auto meta = SegmentMetaFile::open(layout_, newest.slot);
+  if (!meta.ok()) return std::move(meta).error().context("seal segment");
+  SegmentInfo sealed = newest;
+  sealed.state = SegmentState::kSealed;
+  SNAPFLOW_TRY_STATUS(meta->write(sealed), "seal segment " + std::to_string(newest.seq));
+  return base::ok_status();
+}
+
+// The first record that starts in the partial last block of a segment being resumed (the
+// checksum entry of that block will name it), read from the verified committed bytes. nullopt
+// in *first when none does; false when the bytes it needs do not match their checksums.
+base::Result<bool> RingWriter::find_tail_start(const SegmentInfo& seg,
+                                               const std::vector<IndexEntry>& index,
+                                               std::optional<SumEntry>* first) const {
+  first->reset();
+  const uint64_t block = seg.committed_bytes >> seg.checksum_log2;
+  const uint64_t block_start = block << seg.checksum_log2;
+  if (block_start == seg.committed_bytes) return true;  // no partial block
+  IndexEntry from{0, kSegmentHeaderBytes, seg.base.packets, seg.base.wire_bytes,
+                  seg.base.record_bytes};
+  for (const IndexEntry& e : index) {
+    if (e.offset > block_start) break;
+    from = e;
+  }
+  const std::string path = layout_.segment_path(seg.slot);
+  auto fd = open_file(path, O_RDONLY);
+  if (!fd.ok()) return std::move(fd).error();
+  auto sums = SegmentChecksums::load(layout_, seg);
+  if (!sums.ok()) return std::move(sums).error();
+  const uint64_t check_from = from.offset >> seg.checksum_log2 << seg.checksum_log2;
+  auto bad = check_file_range(fd->get(), path, *sums, check_from, seg.committed_bytes);
+  if (!bad.ok()) return std::move(bad).error();
+  if (*bad != seg.committed_bytes) return false;
+  auto found = first_start_in_block(fd->get(), path, layout_.snaplen, from, seg.checksum_log2,
+                                    block, seg.committed_bytes);
+  if (!found.ok()) return std::move(found).error();
+  *first = *found;
+  return true;
+}
+
+// Continues appending to the newest, still active segment after its committed length; false
+// when it cannot be continued (seal_unresumable).
+base::Result<bool> RingWriter::resume(const SegmentInfo& newest) {
+  Impl& im = *impl_;
+  const uint8_t want_log2 = log2_of(config_.checksum_block_bytes);
+  if ((newest.checksum_log2 == 0) != (want_log2 == 0) ||
+      newest.index_interval_ns != config_.index_interval_ns) {
+    return false;
+  }
   auto meta = SegmentMetaFile::open(layout_, newest.slot);
   if (!meta.ok()) return std::move(meta).error();
   im.meta = std::move(*meta);
@@ -134,6 +227,18 @@ base::Status RingWriter::resume(const SegmentInfo& newest) {
   if (!entries.ok()) return std::move(entries).error();
   im.index_policy.reset();
   if (!entries->empty()) im.index_policy.seed(entries->back());
+  im.sum_path = layout_.sum_path(newest.slot);
+  if (newest.has_checksums()) {
+    auto sum = open_file(im.sum_path, O_RDWR | O_CREAT);
+    if (!sum.ok()) return std::move(sum).error();
+    im.sum = std::move(*sum);
+  }
+  std::optional<SumEntry> tail_first;
+  if (newest.has_checksums() && newest.committed_bytes >= kSegmentHeaderBytes) {
+    auto tail_ok = find_tail_start(newest, *entries, &tail_first);
+    if (!tail_ok.ok()) return std::move(tail_ok).error();
+    if (!*tail_ok) return false;
+  }
 
   im.first_ts_ns = newest.first_ts_ns;
   im.last_ts_ns = newest.last_ts_ns;
@@ -141,11 +246,15 @@ base::Status RingWriter::resume(const SegmentInfo& newest) {
   if (newest.committed_bytes < kSegmentHeaderBytes) {
     // Nothing durable yet (not even the header): start the file over.
     if (::ftruncate(im.data.get(), 0) != 0) return io_error("truncate", im.data_path);
+    if (im.sum.valid() && ::ftruncate(im.sum.get(), 0) != 0) {
+      return io_error("truncate", im.sum_path);
+    }
     write_file_header(im.io->current(), layout_.link_type, layout_.snaplen);
     base::store_le32(im.io->current() + 12, static_cast<uint32_t>(newest.seq));
     buf_file_offset_ = 0;
     buf_len_ = kSegmentHeaderBytes;
     head_ = newest.base;
+    im.sums.start(newest.checksum_log2);
   } else {
     // Reload the partial block so rewriting it in place keeps the committed bytes.
     buf_file_offset_ = newest.committed_bytes / kDirectIoAlignment * kDirectIoAlignment;
@@ -159,13 +268,15 @@ base::Status RingWriter::resume(const SegmentInfo& newest) {
       }
     }
     head_ = newest.end();
+    im.sums.resume(newest.checksum_log2, newest.committed_bytes, newest.tail_crc, tail_first);
   }
   im.open = true;
-  return base::ok_status();
+  return true;
 }
 
 base::Status RingWriter::write_full_block() {
   Impl& im = *impl_;
+  im.sums.feed(im.io->current(), buf_file_offset_, buf_file_offset_ + config_.write_block_bytes);
   SNAPFLOW_TRY_STATUS(im.io->submit_block(im.data.get(), &im.data_path, buf_file_offset_,
                                           config_.write_block_bytes, 0),
                       "ring append");
@@ -207,6 +318,7 @@ base::Status RingWriter::append(int64_t ts_ns, base::ByteSpan captured, uint32_t
     im.pending_index.push_back(
         {ts_ns, head_.offset, head_.packets, head_.wire_bytes, head_.record_bytes});
   }
+  im.sums.on_record(head_.offset, head_.packets, head_.wire_bytes);
   std::byte hdr[kRecordHeaderBytes];
   write_record_header(hdr, ts_ns, static_cast<uint32_t>(cap), wire_length);
   SNAPFLOW_TRY_STATUS(copy_in(hdr, sizeof hdr), "ring append");
@@ -257,6 +369,8 @@ base::Status RingWriter::start_commit() {
   if (head_.offset == im.info.committed_bytes && im.pending_index.empty()) {
     return base::ok_status();
   }
+  // Checksums of everything appended, while it is still in the current pool block.
+  im.sums.feed(im.io->current(), buf_file_offset_, head_.offset);
   // 1. the partial block (padded under O_DIRECT); it keeps filling in the next pool block,
   //    which starts as a copy, and is rewritten in place at the same offset.
   if (buf_len_ > 0) {
@@ -280,8 +394,14 @@ base::Status RingWriter::start_commit() {
   for (size_t i = 0; i < im.pending_index.size(); ++i) {
     encode_index_entry(im.pending_index[i], job.index_bytes.data() + i * kIndexEntryBytes);
   }
+  // 2b. checksums of the blocks completed since, likewise durable before the metadata.
+  job.sum_fd = im.sum.get();
+  job.sum_path = &im.sum_path;
+  job.sum_offset = im.sums.pending_first_block() * kSumEntryBytes;
+  job.sum_bytes = im.sums.take_pending();
   // 3. metadata.
   SegmentInfo next = im.info;
+  next.tail_crc = im.sums.tail_crc();
   next.committed_bytes = head_.offset;
   next.index_count += static_cast<uint32_t>(im.pending_index.size());
   next.first_ts_ns = im.first_ts_ns;
@@ -426,6 +546,8 @@ base::Status RingWriter::roll() {
   fresh.base = head_;
   fresh.base.segment_seq = seq;
   fresh.base.offset = kSegmentHeaderBytes;
+  fresh.checksum_log2 = log2_of(config_.checksum_block_bytes);
+  fresh.index_interval_ns = config_.index_interval_ns;
   SNAPFLOW_TRY_STATUS(meta->write(fresh), "roll segment");
   im.meta = std::move(*meta);
   im.info = fresh;
@@ -446,6 +568,18 @@ base::Status RingWriter::roll() {
   auto idx = open_file(im.idx_path, O_RDWR | O_CREAT | O_TRUNC);
   if (!idx.ok()) return std::move(idx).error().context("roll segment");
   im.idx = std::move(*idx);
+  im.sum_path = layout_.sum_path(slot);
+  if (fresh.checksum_log2 != 0) {
+    auto sum = open_file(im.sum_path, O_RDWR | O_CREAT | O_TRUNC);
+    if (!sum.ok()) return std::move(sum).error().context("roll segment");
+    im.sum = std::move(*sum);
+  } else {
+    im.sum.reset();
+    if (::unlink(im.sum_path.c_str()) != 0 && errno != ENOENT) {
+      return io_error("remove", im.sum_path);  // an older generation's: meaningless now
+    }
+  }
+  im.sums.start(fresh.checksum_log2);
 
   // The segment's PCAP header; sigfigs (unused by every reader) carries the low 32 bits of
   // the sequence number so recovery can tell this generation's file from a stale one.
@@ -487,6 +621,7 @@ base::Status RingWriter::close() {
   closed_ = true;
   im.data.reset();
   im.idx.reset();
+  im.sum.reset();
   im.lock.reset();  // releases the flock
   return status;
 }

@@ -37,6 +37,19 @@ TEST(CaptureConfig, DefaultsBindLoopbackAndNeedCredentials) {
   EXPECT_TRUE(validate(c).ok());
 }
 
+TEST(CaptureConfig, HardeningIsOnByDefaultAndOptOutsAreExplicit) {
+  CaptureConfig c = valid_config();
+  EXPECT_EQ(c.user, "snapflow");
+  EXPECT_TRUE(c.seccomp);
+  ASSERT_TRUE(apply_setting(c, "user", "probe").ok());
+  ASSERT_TRUE(apply_setting(c, "seccomp", "false").ok());
+  EXPECT_EQ(c.user, "probe");
+  EXPECT_FALSE(c.seccomp);
+  EXPECT_FALSE(apply_setting(c, "seccomp", "maybe").ok());
+  c.user.clear();
+  EXPECT_NE(validation_message(c).find("--user="), std::string::npos);
+}
+
 TEST(CaptureConfig, MessagesNameTheFlag) {
   CaptureConfig c = valid_config();
   c.source = "";

@@ -24,7 +24,8 @@ TEST(Status, TextHasEveryKeyInOrder) {
             "packets_captured, 7\nbytes_captured, 700\nbytes_pending, 0\nbytes_disk, 0\n"
             "ring_bytes, 0\n"
             "capture_link, up\ncapture_link_speed, 10000000000\ncapture_bps, 0\n"
-            "capture_pps, 0\ncapture_name, run-1\ncapture_active, true\n");
+            "capture_pps, 0\ncapture_name, run-1\ncapture_active, true\n"
+            "packets_not_stored, 0\nbytes_not_stored, 0\nring_outages, 0\nring_writable, true\n");
 }
 
 TEST(Status, JsonTypesAndEscaping) {
@@ -36,6 +37,11 @@ TEST(Status, JsonTypesAndEscaping) {
   EXPECT_NE(json.find("\"capture_name\":\"a\\\"b\""), std::string::npos);
   EXPECT_NE(json.find("\"capture_active\":false"), std::string::npos);
   EXPECT_NE(json.find("\"capture_link\":\"down\""), std::string::npos);
+  status.packets_not_stored = 42;
+  status.ring_writable = false;
+  json = format_status_json(status.snapshot(0));
+  EXPECT_NE(json.find("\"packets_not_stored\":42"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"ring_writable\":false"), std::string::npos) << json;
   EXPECT_EQ(json.front(), '{');
 }
 

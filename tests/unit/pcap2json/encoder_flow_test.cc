@@ -355,7 +355,10 @@ TEST(EncoderFlow, TotalsAndGapDocumentsDoNotCountPackets) {
   encoder.encode_gap(gap, "pcap2json\"1", batch);
   gap.at_resume = true;
   encoder.encode_gap(gap, "c", batch);
-  ASSERT_EQ(batch.size(), 3u);
+  gap.at_resume = false;
+  gap.reason = GapReason::kCorrupt;
+  encoder.encode_gap(gap, "c", batch);
+  ASSERT_EQ(batch.size(), 4u);
   EXPECT_EQ(batch.packets, 0u);
   EXPECT_EQ(batch.bytes, 0u);
 
@@ -389,9 +392,13 @@ TEST(EncoderFlow, TotalsAndGapDocumentsDoNotCountPackets) {
   EXPECT_EQ(num(p.source, "/network/packets"), 777u);
   EXPECT_EQ(num(p.source, "/network/bytes"), 88888u);
   EXPECT_EQ(str(p.source, "/snapflow/consumer"), "pcap2json\"1");
-  EXPECT_FALSE(has(p.source, "/snapflow/gap"));
+  EXPECT_EQ(str(p.source, "/snapflow/gap/reason"), "overwritten");
+  EXPECT_FALSE(has(p.source, "/snapflow/gap/at_resume"));
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 2, p));
   EXPECT_TRUE(p.source.at_pointer("/snapflow/gap/at_resume").get_bool().value());
+  ASSERT_NO_FATAL_FAILURE(parse_document(batch, 3, p));
+  EXPECT_EQ(str(p.source, "/snapflow/gap/reason"), "corrupt");
+  EXPECT_FALSE(has(p.source, "/snapflow/gap/at_resume"));
 }
 
 TEST(EncoderFlow, WeirdObserverAndCaptureNamesAreEscaped) {

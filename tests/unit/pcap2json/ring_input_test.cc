@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "snapflow/base/time.h"
@@ -34,13 +35,15 @@ class TempRing {
   // Appends packets [first, first + count), one every kStepNs from kBaseNs, and commits.
   // Small segments (about 200 records each) make batches start in a later segment than the
   // reader's position before the read.
-  void write(uint64_t first, uint64_t count, uint64_t segment_bytes = 1 << 20) {
+  void write(uint64_t first, uint64_t count, uint64_t segment_bytes = 1 << 20,
+             size_t checksum_block_bytes = 1024) {
     ring::RingConfig c;
     c.dir = ring();
     c.segment_bytes = segment_bytes;
     c.segment_count = 16;
     c.write_block_bytes = 4096;
     c.snaplen = 1024;
+    c.checksum_block_bytes = checksum_block_bytes;
     auto w = ring::RingWriter::open(c);
     ASSERT_TRUE(w.ok()) << w.error().to_string();
     std::vector<std::byte> data(60);
@@ -313,6 +316,51 @@ TEST(RingInput, ARestartCutsTheRecordedPartsAsTheFirstRunDid) {
   }
   EXPECT_GE(compared, 3u);
   EXPECT_GE(degraded, 1u);
+}
+
+// Damaged ring bytes are a part boundary and a gap document's worth of packets, like an
+// overrun: the records around them are read once each, and records + gap = everything written.
+TEST(RingInput, DamagedBytesBecomeACorruptGapAndEndThePart) {
+  TempRing ring;
+  ring.write(0, 350);  // 76-byte records, checksums per 1 KiB block
+  {
+    std::fstream f(ring.ring() + "/seg-00000.pcap",
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(5 * 1024 + 100);  // inside block 5: records 68..81 overlap it
+    f.put('\x5a');
+  }
+  auto input = RingInput::open(options(ring));
+  ASSERT_TRUE(input.ok());
+  pcap::PacketBatch batch;
+  uint64_t records = 0;
+  std::vector<GapRecord> gaps;
+  std::vector<uint64_t> part_starts;
+  bool ended_part = false;
+  for (;;) {
+    auto pulled = (*input)->next(batch, 64);
+    ASSERT_TRUE(pulled.ok()) << pulled.error().to_string();
+    if (pulled->end) break;
+    for (const GapRecord& g : pulled->gaps) gaps.push_back(g);
+    ended_part = ended_part || (pulled->end_part && !pulled->gaps.empty());
+    if (batch.starts_part) part_starts.push_back(batch.first_record_number);
+    for (const auto& r : batch.records) {
+      // Payload byte 0 is the packet number's low byte: every record is the one expected.
+      EXPECT_EQ(static_cast<uint8_t>(r.data[0]),
+                static_cast<uint8_t>((batch.first_record_number - 1 + (&r - batch.records.data())) &
+                                     0xff));
+    }
+    records += batch.size();
+  }
+  ASSERT_EQ(gaps.size(), 1u);
+  const GapRecord& gap = gaps[0];
+  EXPECT_EQ(gap.reason, GapReason::kCorrupt);
+  // Record k (1-based) starts at 24 + 76 (k - 1): records 68..81 overlap [5120, 6144).
+  EXPECT_EQ(gap.first_record, 68u);
+  EXPECT_EQ(gap.packets, 14u);
+  EXPECT_EQ(gap.bytes, 14u * 60);
+  EXPECT_TRUE(ended_part);
+  EXPECT_EQ(records + gap.packets, 350u);
+  EXPECT_EQ(part_starts, (std::vector<uint64_t>{1, 82, 101, 201, 301}));
 }
 
 }  // namespace

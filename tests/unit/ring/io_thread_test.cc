@@ -3,6 +3,7 @@
 // asynchronous commits publish only durable data.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -113,6 +114,53 @@ TEST(RingIoThread, WriteErrorSurfacesAndIsSticky) {
   EXPECT_GE(kept, appended);
   ASSERT_TRUE((*w)->close().ok());
   expect_ring_holds(config.dir, kept);
+}
+
+// The writer survives the failure without being closed: reopen() recovers the ring in place
+// (the lock is kept) once the cause is gone, and appends continue after the durable records.
+TEST(RingIoThread, ReopenAfterAWriteErrorContinuesAfterTheDurableRecords) {
+  TempDir tmp;
+  const RingConfig config = io_config(tmp.ring());
+  auto w = RingWriter::open(config);
+  ASSERT_TRUE(w.ok());
+  append_range(**w, 0, 1000);
+  ASSERT_TRUE((*w)->commit().ok());
+  uint64_t head_at_failure = 0;
+  {
+    FileSizeLimit limit(1 << 20);
+    base::Status st = base::ok_status();
+    uint64_t i = 1000;
+    for (; i < 21000 && st.ok(); ++i) {
+      const TestPacket p = make_packet(i);
+      st = (*w)->append(p.ts_ns, p.bytes, p.wire_length);
+    }
+    if (st.ok()) st = (*w)->commit();
+    ASSERT_FALSE(st.ok());
+    head_at_failure = (*w)->head_position().packets;
+    // Recovery only shrinks files, so it succeeds under the limit; the next writes do not.
+    ASSERT_TRUE((*w)->reopen().ok());
+    st = base::ok_status();
+    for (uint64_t k = 0; k < 20000 && st.ok(); ++k) {
+      const TestPacket p = make_packet((*w)->head_position().packets);
+      st = (*w)->append(p.ts_ns, p.bytes, p.wire_length);
+    }
+    if (st.ok()) st = (*w)->commit();
+    EXPECT_FALSE(st.ok());
+    head_at_failure = std::max(head_at_failure, (*w)->head_position().packets);
+  }
+  ASSERT_TRUE((*w)->reopen().ok());
+  ASSERT_TRUE((*w)->commit().ok());  // nothing new: must not wait for a ticket of the old threads
+  const uint64_t kept = (*w)->head_position().packets;
+  EXPECT_GE(kept, 1000u);
+  EXPECT_LE(kept, head_at_failure);
+  EXPECT_EQ((*w)->committed_position().packets, kept);
+  // A second writer is still refused: reopen kept the lock.
+  EXPECT_FALSE(RingWriter::open(config).ok());
+  append_range(**w, kept, 500);
+  ASSERT_TRUE((*w)->commit().ok());  // waits on the new I/O threads' commit, not an old ticket
+  append_range(**w, kept + 500, 500);
+  ASSERT_TRUE((*w)->close().ok());
+  expect_ring_holds(config.dir, kept + 1000);
 }
 
 TEST(RingIoThread, DestructorWritesBlocksInFlight) {

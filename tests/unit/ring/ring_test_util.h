@@ -108,6 +108,7 @@ inline void append_range(RingWriter& w, uint64_t first, uint64_t count) {
 struct ReadAll {
   std::vector<uint64_t> numbers;
   std::vector<Gap> gaps;
+  std::vector<Corruption> damage;
   uint64_t bad = 0;
 };
 inline ReadAll read_all(RingReader& r, size_t max_packets = 64) {
@@ -119,6 +120,10 @@ inline ReadAll read_all(RingReader& r, size_t max_packets = 64) {
     if (!st.ok() || *st == ReadStatus::kEnd || *st == ReadStatus::kCancelled) break;
     if (*st == ReadStatus::kGap) {
       out.gaps.push_back(r.last_gap());
+      continue;
+    }
+    if (*st == ReadStatus::kCorrupt) {
+      out.damage.push_back(r.last_corruption());
       continue;
     }
     for (const auto& rec : batch.records) {

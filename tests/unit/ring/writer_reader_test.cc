@@ -236,5 +236,33 @@ TEST(RingSegments, SealedAndActiveSegmentsAreValidNanosecondPcap) {
   EXPECT_EQ(next, total);
 }
 
+// A consumer that uses only the head of each batch and seeks back for the rest (pcap2json's
+// part cuts) reads every record once, also when a batch is the first of a new segment (the
+// reader's position before the read is then the previous segment's end).
+TEST(RingReader, SeekingBackToTheRestOfABatchReadsEveryRecordOnce) {
+  TempDir tmp;
+  {
+    auto w = RingWriter::open(small_config(tmp.ring()));
+    ASSERT_TRUE(w.ok());
+    append_range(**w, 0, 1000);  // 3 segments of 64 KiB
+    ASSERT_TRUE((*w)->close().ok());
+  }
+  auto r = RingReader::open(tmp.ring());
+  ASSERT_TRUE(r.ok());
+  pcap::PacketBatch batch;
+  std::vector<uint64_t> numbers;
+  for (int i = 0; i < 10000; ++i) {
+    auto st = (*r)->next_batch(batch, 64);
+    ASSERT_TRUE(st.ok());
+    if (*st == ReadStatus::kEnd) break;
+    const size_t cut = batch.size() > 3 ? batch.size() / 2 : batch.size();
+    const std::span<const pcap::PacketRecord> head(batch.records.data(), cut);
+    const std::span<const pcap::PacketRecord> tail(batch.records.data() + cut, batch.size() - cut);
+    for (const auto& rec : head) numbers.push_back(packet_number(rec));
+    (*r)->seek(position_before((*r)->position(), tail), head.back().ts_ns);
+  }
+  EXPECT_TRUE(is_range(numbers, 0, 1000)) << numbers.size();
+}
+
 }  // namespace
 }  // namespace snapflow::ring::testing

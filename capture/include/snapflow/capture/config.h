@@ -44,6 +44,8 @@ inline constexpr size_t kDefaultApiMaxFilterBytes = 4096;
 inline constexpr uint32_t kDefaultApiMaxPoints = 100'000;
 inline constexpr size_t kDefaultApiMaxSplitRows = 100'000;
 inline constexpr int64_t kDefaultFlushIntervalNs = 100'000'000;
+// The user the daemon becomes once its sources and ring are open (when started as root).
+inline constexpr std::string_view kDefaultUser = "snapflow";
 
 enum class RingPolicy { kOverwrite, kBlock };
 
@@ -99,6 +101,9 @@ struct CaptureConfig {
   std::string api_tls_key;   ///< PEM private key file, not readable by group or others
   // Explicit, loudly named opt-in to Basic auth over plain HTTP on a non-loopback address.
   bool api_insecure_plain_http = false;
+  // hardening (capture/src/hardening.h)
+  std::string user = std::string(kDefaultUser);  ///< "root" keeps root (not recommended)
+  bool seccomp = true;                           ///< system call allow-list after start-up
   // misc
   base::LogLevel log_level = base::LogLevel::kInfo;
   std::string observer_name = "snapflow";

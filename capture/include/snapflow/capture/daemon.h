@@ -2,10 +2,11 @@
 //
 // Order (STYLE.md 25): block SIGTERM/SIGINT (before any thread exists, so only the signalfd
 // sees them), umask(077), open the sources (privileged: raw sockets, NICs), open the ring
-// (recovery), start the spooler, start the API, print the readiness line on stderr, then wait
-// on the signalfd (SIGHUP: reload the forwarder's rules). On SIGTERM/SIGINT (or a fatal error in a
-// capture/writer thread): stop the API, stop the sources, drain the queues into the ring, commit,
-// close the ring.
+// (recovery), read the API settings, drop root (hardening.h), start the spooler, start the
+// API, install the seccomp filter, print the readiness line on stderr, then wait on the
+// signalfd (SIGHUP: reload the forwarder's rules). On SIGTERM/SIGINT (or a fatal error in a
+// capture/writer thread): stop the API, stop the sources, drain the queues into the ring,
+// commit, close the ring.
 #pragma once
 
 #include <functional>

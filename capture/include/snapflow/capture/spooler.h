@@ -12,7 +12,9 @@
 // the burst; whatever they cannot hold they drop and count (packets_dropped). The writer merges
 // the queues by the first timestamp of each waiting batch, commits on a timer (flush interval)
 // or on request (capture_stop wants everything received so far), and once a second folds the
-// sources' counters and rates into CaptureStatus.
+// sources' counters, rates and the committed totals (packets_captured: durable in the ring)
+// into CaptureStatus. When the ring's filesystem is full the writer keeps draining and counts
+// what it cannot store until the ring can be written again (ring_outage.h).
 //
 // Thread-safety: start()/stop() from the owning thread; request_commit(), wait_for_commit(),
 // error() and is_running() from any thread.
@@ -69,6 +71,7 @@ class Spooler {
 
  private:
   struct SourceLane;
+  class Outage;
 
   void capture_loop(SourceLane& lane);
   void writer_loop();
@@ -77,6 +80,10 @@ class Spooler {
   // RING/capture.stats: the ring's lifetime totals (the last file's plus this run's).
   void save_capture_totals(const SourceStats& sources);
   void publish_consumer_lag(const std::vector<ring::SegmentInfo>& segments);
+  // Folds the writer's committed position into packets_captured / bytes_captured.
+  void update_captured();
+  // A commit (flush, request or final) and its error handling; false when the spooler failed.
+  bool commit(bool wait, int64_t now_ns);
   void fail(base::Error error);
 
   std::vector<std::unique_ptr<SourceLane>> lanes_;
@@ -85,8 +92,10 @@ class Spooler {
   SpoolerOptions options_;
   const base::Logger& log_;
   RateMeter rates_;
-  ring::CaptureTotals totals_base_;  ///< what earlier runs of the daemon counted on this ring
-  bool totals_warned_ = false;       ///< a failed save is logged once, not every second
+  ring::CaptureTotals totals_base_;   ///< what earlier runs of the daemon counted on this ring
+  bool totals_warned_ = false;        ///< a failed save is logged once, not every second
+  ring::RingPosition captured_base_;  ///< committed position when the spooler was made
+  std::unique_ptr<Outage> outage_;    ///< writer thread only
 
   std::vector<std::thread> capture_threads_;
   std::thread writer_thread_;

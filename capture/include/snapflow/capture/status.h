@@ -26,14 +26,18 @@ struct ConsumerLag {
 
 struct StatusSnapshot {
   int64_t uptime_s = 0;
-  uint64_t packets_received = 0;  ///< seen by the sources (kernel/NIC counters)
-  uint64_t packets_dropped = 0;   ///< lost before the ring: kernel/NIC drops + no free batch
-  uint64_t packets_errors = 0;    ///< frames received in error (NIC)
-  uint64_t packets_captured = 0;  ///< written into the ring
-  uint64_t bytes_captured = 0;    ///< wire bytes written into the ring
-  uint64_t bytes_pending = 0;     ///< captured bytes queued for the ring writer
-  uint64_t bytes_disk = 0;        ///< bytes the ring currently holds on disk
-  uint64_t ring_bytes = 0;        ///< the ring's capacity (segments x segment size)
+  uint64_t packets_received = 0;    ///< seen by the sources (kernel/NIC counters)
+  uint64_t packets_dropped = 0;     ///< lost before the ring: kernel/NIC drops + no free batch
+  uint64_t packets_errors = 0;      ///< frames received in error (NIC)
+  uint64_t packets_captured = 0;    ///< committed (durable) into the ring
+  uint64_t bytes_captured = 0;      ///< wire bytes committed into the ring
+  uint64_t packets_not_stored = 0;  ///< received but not stored: the ring's filesystem was full
+  uint64_t bytes_not_stored = 0;    ///< their wire bytes
+  uint64_t ring_outages = 0;        ///< episodes of a full ring filesystem
+  bool ring_writable = true;        ///< false during such an episode
+  uint64_t bytes_pending = 0;       ///< captured bytes queued for the ring writer
+  uint64_t bytes_disk = 0;          ///< bytes the ring currently holds on disk
+  uint64_t ring_bytes = 0;          ///< the ring's capacity (segments x segment size)
   bool capture_link = false;
   uint64_t capture_link_speed_mbps = 0;
   uint64_t capture_bps = 0;  ///< bits/s into the ring over the last second
@@ -57,6 +61,10 @@ class CaptureStatus {
   std::atomic<uint64_t> bytes_pending{0};
   std::atomic<uint64_t> bytes_disk{0};
   std::atomic<uint64_t> ring_bytes{0};
+  std::atomic<uint64_t> packets_not_stored{0};
+  std::atomic<uint64_t> bytes_not_stored{0};
+  std::atomic<uint64_t> ring_outages{0};
+  std::atomic<bool> ring_writable{true};
   std::atomic<bool> link_up{false};
   std::atomic<uint64_t> link_speed_mbps{0};
   std::atomic<uint64_t> bps{0};

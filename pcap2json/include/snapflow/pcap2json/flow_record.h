@@ -101,7 +101,11 @@ struct AccountingRecord {
   int64_t lag_ns = 0;  ///< gauge: newest ring time minus the consumer's last record's time
 };
 
-// Ring data overwritten before a consumer read it: one `snapflow.gap` document.
+// Why ring data was not read: it was overwritten before the consumer got to it, or its bytes
+// failed their checksums (docs/ring.md "Checksums").
+enum class GapReason : uint8_t { kOverwritten, kCorrupt };
+
+// Ring data a consumer could not read: one `snapflow.gap` document.
 struct GapRecord {
   int64_t start_ns = 0;  ///< last packet seen before the loss
   int64_t end_ns = 0;    ///< first packet after it
@@ -112,6 +116,7 @@ struct GapRecord {
   /// The loss starts at the cursor a restarted consumer resumed from: documents its previous
   /// run delivered but had not yet committed may already count some of these packets.
   bool at_resume = false;
+  GapReason reason = GapReason::kOverwritten;
 };
 
 // Everything one closed snapshot interval produces.

@@ -19,6 +19,7 @@ namespace snapflow::base {
 enum class ErrorCode {
   kInvalidArgument,  ///< a caller or user supplied a value outside its domain
   kIo,               ///< an operating-system I/O call failed
+  kNoSpace,          ///< a filesystem is full (ENOSPC, EDQUOT): may work once space returns
   kFormat,           ///< input bytes do not follow the format they claim
   kTruncated,        ///< input ended in the middle of a record or block
   kUnsupported,      ///< valid input that snapflow does not handle (e.g. a link type)

@@ -20,8 +20,9 @@ namespace snapflow::ring {
 
 struct CaptureTotals {
   uint64_t seen_packets = 0;     ///< arrived at the capture point (handed over + dropped there)
-  uint64_t dropped_packets = 0;  ///< lost before the ring: kernel/NIC drops, no free batch
-  uint64_t spooled_packets = 0;  ///< appended to the ring
+  uint64_t dropped_packets = 0;  ///< lost before the ring: kernel/NIC drops, no free batch,
+                                 ///< not stored because the ring's filesystem was full
+  uint64_t spooled_packets = 0;  ///< committed to the ring
   uint64_t spooled_bytes = 0;    ///< their wire bytes
   uint64_t pending_packets = 0;  ///< handed over, not yet in the ring (a gauge)
   int64_t updated_ns = 0;        ///< wall clock of the sample (ns since the epoch)

@@ -4,11 +4,17 @@
 //   1. pick the last index entry whose offset holds a valid record header with the entry's
 //      timestamp (entries are durable before the metadata that counts them, but the data
 //      they point at may be lost in a power cut), or the segment start if none;
-//   2. scan records forward from there and keep every complete, valid record (header checks,
-//      timestamps not stepping back more than 10 s) -- also those written after the last
-//      metadata update -- and stop at the first truncated record or garbage;
+//   2. scan records forward from there and keep every complete, valid record -- also those
+//      written after the last metadata update (where, uncommitted, a record's time must not
+//      step back more than 10 s, against garbage that looks like a header; committed records
+//      may jump in time as the capture clock did) -- and stop at the first truncated record or
+//      garbage;
 //   3. rewrite the index (drop entries past the end, add entries for the rescanned region),
-//      truncate the file to the last complete record, then write the metadata durably.
+//      recompute the checksums of the blocks past the durable ones, truncate the file to the
+//      last complete record, then write the metadata durably.
+// If the scan stops inside committed data that is all present but fails its checksums, that is
+// damage (bit rot), not a torn tail: the segment keeps its committed state (readers skip the
+// damage exactly), loses only its uncommitted tail, and is sealed.
 // A segment whose header carries another generation (a crash between reusing the slot and
 // truncating it) is reset to empty. Active segments that are not the newest are sealed.
 // Finally the captures catalog is clamped to the recovered head (an active capture is
@@ -34,7 +40,9 @@ struct RecoveryReport {
   uint64_t index_entries_added = 0;
   uint64_t index_entries_dropped = 0;
   uint64_t catalog_entries_fixed = 0;
-  RingPosition head;  ///< end of the newest committed data after recovery
+  uint32_t segments_damaged = 0;  ///< committed data failed its checksums: kept as committed
+                                  ///< (readers skip the damage), sealed, tail cut
+  RingPosition head;              ///< end of the newest committed data after recovery
   int64_t head_ts_ns = 0;
 
   std::string summary() const;

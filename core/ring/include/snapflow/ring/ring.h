@@ -12,6 +12,7 @@
 //   seg-NNNNN.pcap         preallocated segment: a nanosecond PCAP up to its committed length
 //   seg-NNNNN.meta         two checksummed metadata slots, updated alternately (A/B)
 //   seg-NNNNN.idx          time index entries, appended before the metadata that counts them
+//   seg-NNNNN.sum          CRC32C per 64 KiB block of the segment file (checksum.h), likewise
 //   catalog                named captures as [start, stop) positions (atomic replace)
 //   cursors/NAME           named consumer positions (atomic replace)
 //   lock                   flock(2)ed by the one writer
@@ -49,6 +50,9 @@ inline constexpr uint32_t kMaxIoBlocks = 64;
 inline constexpr uint32_t kDefaultSnaplen = 262144;
 inline constexpr size_t kDirectIoAlignment = 4096;
 inline constexpr uint64_t kSegmentHeaderBytes = 24;  ///< the PCAP file header of each segment
+inline constexpr size_t kDefaultChecksumBlockBytes = size_t{64} << 10;
+inline constexpr size_t kMinChecksumBlockBytes = 512;
+inline constexpr size_t kMaxChecksumBlockBytes = size_t{16} << 20;
 
 struct RingConfig {
   std::string dir;
@@ -67,7 +71,10 @@ struct RingConfig {
   // commit_async() commit). Started without waiting: append() does not block on fdatasync.
   int64_t commit_interval_ns = 0;
   uint64_t commit_interval_bytes = 0;
-  bool direct_io = true;          ///< try O_DIRECT; falls back to buffered + fdatasync
+  bool direct_io = true;  ///< try O_DIRECT; falls back to buffered + fdatasync
+  // CRC32C of every block of this many bytes of each new segment (checksum.h): a power of two
+  // in [512, 16 MiB], or 0 for none (segments as written before checksums existed).
+  size_t checksum_block_bytes = kDefaultChecksumBlockBytes;
   int64_t block_timeout_ns = -1;  ///< kBlock: give up waiting after this long (-1: never)
 };
 
@@ -89,6 +96,7 @@ struct RingLayout {
   std::string segment_path(uint32_t slot) const;
   std::string meta_path(uint32_t slot) const;
   std::string index_path(uint32_t slot) const;
+  std::string sum_path(uint32_t slot) const;  ///< per-block checksums (checksum.h)
 };
 
 // Creates the ring directory and ring.meta (durably) if absent, otherwise checks that the
@@ -135,7 +143,16 @@ struct SegmentInfo {
   uint64_t packets = 0;  ///< committed records in this segment
   uint64_t wire_bytes = 0;
   uint64_t record_bytes = 0;
+  // Checksums (checksum.h): blocks of 2^checksum_log2 bytes, 0 = none (segments written before
+  // they existed); tail_crc is the CRC32C of the committed bytes after the last full block.
+  uint8_t checksum_log2 = 0;
+  uint32_t tail_crc = 0;
+  // The time-index interval the segment was written with (0: unknown, older segments). Records
+  // between two index entries are earlier than the first one's time + this interval, whatever
+  // order the timestamps come in, which lets time lookups handle clocks that jump back.
+  int64_t index_interval_ns = 0;
 
+  bool has_checksums() const { return checksum_log2 != 0; }
   RingPosition start() const { return base; }
   RingPosition end() const {
     return {seq, committed_bytes < kSegmentHeaderBytes ? kSegmentHeaderBytes : committed_bytes,

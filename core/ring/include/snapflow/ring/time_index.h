@@ -4,8 +4,10 @@
 // File seg-NNNNN.idx is an array of 48-byte entries (layout in docs/ring.md), each with its
 // own checksum. The writer appends entries and fdatasyncs them before the segment metadata
 // that counts them (index_count) is written, so every counted entry is durable. Readers use
-// only the first index_count entries. Entries are sorted by offset; timestamps are assumed
-// non-decreasing (capture merges its queues in time order), which the binary search relies on.
+// only the first index_count entries. Entries are sorted by offset. Timestamps need not be: a
+// capture clock may jump back or forward. IndexPolicy takes an entry at every record later than
+// the previous entry's time + interval_ns, so the records between two entries are earlier than
+// the first one's time + interval_ns; time lookups (window.h) rely on that, not on order.
 #pragma once
 
 #include <cstddef>
@@ -42,7 +44,8 @@ bool decode_index_entry(const std::byte* in, IndexEntry& entry);
 
 // Position of the last entry whose ts_ns < ts_ns_target, or 0 when none is (the first entry is
 // then the place to start scanning for the first record at or after ts_ns_target).
-// entries must be non-empty. O(log n).
+// entries must be non-empty and in non-decreasing time (segments written before the index
+// interval was recorded in their metadata). O(log n).
 size_t find_scan_start(std::span<const IndexEntry> entries, int64_t ts_ns_target);
 
 // Reads up to max_entries valid entries of a segment's index file (stops at the first entry

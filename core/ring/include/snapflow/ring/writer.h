@@ -22,7 +22,7 @@
 //
 // Errors of the I/O threads (a failed write or sync) are sticky: the next append, commit,
 // commit_async or close returns that error (kIo, with the file and errno), and so do all later
-// ones; nothing after the last durable commit is published. Reopen the ring to continue.
+// ones; nothing after the last durable commit is published. reopen() (or a new open()) continues.
 //
 // When a record does not fit in the current segment, the segment is committed, truncated to
 // its committed length (so it is a clean PCAP file) and sealed; the next sequence number takes
@@ -41,13 +41,17 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "snapflow/base/bytes.h"
 #include "snapflow/base/result.h"
 #include "snapflow/pcap/record.h"
+#include "snapflow/ring/checksum.h"
 #include "snapflow/ring/recover.h"
 #include "snapflow/ring/ring.h"
+#include "snapflow/ring/time_index.h"
 
 namespace snapflow::ring {
 
@@ -84,6 +88,12 @@ class RingWriter {
   base::Status commit_async();
   // Commits, truncates the segment to its committed length and releases the lock.
   base::Status close();
+  // After an error (typically kNoSpace: the filesystem was full): drops everything not yet
+  // durable, recovers the ring as open() does (keeping the lock) and continues after the newest
+  // committed record. The records appended since the last durable commit are gone unless
+  // recovery found them complete on disk: compare head_position() before and after. Fails
+  // (and may be retried) while the cause persists. Writer thread only.
+  base::Status reopen();
 
   // Any thread: end of the committed data and the timestamp of its last record.
   RingPosition committed_position() const;
@@ -103,8 +113,11 @@ class RingWriter {
  private:
   struct Impl;
   explicit RingWriter(const RingConfig& config);
-
-  base::Status resume(const SegmentInfo& newest);
+  base::Status start();
+  base::Result<bool> resume(const SegmentInfo& newest);
+  base::Status seal_unresumable(const SegmentInfo& newest);
+  base::Result<bool> find_tail_start(const SegmentInfo& seg, const std::vector<IndexEntry>& index,
+                                     std::optional<SumEntry>* first) const;
   base::Status roll();
   base::Status seal();
   base::Status wait_for_consumers(const SegmentInfo& old);
