@@ -93,6 +93,7 @@ constexpr const char* kAllowed[] = {
     "fallocate",
     "fsync",
     "fdatasync",
+    "fadvise64",  // retrieval downloads: sequential read-ahead, then drop what was streamed
     "rename",
     "renameat",
     "renameat2",
