@@ -1,25 +1,13 @@
 #include "snapflow/ring/capture_stats.h"
 
-#include <charconv>
-
 #include "file_util.h"
+#include "key_value_text.h"
 
 namespace snapflow::ring {
 namespace {
 
 constexpr std::string_view kMagic = "snapflow-capture-stats 1";
 constexpr std::string_view kFileName = "capture.stats";
-
-template <typename T>
-bool field(std::string_view text, std::string_view key, T& out) {
-  const std::string needle = "\n" + std::string(key) + "=";
-  const size_t at = text.find(needle);
-  if (at == std::string_view::npos) return false;
-  const char* begin = text.data() + at + needle.size();
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(begin, end, out);
-  return ec == std::errc() && ptr != end && *ptr == '\n';
-}
 
 }  // namespace
 
@@ -34,12 +22,13 @@ std::string encode_capture_totals(const CaptureTotals& t) {
 
 base::Result<CaptureTotals> decode_capture_totals(std::string_view text) {
   CaptureTotals t;
-  const bool ok =
-      text.substr(0, kMagic.size()) == kMagic && field(text, "seen_packets", t.seen_packets) &&
-      field(text, "dropped_packets", t.dropped_packets) &&
-      field(text, "spooled_packets", t.spooled_packets) &&
-      field(text, "spooled_bytes", t.spooled_bytes) &&
-      field(text, "pending_packets", t.pending_packets) && field(text, "updated_ns", t.updated_ns);
+  const bool ok = text.substr(0, kMagic.size()) == kMagic &&
+                  find_number_field(text, "seen_packets", t.seen_packets) &&
+                  find_number_field(text, "dropped_packets", t.dropped_packets) &&
+                  find_number_field(text, "spooled_packets", t.spooled_packets) &&
+                  find_number_field(text, "spooled_bytes", t.spooled_bytes) &&
+                  find_number_field(text, "pending_packets", t.pending_packets) &&
+                  find_number_field(text, "updated_ns", t.updated_ns);
   if (!ok) return base::make_error(base::ErrorCode::kFormat, "malformed capture.stats");
   return t;
 }

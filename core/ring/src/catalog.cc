@@ -1,8 +1,7 @@
 #include "snapflow/ring/catalog.h"
 
-#include <charconv>
-
 #include "file_util.h"
+#include "key_value_text.h"
 #include "snapflow/ring/cursor.h"
 
 namespace snapflow::ring {
@@ -30,16 +29,10 @@ std::vector<std::string_view> split_spaces(std::string_view line) {
   return out;
 }
 
-template <typename T>
-bool to_number(std::string_view s, T& out) {
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
-}
-
 bool to_position(const std::vector<std::string_view>& f, size_t at, RingPosition& p) {
-  return to_number(f[at], p.segment_seq) && to_number(f[at + 1], p.offset) &&
-         to_number(f[at + 2], p.packets) && to_number(f[at + 3], p.wire_bytes) &&
-         to_number(f[at + 4], p.record_bytes);
+  return parse_whole_number(f[at], p.segment_seq) && parse_whole_number(f[at + 1], p.offset) &&
+         parse_whole_number(f[at + 2], p.packets) && parse_whole_number(f[at + 3], p.wire_bytes) &&
+         parse_whole_number(f[at + 4], p.record_bytes);
 }
 
 bool after(const RingPosition& p, const RingPosition& head) {
@@ -81,8 +74,8 @@ base::Result<std::vector<CaptureEntry>> decode_catalog(std::string_view text) {
     pos = eol + 1;
     CaptureEntry e;
     int active = 0;
-    if (f.size() != kFieldsPerLine || !is_valid_name(f[0]) || !to_number(f[1], active) ||
-        !to_number(f[2], e.start_ns) || !to_number(f[3], e.stop_ns) ||
+    if (f.size() != kFieldsPerLine || !is_valid_name(f[0]) || !parse_whole_number(f[1], active) ||
+        !parse_whole_number(f[2], e.start_ns) || !parse_whole_number(f[3], e.stop_ns) ||
         !to_position(f, 4, e.start) || !to_position(f, 9, e.stop)) {
       return bad("line " + std::to_string(line_no) + " malformed");
     }

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 
 #include "file_util.h"
+#include "key_value_text.h"
 
 namespace snapflow::ring {
 namespace {
@@ -19,18 +19,6 @@ base::Error bad_name(std::string_view name) {
   return base::make_error(base::ErrorCode::kInvalidArgument,
                           "invalid name '" + std::string(name) +
                               "': use 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.'");
-}
-
-// Parses "key=value" numeric fields of a small text file into the given slots.
-template <typename T>
-bool parse_field(std::string_view text, std::string_view key, T& out) {
-  const std::string needle = "\n" + std::string(key) + "=";
-  const size_t at = text.find(needle);
-  if (at == std::string_view::npos) return false;
-  const char* begin = text.data() + at + needle.size();
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(begin, end, out);
-  return ec == std::errc() && ptr != end && *ptr == '\n';
 }
 
 // Names may hold any byte (observer names come from the command line): stored as hex.
@@ -111,19 +99,12 @@ base::Result<ConsumerState> decode_consumer_state(std::string_view text) {
     return base::make_error(base::ErrorCode::kFormat, "malformed consumer fields in cursor file");
   };
   const auto number = [](std::string_view value, uint64_t& out) {
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-    return ec == std::errc() && end == value.data() + value.size();
+    return parse_whole_number(value, out);
   };
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    const std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    const size_t eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    const std::string_view key = line.substr(0, eq);
-    const std::string_view value = line.substr(eq + 1);
+  KeyValueLines lines(text);
+  std::string_view key;
+  std::string_view value;
+  while (lines.next(key, value)) {
     if (key == "observer_hex") {
       if (!from_hex(value, state.observer)) return bad();
     } else if (key == "capture_hex") {
@@ -155,12 +136,13 @@ base::Result<ConsumerState> decode_consumer_state(std::string_view text) {
 base::Result<Cursor> decode_cursor(std::string_view text) {
   Cursor c;
   RingPosition& p = c.position;
-  const bool ok =
-      text.substr(0, kCursorMagic.size()) == kCursorMagic &&
-      parse_field(text, "segment_seq", p.segment_seq) && parse_field(text, "offset", p.offset) &&
-      parse_field(text, "packets", p.packets) && parse_field(text, "wire_bytes", p.wire_bytes) &&
-      parse_field(text, "record_bytes", p.record_bytes) &&
-      parse_field(text, "last_ts_ns", c.last_ts_ns);
+  const bool ok = text.substr(0, kCursorMagic.size()) == kCursorMagic &&
+                  find_number_field(text, "segment_seq", p.segment_seq) &&
+                  find_number_field(text, "offset", p.offset) &&
+                  find_number_field(text, "packets", p.packets) &&
+                  find_number_field(text, "wire_bytes", p.wire_bytes) &&
+                  find_number_field(text, "record_bytes", p.record_bytes) &&
+                  find_number_field(text, "last_ts_ns", c.last_ts_ns);
   if (!ok) return base::make_error(base::ErrorCode::kFormat, "malformed cursor file");
   return c;
 }

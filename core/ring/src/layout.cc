@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 
 #include "file_util.h"
+#include "key_value_text.h"
 #include "segment_meta.h"
 #include "snapflow/ring/ring.h"
 
@@ -56,19 +56,12 @@ base::Result<RingLayout> decode_layout(const std::string& dir, std::string_view 
   };
   if (text.substr(0, kRingMetaFirstLine.size()) != kRingMetaFirstLine) return bad("bad magic");
   size_t found = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    const std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    const size_t eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    const std::string_view key = line.substr(0, eq);
-    const std::string_view val = line.substr(eq + 1);
+  KeyValueLines lines(text);
+  std::string_view key;
+  std::string_view val;
+  while (lines.next(key, val)) {
     uint64_t v = 0;
-    auto [end, ec] = std::from_chars(val.data(), val.data() + val.size(), v);
-    if (ec != std::errc() || end != val.data() + val.size()) return bad("bad value");
+    if (!parse_whole_number(val, v)) return bad("bad value");
     if (key == "segment_bytes") {
       l.segment_bytes = v, ++found;
     } else if (key == "segment_count") {
