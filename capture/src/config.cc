@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 
+#include "config_values.h"
 #include "snapflow/base/parse.h"
 #include "snapflow/base/time.h"
 #include "snapflow/capture/auth.h"
@@ -16,14 +17,6 @@ using base::ErrorCode;
 using base::make_error;
 using base::Status;
 
-std::string flag(std::string_view key, std::string_view value) {
-  return "--" + std::string(key) + "=" + std::string(value);
-}
-
-base::Error bad(std::string_view key, std::string_view value, std::string_view why) {
-  return make_error(ErrorCode::kInvalidArgument, flag(key, value) + ": " + std::string(why));
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
     s.remove_prefix(1);
@@ -32,38 +25,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-// Whole numbers through the shared parser (snapflow/base/parse.h), into the setting's type.
-template <typename T>
-bool parse_uint(std::string_view text, T& out) {
-  auto value = base::parse_uint(text, 0, std::numeric_limits<T>::max());
-  if (!value.ok()) return false;
-  out = static_cast<T>(*value);
-  return true;
-}
-
-Status set_uint32(std::string_view key, std::string_view value, uint32_t& out) {
-  if (!parse_uint(value, out)) return bad(key, value, "expected an unsigned integer");
-  return {};
-}
-
-Status set_size(std::string_view key, std::string_view value, uint64_t& out) {
-  auto size = base::parse_size_bytes(value);
-  if (!size) return bad(key, value, size.error().message());
-  out = *size;
-  return {};
-}
-
-Status set_bool(std::string_view key, std::string_view value, bool& out) {
-  if (value == "true" || value == "1" || value == "yes" || value == "on") {
-    out = true;
-  } else if (value == "false" || value == "0" || value == "no" || value == "off") {
-    out = false;
-  } else {
-    return bad(key, value, "expected true or false");
-  }
-  return {};
 }
 
 std::vector<std::string> split_words(std::string_view text) {
@@ -95,7 +56,7 @@ base::Result<ListenAddress> parse_listen_address(std::string_view text) {
     port = text.substr(colon + 1);
   }
   // Port 0 asks the kernel for a free port; the readiness line reports the one bound.
-  if (!parse_uint(port, out.port)) {
+  if (!parse_setting_uint(port, out.port)) {
     return make_error(ErrorCode::kInvalidArgument, "port must be 0..65535");
   }
   return out;
@@ -122,12 +83,14 @@ Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view va
       auto comma = rest.find(',');
       std::string_view item = trim(rest.substr(0, comma));
       uint16_t port = 0;
-      if (!parse_uint(item, port)) return bad(key, value, "expected port ids like 0,1");
+      if (!parse_setting_uint(item, port))
+        return bad_setting(key, value, "expected port ids like 0,1");
       c.dpdk.ports.push_back(port);
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
   } else if (key == "dpdk-rx-queues") {
-    if (!parse_uint(value, c.dpdk.rx_queues)) return bad(key, value, "expected 1..64");
+    if (!parse_setting_uint(value, c.dpdk.rx_queues))
+      return bad_setting(key, value, "expected 1..64");
   } else if (key == "dpdk-burst") {
     return set_uint32(key, value, c.dpdk.burst);
   } else if (key == "dpdk-mbufs") {
@@ -148,11 +111,11 @@ Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view va
     } else if (value == "block") {
       c.policy = RingPolicy::kBlock;
     } else {
-      return bad(key, value, "expected overwrite or block");
+      return bad_setting(key, value, "expected overwrite or block");
     }
   } else if (key == "flush-interval") {
     auto ns = base::parse_duration_ns(value);
-    if (!ns) return bad(key, value, ns.error().message());
+    if (!ns) return bad_setting(key, value, ns.error().message());
     c.flush_interval_ns = *ns;
   } else if (key == "start-capture") {
     c.start_capture = value;
@@ -172,7 +135,7 @@ Status apply_setting(CaptureConfig& c, std::string_view key, std::string_view va
     } else if (value == "error") {
       c.log_level = base::LogLevel::kError;
     } else {
-      return bad(key, value, "expected debug, info, warning or error");
+      return bad_setting(key, value, "expected debug, info, warning or error");
     }
   } else {
     return make_error(ErrorCode::kInvalidArgument,
@@ -281,47 +244,50 @@ Status validate(const CaptureConfig& c) {
   if (is_forward_source(c)) {
     if (auto st = validate_cloud(c); !st.ok()) return st;
   } else if (c.source.rfind("pcap:", 0) == 0) {
-    if (c.source.size() == 5) return bad("source", c.source, "pcap: needs an interface name");
+    if (c.source.size() == 5)
+      return bad_setting("source", c.source, "pcap: needs an interface name");
   } else if (c.source == "dpdk") {
     if (c.dpdk.eal_args.empty()) {
-      return bad("dpdk-eal-args", "", "required with --source=dpdk");
+      return bad_setting("dpdk-eal-args", "", "required with --source=dpdk");
     }
-    if (c.dpdk.ports.empty()) return bad("dpdk-ports", "", "at least one port");
+    if (c.dpdk.ports.empty()) return bad_setting("dpdk-ports", "", "at least one port");
     if (c.dpdk.rx_queues == 0 || c.dpdk.rx_queues > 64) {
-      return bad("dpdk-rx-queues", std::to_string(c.dpdk.rx_queues), "must be 1..64");
+      return bad_setting("dpdk-rx-queues", std::to_string(c.dpdk.rx_queues), "must be 1..64");
     }
     if (c.dpdk.burst == 0 || c.dpdk.burst > 512) {
-      return bad("dpdk-burst", std::to_string(c.dpdk.burst), "must be 1..512");
+      return bad_setting("dpdk-burst", std::to_string(c.dpdk.burst), "must be 1..512");
     }
     if (c.dpdk.mbufs < 2 * c.dpdk.rx_descriptors) {
-      return bad("dpdk-mbufs", std::to_string(c.dpdk.mbufs),
-                 "must be at least twice --dpdk-rx-descriptors");
+      return bad_setting("dpdk-mbufs", std::to_string(c.dpdk.mbufs),
+                         "must be at least twice --dpdk-rx-descriptors");
     }
-    if (!c.bpf_filter.empty()) return bad("bpf-filter", c.bpf_filter, "only with pcap sources");
+    if (!c.bpf_filter.empty())
+      return bad_setting("bpf-filter", c.bpf_filter, "only with pcap sources");
   } else {
-    return bad("source", c.source, "expected pcap:IFACE, dpdk or forward:...");
+    return bad_setting("source", c.source, "expected pcap:IFACE, dpdk or forward:...");
   }
   if (!is_forward_source(c)) {
     if (auto st = validate_cloud(c); !st.ok()) return st;
   }
   if (c.snaplen < 64 || c.snaplen > 262144) {
-    return bad("snaplen", std::to_string(c.snaplen), "must be 64..262144");
+    return bad_setting("snaplen", std::to_string(c.snaplen), "must be 64..262144");
   }
   if (c.pcap_buffer_bytes < (1u << 20)) {
-    return bad("pcap-buffer-bytes", std::to_string(c.pcap_buffer_bytes), "must be >= 1M");
+    return bad_setting("pcap-buffer-bytes", std::to_string(c.pcap_buffer_bytes), "must be >= 1M");
   }
-  if (c.ring_dir.empty()) return bad("ring-dir", "", "required");
-  if (c.user.empty()) return bad("user", "", "a user name (the default is snapflow)");
+  if (c.ring_dir.empty()) return bad_setting("ring-dir", "", "required");
+  if (c.user.empty()) return bad_setting("user", "", "a user name (the default is snapflow)");
   if (c.segment_bytes < (1u << 20) || c.segment_bytes % 4096 != 0) {
-    return bad("ring-segment-bytes", std::to_string(c.segment_bytes),
-               "must be >= 1M and a multiple of 4096");
+    return bad_setting("ring-segment-bytes", std::to_string(c.segment_bytes),
+                       "must be >= 1M and a multiple of 4096");
   }
   if (c.ring_bytes < 2 * c.segment_bytes) {
-    return bad("ring-bytes", std::to_string(c.ring_bytes),
-               "must hold at least two segments of --ring-segment-bytes");
+    return bad_setting("ring-bytes", std::to_string(c.ring_bytes),
+                       "must hold at least two segments of --ring-segment-bytes");
   }
   if (c.flush_interval_ns < base::kNsPerMs || c.flush_interval_ns > 10 * base::kNsPerSec) {
-    return bad("flush-interval", std::to_string(c.flush_interval_ns) + "ns", "must be 1ms..10s");
+    return bad_setting("flush-interval", std::to_string(c.flush_interval_ns) + "ns",
+                       "must be 1ms..10s");
   }
   return validate_api_settings(c);
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "config_values.h"
 #include "snapflow/base/parse.h"
 #include "snapflow/base/time.h"
 #include "snapflow/capture/config.h"
@@ -16,34 +17,12 @@ using base::ErrorCode;
 using base::make_error;
 using base::Status;
 
-base::Error bad(std::string_view key, std::string_view value, std::string_view why) {
-  return make_error(ErrorCode::kInvalidArgument,
-                    "--" + std::string(key) + "=" + std::string(value) + ": " + std::string(why));
-}
-
-Status set_uint32(std::string_view key, std::string_view value, uint32_t& out) {
-  auto v = base::parse_uint(value, 0, UINT32_MAX);  // the shared parser (snapflow/base/parse.h)
-  if (!v.ok()) return bad(key, value, "expected an unsigned integer");
-  out = static_cast<uint32_t>(*v);
-  return {};
-}
-
-Status set_bool(std::string_view key, std::string_view value, bool& out) {
-  if (value == "true" || value == "1" || value == "yes" || value == "on") {
-    out = true;
-  } else if (value == "false" || value == "0" || value == "no" || value == "off") {
-    out = false;
-  } else {
-    return bad(key, value, "expected true or false");
-  }
-  return {};
-}
-
 Status check_range(std::string_view key, uint64_t value, uint64_t lo, uint64_t hi,
                    std::string_view unit = "") {
   if (value >= lo && value <= hi) return {};
-  return bad(key, std::to_string(value),
-             "must be " + std::to_string(lo) + ".." + std::to_string(hi) + std::string(unit));
+  return bad_setting(
+      key, std::to_string(value),
+      "must be " + std::to_string(lo) + ".." + std::to_string(hi) + std::string(unit));
 }
 
 }  // namespace
@@ -80,34 +59,20 @@ bool apply_api_setting(CaptureConfig& c, std::string_view key, std::string_view 
   } else if (key == "api-max-downloads") {
     st = set_uint32(key, value, c.api_max_downloads);
   } else if (key == "api-max-header-bytes") {
-    auto bytes = base::parse_size_bytes(value);
-    if (!bytes) {
-      st = bad(key, value, bytes.error().message());
-    } else if (*bytes > UINT32_MAX) {
-      st = bad(key, value, "too large");
-    } else {
-      c.api_max_header_bytes = static_cast<uint32_t>(*bytes);
-    }
+    st = set_size32(key, value, c.api_max_header_bytes);
   } else if (key == "api-max-window") {
     if (value == "0" || value == "off") {
       c.api_max_window_ns = 0;
     } else {
       auto ns = base::parse_duration_ns(value);
       if (!ns) {
-        st = bad(key, value, ns.error().message());
+        st = bad_setting(key, value, ns.error().message());
       } else {
         c.api_max_window_ns = *ns;
       }
     }
   } else if (key == "api-max-filter-bytes") {
-    auto bytes = base::parse_size_bytes(value);
-    if (!bytes) {
-      st = bad(key, value, bytes.error().message());
-    } else if (*bytes > UINT32_MAX) {
-      st = bad(key, value, "too large");
-    } else {
-      c.api_max_filter_bytes = static_cast<uint32_t>(*bytes);
-    }
+    st = set_size32(key, value, c.api_max_filter_bytes);
   } else if (key == "api-max-points") {
     st = set_uint32(key, value, c.api_max_points);
   } else if (key == "api-max-split-rows") {
@@ -132,7 +97,7 @@ bool apply_api_setting(CaptureConfig& c, std::string_view key, std::string_view 
 Status validate_api_settings(const CaptureConfig& c) {
   if (!c.api_enabled()) return {};
   auto listen = parse_listen_address(c.api_listen);
-  if (!listen) return bad("api-listen", c.api_listen, listen.error().message());
+  if (!listen) return bad_setting("api-listen", c.api_listen, listen.error().message());
   const bool auth = !c.api_insecure_no_auth;
   if (auth && !c.credentials.present()) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -148,29 +113,30 @@ Status validate_api_settings(const CaptureConfig& c) {
   const bool tls = !c.api_tls_cert.empty();
   // Basic auth sends the password with every request: in clear text only on this host.
   if (auth && !tls && !c.api_insecure_plain_http && !is_loopback_host(listen->host)) {
-    return bad("api-listen", c.api_listen,
-               "Basic auth over plain HTTP off loopback would send the password in clear; give "
-               "--api-tls-cert and --api-tls-key, or --api-insecure-plain-http=true");
+    return bad_setting(
+        "api-listen", c.api_listen,
+        "Basic auth over plain HTTP off loopback would send the password in clear; give "
+        "--api-tls-cert and --api-tls-key, or --api-insecure-plain-http=true");
   }
   if (auto st = check_range("api-max-connections", c.api_max_connections, 1, 4096); !st.ok()) {
     return st;
   }
   if (c.api_per_ip_connections == 0 || c.api_per_ip_connections > c.api_max_connections) {
-    return bad("api-per-ip-connections", std::to_string(c.api_per_ip_connections),
-               "must be 1..--api-max-connections");
+    return bad_setting("api-per-ip-connections", std::to_string(c.api_per_ip_connections),
+                       "must be 1..--api-max-connections");
   }
   if (c.api_max_downloads == 0 || c.api_max_downloads > 64 ||
       c.api_max_downloads > c.api_max_connections) {
-    return bad("api-max-downloads", std::to_string(c.api_max_downloads),
-               "must be 1..64 and at most --api-max-connections");
+    return bad_setting("api-max-downloads", std::to_string(c.api_max_downloads),
+                       "must be 1..64 and at most --api-max-connections");
   }
   if (auto st = check_range("api-header-timeout-s", c.api_header_timeout_s, 1, 60); !st.ok()) {
     return st;
   }
   if (auto st = check_range("api-timeout-s", c.api_timeout_s, 1, 3600); !st.ok()) return st;
   if (c.api_max_window_ns != 0 && c.api_max_window_ns < base::kNsPerSec) {
-    return bad("api-max-window", std::to_string(c.api_max_window_ns) + "ns",
-               "must be at least 1s, or 0 for no limit");
+    return bad_setting("api-max-window", std::to_string(c.api_max_window_ns) + "ns",
+                       "must be at least 1s, or 0 for no limit");
   }
   if (auto st = check_range("api-max-filter-bytes", c.api_max_filter_bytes, 64, 65536, " bytes");
       !st.ok()) {
