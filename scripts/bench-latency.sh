@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 build=${1:-build}
 work=$(mktemp -d)
+chmod 755 "$work"  # snapflow-capture drops to the snapflow user: it must reach the ring
 prefix="latency-$$"
 packets=2000
 pids=()

@@ -20,6 +20,7 @@ for b in "$capture" "$pcap"; do
   [[ -x "$b" ]] || { echo "bench-retrieval-http: $b not built" >&2; exit 2; }
 done
 work=$(mktemp -d /tmp/snapflow-bench-http.XXXXXX)
+chmod 755 "$work"  # snapflow-capture drops to the snapflow user: it must reach the ring
 daemon=""
 cleanup() {
   [[ -n $daemon ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null

@@ -64,10 +64,12 @@ def bench_ring(build, gib, work):
     ring = os.path.join(work, "ring")
     segment = 64 << 20
     segments = max(4, int(gib * 1024) // 64)
-    frames = int(gib * 1.25 * (1 << 30) / (16 + 1000))  # 25 % more than fits: it wraps
+    # 25 % more than fits, so it wraps; at 10 000 frames/s the ring spans over 100 s, so
+    # 10^5 points of whole milliseconds fit in it (the series never splits a millisecond).
+    frames = int(gib * 1.25 * (1 << 30) / (16 + 1000))
     gen = subprocess.Popen([os.path.join(build, "core", "synth", "snapflow-gen"), "-q", "-o", "-",
                             "--packets", str(frames), "--flows", "5000", "--size", "1000",
-                            "--rate", "200000"], stdout=subprocess.PIPE)
+                            "--rate", "10000"], stdout=subprocess.PIPE)
     subprocess.run([os.path.join(build, "tests", "cli", "ring_load"), "--ring", ring,
                     "--segment-bytes", str(segment), "--segments", str(segments), "-"],
                    stdin=gen.stdout, check=True)
@@ -104,12 +106,13 @@ def bench_ring(build, gib, work):
                 page.select_option("#ring-points", "100000")
             else:
                 page.click("#ring-all")
-            page.wait_for_selector("#ring-meta[data-points='100000']", timeout=30000)
+            page.wait_for_selector("#ring-meta[data-points='%d']" % points, timeout=30000)
             fetch.append(float(page.get_attribute("#ring-meta", "data-fetch-ms")))
             total.append(float(page.get_attribute("#ring-meta", "data-total-ms")))
-        print("ring chart, browser: 100 000 points: request %.1f ms median (max %.1f), request + "
+        print("ring chart, browser: %d points: request %.1f ms median (max %.1f), request + "
               "parse + draw %.1f ms median (max %.1f), 10 loads" %
-              (statistics.median(fetch), max(fetch), statistics.median(total), max(total)))
+              (points, statistics.median(fetch), max(fetch), statistics.median(total),
+               max(total)))
     finally:
         if browser:
             browser.close()
@@ -128,6 +131,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench-ui: needs root (veth pair)")
     work = tempfile.mkdtemp(prefix="snapflow-bench-ui-", dir="/var/tmp")
+    os.chmod(work, 0o755)  # snapflow-capture drops to the snapflow user: it must reach the ring
     try:
         if args.only in (None, "status"):
             os.makedirs(os.path.join(work, "status"))
