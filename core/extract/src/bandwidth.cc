@@ -8,14 +8,14 @@
 #include "snapflow/base/parse.h"
 #include "snapflow/base/time.h"
 #include "snapflow/extract/extract.h"
-#include "snapflow/filter/time_text.h"
 #include "snapflow/ring/catalog.h"
+#include "window_text.h"
 
 namespace snapflow::extract {
 namespace {
 
 base::Error invalid(std::string message) {
-  return base::make_error(base::ErrorCode::kInvalidArgument, std::move(message));
+  return invalid_request(std::move(message));
 }
 
 // What the series counts: the records between two positions, and their first and last times.
@@ -89,20 +89,10 @@ void append_number(std::string& out, uint64_t v) {
 base::Result<BandwidthRequest> make_bandwidth_request(const BandwidthText& text,
                                                       uint32_t max_points) {
   BandwidthRequest r;
-  if (text.start) {
-    auto t = filter::parse_time_ns(*text.start);
-    if (!t.ok()) return invalid("Start: " + t.error().message());
-    r.start_ns = *t;
-  }
-  if (text.stop) {
-    auto t = filter::parse_time_ns(*text.stop);
-    if (!t.ok()) return invalid("Stop: " + t.error().message());
-    r.stop_ns = *t;
-  }
-  if (r.start_ns && r.stop_ns && *r.stop_ns <= *r.start_ns) {
-    return invalid("Stop must be after Start (Start=" + std::to_string(*r.start_ns) +
-                   ", Stop=" + std::to_string(*r.stop_ns) + ")");
-  }
+  auto window = parse_window_times(text.start, text.stop);
+  if (!window.ok()) return std::move(window).error();
+  r.start_ns = window->start_ns;
+  r.stop_ns = window->stop_ns;
   if (text.points) {
     auto p = base::parse_uint(*text.points, 1, max_points);
     if (!p.ok()) {

@@ -2,8 +2,8 @@
 // boundaries, and the "outside the ring" verdict.
 #include "snapflow/base/time.h"
 #include "snapflow/extract/extract.h"
-#include "snapflow/filter/time_text.h"
 #include "snapflow/ring/catalog.h"
+#include "window_text.h"
 
 namespace snapflow::extract {
 namespace {
@@ -21,7 +21,7 @@ bool valid_stream_name(std::string_view name) {
 }
 
 base::Error invalid(std::string message) {
-  return base::make_error(base::ErrorCode::kInvalidArgument, std::move(message));
+  return invalid_request(std::move(message));
 }
 
 const ring::RingPosition& earlier(const ring::RingPosition& a, const ring::RingPosition& b) {
@@ -41,26 +41,15 @@ base::Result<OutputFormat> parse_output_format(std::string_view name) {
 
 base::Result<ExtractRequest> make_request(const RequestText& text, const ExtractLimits& limits) {
   ExtractRequest r;
-  if (text.start) {
-    auto t = filter::parse_time_ns(*text.start);
-    if (!t.ok()) return invalid("Start: " + t.error().message());
-    r.start_ns = *t;
-  }
-  if (text.stop) {
-    auto t = filter::parse_time_ns(*text.stop);
-    if (!t.ok()) return invalid("Stop: " + t.error().message());
-    r.stop_ns = *t;
-  }
-  if (r.start_ns && r.stop_ns) {
-    if (*r.stop_ns <= *r.start_ns) {
-      return invalid("Stop must be after Start (Start=" + std::to_string(*r.start_ns) +
-                     ", Stop=" + std::to_string(*r.stop_ns) + ")");
-    }
-    if (limits.max_window_ns > 0 && *r.stop_ns - *r.start_ns > limits.max_window_ns) {
-      return invalid("window of " + std::to_string(*r.stop_ns - *r.start_ns) +
-                     " ns is longer than the limit of " + std::to_string(limits.max_window_ns) +
-                     " ns");
-    }
+  auto window = parse_window_times(text.start, text.stop);
+  if (!window.ok()) return std::move(window).error();
+  r.start_ns = window->start_ns;
+  r.stop_ns = window->stop_ns;
+  if (r.start_ns && r.stop_ns && limits.max_window_ns > 0 &&
+      *r.stop_ns - *r.start_ns > limits.max_window_ns) {
+    return invalid("window of " + std::to_string(*r.stop_ns - *r.start_ns) +
+                   " ns is longer than the limit of " + std::to_string(limits.max_window_ns) +
+                   " ns");
   }
   if (text.stream) {
     if (!valid_stream_name(*text.stream)) {
