@@ -120,11 +120,25 @@ base::Result<RuleFile> decode_rule_file(std::string_view text, std::string_view 
   return file;
 }
 
-std::string RuleHistory::key(const std::byte* src, const std::byte* dst, size_t n) {
-  std::string k(2 * n, '\0');
-  std::memcpy(k.data(), src, n);
-  std::memcpy(k.data() + n, dst, n);
+RuleHistory::PatternKey RuleHistory::key(const std::byte* src, const std::byte* dst, size_t n) {
+  PatternKey k;
+  k.address_bytes = static_cast<uint8_t>(n);
+  std::memcpy(k.bytes.data(), src, n);
+  std::memcpy(k.bytes.data() + n, dst, n);
   return k;
+}
+
+size_t RuleHistory::KeyHash::operator()(const PatternKey& k) const {
+  // Four 64-bit words folded with a multiply-xorshift per word (the murmur3 finaliser's
+  // constants): the key is addresses, not adversarial input to a long-lived table.
+  uint64_t h = k.address_bytes;
+  for (size_t i = 0; i < k.bytes.size(); i += 8) {
+    uint64_t w = 0;
+    std::memcpy(&w, k.bytes.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+  }
+  return static_cast<size_t>(h * 0xc4ceb9fe1a85ec53ULL);
 }
 
 RuleHistory::RuleHistory(std::vector<RuleVersion> versions) : versions_(std::move(versions)) {
@@ -153,12 +167,14 @@ RuleHistory::RuleHistory(std::vector<RuleVersion> versions) : versions_(std::mov
 }
 
 base::Result<RuleHistory> RuleHistory::load(const std::string& state_dir) {
-  const std::string path = state_dir + "/" + std::string(kRulesFileName);
+  auto history = load_file(state_dir + "/" + std::string(kRulesFileName));
+  if (!history && history.error().code() == ErrorCode::kNotFound) return RuleHistory({});
+  return history;
+}
+
+base::Result<RuleHistory> RuleHistory::load_file(const std::string& path) {
   auto text = read_small_file(path, 64 << 20);
-  if (!text) {
-    if (text.error().code() == ErrorCode::kNotFound) return RuleHistory({});
-    return std::move(text).error();
-  }
+  if (!text) return std::move(text).error();
   auto file = decode_rule_file(*text, path);
   if (!file) return std::move(file).error();
   return RuleHistory(std::move(file->versions));

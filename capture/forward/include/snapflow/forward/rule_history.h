@@ -25,6 +25,7 @@
 // TO_NS is 0 for the version in force; NAME is "-" when empty.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,9 +69,12 @@ class RuleHistory {
   explicit RuleHistory(std::vector<RuleVersion> versions);
   // Reads state_dir/forward-rules; an absent file is an empty history.
   static base::Result<RuleHistory> load(const std::string& state_dir);
+  // Reads a rules file by its path (pcap2json --forward-rules); an absent file is an error.
+  static base::Result<RuleHistory> load_file(const std::string& path);
 
   // The rule and mode of a stored packet with these addresses (wire bytes, n = 4 or 16),
-  // stamped ts_ns; nullopt when no rule version ever produced that pattern.
+  // stamped ts_ns; nullopt when no rule version ever produced that pattern. Allocation-free
+  // and const: any number of threads may call it at once.
   std::optional<Attribution> attribute(int64_t ts_ns, const std::byte* src, const std::byte* dst,
                                        size_t n) const;
   const std::vector<RuleVersion>& versions() const { return versions_; }
@@ -81,12 +85,19 @@ class RuleHistory {
     CaptureMode mode;
     Direction direction;
   };
-  struct KeyHash {
-    size_t operator()(const std::string& k) const { return std::hash<std::string>()(k); }
+  // The (source, destination) pair as one fixed-size key: a lookup builds it on the stack, so
+  // attribute() allocates nothing (pcap2json calls it once per flow document).
+  struct PatternKey {
+    std::array<uint8_t, 32> bytes{};  ///< source then destination, zero-padded
+    uint8_t address_bytes = 0;        ///< 4 or 16
+    bool operator==(const PatternKey&) const = default;
   };
-  static std::string key(const std::byte* src, const std::byte* dst, size_t n);
+  struct KeyHash {
+    size_t operator()(const PatternKey& k) const;
+  };
+  static PatternKey key(const std::byte* src, const std::byte* dst, size_t n);
   std::vector<RuleVersion> versions_;
-  std::unordered_map<std::string, std::vector<Candidate>, KeyHash> patterns_;
+  std::unordered_map<PatternKey, std::vector<Candidate>, KeyHash> patterns_;
 };
 
 }  // namespace snapflow::forward
