@@ -64,8 +64,8 @@ bool answered_ok(const ApiResponse& r, const std::string& path) {
       return false;
   }
   if (r.body.empty() || r.body.back() != '\n') return r.status == 200 && r.body.empty();
-  const bool action = path == "/forward/rule_add" || path == "/forward/rule_del" ||
-                      path == "/forward/rule_mode";
+  const bool action =
+      path == "/forward/rule_add" || path == "/forward/rule_del" || path == "/forward/rule_mode";
   if (action && r.status != 405 && r.body.rfind("{\"Status\":", 0) != 0) return false;
   return true;
 }
