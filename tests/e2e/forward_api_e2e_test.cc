@@ -13,6 +13,8 @@
 
 #include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "forward_e2e_traffic.h"
 
@@ -193,6 +195,52 @@ TEST_F(ForwardApi, ModesChangeOverHttpDuringTransfersWithoutBreakingThem) {
         "rule 3 inline 10.10.1.4"}) {
     EXPECT_NE(text.find(version), std::string::npos) << version << "\n" << text;
   }
+
+  // pcap2json --ring reads that file by default: every stored packet is attributed, in the
+  // mode its addresses say, to the rule that owns them; twice, byte for byte the same.
+  const std::string pcap2json =
+      std::string(SNAPFLOW_PCAP2JSON_BIN) + " --observer e2e --ring " + ring_dir_ + " -o ";
+  int rc = 0;
+  std::string out = run(pcap2json + dir_ + "/docs.ndjson", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  out = run(pcap2json + dir_ + "/again.ndjson", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(sha256_of(dir_ + "/docs.ndjson"), sha256_of(dir_ + "/again.ndjson"));
+  std::map<AddressPair, int64_t> stored;
+  for (const auto& p : read_ring(ring_dir_)) ++stored[frame_addresses(p.bytes)];
+  std::map<AddressPair, int64_t> documented;
+  std::map<std::string, std::set<std::string>> modes_of_rule;
+  std::istringstream lines(run("python3 " + std::string(SNAPFLOW_E2E_DIR) + "/forward_docs.py < " +
+                               dir_ + "/docs.ndjson"));
+  std::string src, dst, mode, id, direction, name, session;
+  int64_t packets = 0;
+  while (lines >> src >> dst >> mode >> id >> direction >> name >> session >> packets) {
+    const AddressPair pair{src, dst};
+    documented[pair] += packets;
+    const bool first_rule = src == kAddrA || dst == kAddrA || src == kAddrB || dst == kAddrB;
+    EXPECT_EQ(id, first_rule ? "1" : "2") << src << " -> " << dst;
+    EXPECT_EQ(name, first_rule ? "main" : "side") << src << " -> " << dst;
+    EXPECT_EQ(session, "-");
+    const std::string a = first_rule ? kAddrA : kAddrA2;
+    const std::string b = first_rule ? kAddrB : kAddrB2;
+    // docs/decisions/0040's table: which (mode, direction) each address pattern is.
+    const std::map<AddressPair, std::pair<std::string, std::string>> patterns = {
+        {{a, kAddrCapture}, {"ingress", "a_to_b"}},
+        {{b, kAddrEgress}, {"ingress", "b_to_a"}},
+        {{kAddrEgress, b}, {"egress", "a_to_b"}},
+        {{kAddrCapture, a}, {"egress", "b_to_a"}},
+        {{a, b}, {"inline", "a_to_b"}},
+        {{b, a}, {"inline", "b_to_a"}}};
+    const auto expected = patterns.find(pair);
+    ASSERT_NE(expected, patterns.end()) << src << " -> " << dst;
+    EXPECT_EQ(mode, expected->second.first) << src << " -> " << dst;
+    EXPECT_EQ(direction, expected->second.second) << src << " -> " << dst;
+    modes_of_rule[id].insert(mode);
+  }
+  EXPECT_EQ(documented, stored) << "every stored packet is in an attributed document";
+  const std::set<std::string> all = {"egress", "ingress", "inline"};
+  EXPECT_EQ(modes_of_rule["1"], all);
+  EXPECT_EQ(modes_of_rule["2"], all);
 }
 
 }  // namespace
