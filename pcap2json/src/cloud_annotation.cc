@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "snapflow/base/time.h"
 #include "snapflow/forward/mirror_sessions.h"
@@ -14,8 +15,22 @@
 
 namespace snapflow::pcap2json {
 
+// What one reading of the rules file gives the encoders: the history, and for every version
+// and each of its six patterns the ECS and fmadio members, built once (a document copies one).
+// The members live in one arena, a version's twelve side by side (one or two cache lines
+// away from each other, whatever the number of rules).
+struct RulesReading {
+  explicit RulesReading(forward::RuleHistory h);
+  std::string_view member(size_t at) const {
+    return {text.data() + spans[at].first, spans[at].second};
+  }
+  forward::RuleHistory history;
+  std::string text;
+  std::vector<std::pair<uint32_t, uint32_t>> spans;  ///< [(version * 6 + pattern) * 2 + fmadio]
+};
+
 struct CloudAnnotator::State {
-  std::shared_ptr<const forward::RuleHistory> rules;
+  std::shared_ptr<const RulesReading> rules;
   std::shared_ptr<const forward::SessionHistory> sessions;
   FileId rules_id;
   FileId sessions_id;
@@ -85,14 +100,22 @@ bool outer_addresses(const FlowRecord& r, const uint8_t** src, const uint8_t** d
   return true;
 }
 
-std::optional<forward::Attribution> attribute(const forward::RuleHistory* rules,
-                                              const FlowRecord& r) {
+size_t pattern_index(forward::CaptureMode mode, forward::Direction direction) {
+  return static_cast<size_t>(mode) * 2 + static_cast<size_t>(direction);
+}
+
+// The prebuilt members of the flow's rule version and pattern ("" when no rule made it).
+std::string_view members(const RulesReading* rules, const FlowRecord& r, bool fmadio) {
   const uint8_t* src = nullptr;
   const uint8_t* dst = nullptr;
   size_t n = 0;
-  if (rules == nullptr || !outer_addresses(r, &src, &dst, &n)) return std::nullopt;
-  return rules->attribute(r.counters.first_ts_ns, reinterpret_cast<const std::byte*>(src),
-                          reinterpret_cast<const std::byte*>(dst), n);
+  if (rules == nullptr || !outer_addresses(r, &src, &dst, &n)) return {};
+  const auto found =
+      rules->history.attribute(r.counters.first_ts_ns, reinterpret_cast<const std::byte*>(src),
+                               reinterpret_cast<const std::byte*>(dst), n);
+  if (!found) return {};
+  const size_t version = static_cast<size_t>(found->version - rules->history.versions().data());
+  return rules->member((version * 6 + pattern_index(found->mode, found->direction)) * 2 + fmadio);
 }
 
 bool is_mirror_tunnel(const packet::FlowKey& key) {
@@ -102,6 +125,35 @@ bool is_mirror_tunnel(const packet::FlowKey& key) {
 }
 
 }  // namespace
+
+RulesReading::RulesReading(forward::RuleHistory h) : history(std::move(h)) {
+  const auto& versions = history.versions();
+  spans.resize(versions.size() * 12);
+  for (size_t v = 0; v < versions.size(); ++v) {
+    const forward::RuleVersion& version = versions[v];
+    // Rule names are [A-Za-z0-9._-]{0,64} (the file's decoder checks): no escaping needed.
+    const std::string& name = version.spec.name;
+    const std::string id = std::to_string(version.id);
+    for (auto mode : {forward::CaptureMode::kIngress, forward::CaptureMode::kEgress,
+                      forward::CaptureMode::kInline}) {
+      for (auto direction : {forward::Direction::kAtoB, forward::Direction::kBtoA}) {
+        const std::string m = forward::to_string(mode);
+        const std::string d = forward::to_string(direction);
+        const size_t at = (v * 6 + pattern_index(mode, direction)) * 2;
+        const std::string ecs = ",\"capture_mode\":\"" + m + "\",\"rule\":{\"id\":" + id +
+                                (name.empty() ? "" : ",\"name\":\"" + name + "\"") +
+                                ",\"direction\":\"" + d + "\"}";
+        const std::string fmadio = ",\"CaptureMode\":\"" + m + "\",\"RuleID\":" + id +
+                                   (name.empty() ? "" : ",\"RuleName\":\"" + name + "\"") +
+                                   ",\"RuleDirection\":\"" + d + "\"";
+        spans[at] = {static_cast<uint32_t>(text.size()), static_cast<uint32_t>(ecs.size())};
+        text += ecs;
+        spans[at + 1] = {static_cast<uint32_t>(text.size()), static_cast<uint32_t>(fmadio.size())};
+        text += fmadio;
+      }
+    }
+  }
+}
 
 CloudAnnotator::CloudAnnotator(std::string rules_path, std::string sessions_path)
     : rules_path_(std::move(rules_path)), sessions_path_(std::move(sessions_path)) {}
@@ -124,7 +176,8 @@ base::Result<std::unique_ptr<const CloudAnnotator::State>> CloudAnnotator::read(
     if (previous == nullptr || id != previous->rules_id) {
       auto decoded = forward::decode_rule_file(file->first, rules_path_);
       if (!decoded) return std::move(decoded).error().context("--forward-rules");
-      next->rules = std::make_shared<const forward::RuleHistory>(std::move(decoded->versions));
+      next->rules =
+          std::make_shared<const RulesReading>(forward::RuleHistory(std::move(decoded->versions)));
       next->rules_id = id;
     }
   }
@@ -182,20 +235,8 @@ const CloudAnnotator::State* CloudAnnotator::state_for(int64_t ts_ns) const {
 
 void CloudAnnotator::write_ecs_rule(DocumentWriter& w, const FlowRecord& record) const {
   if (rules_path_.empty()) return;
-  const auto found = attribute(state_for(record.counters.first_ts_ns)->rules.get(), record);
-  if (!found) return;
-  w.lit(",\"capture_mode\":");
-  w.plain_string(forward::to_string(found->mode));
-  w.lit(",\"rule\":{\"id\":");
-  w.u64(found->rule_id);
-  // Rule names are [A-Za-z0-9._-]{0,64} (validated by the daemon and by the file's decoder).
-  if (!found->version->spec.name.empty()) {
-    w.lit(",\"name\":");
-    w.plain_string(found->version->spec.name);
-  }
-  w.lit(",\"direction\":");
-  w.plain_string(forward::to_string(found->direction));
-  w.ch('}');
+  const State* state = state_for(record.counters.first_ts_ns);
+  w.text(members(state->rules.get(), record, false));
 }
 
 std::string_view CloudAnnotator::mirror_session(const FlowRecord& record) const {
@@ -207,19 +248,8 @@ std::string_view CloudAnnotator::mirror_session(const FlowRecord& record) const 
 
 void CloudAnnotator::write_fmadio(DocumentWriter& w, const FlowRecord& record) const {
   if (!rules_path_.empty()) {
-    const auto found = attribute(state_for(record.counters.first_ts_ns)->rules.get(), record);
-    if (found) {
-      w.lit(",\"CaptureMode\":");
-      w.plain_string(forward::to_string(found->mode));
-      w.lit(",\"RuleID\":");
-      w.u64(found->rule_id);
-      if (!found->version->spec.name.empty()) {
-        w.lit(",\"RuleName\":");
-        w.plain_string(found->version->spec.name);
-      }
-      w.lit(",\"RuleDirection\":");
-      w.plain_string(forward::to_string(found->direction));
-    }
+    const State* state = state_for(record.counters.first_ts_ns);
+    w.text(members(state->rules.get(), record, true));
   }
   if (const std::string_view session = mirror_session(record); !session.empty()) {
     w.lit(",\"MirrorSession\":");

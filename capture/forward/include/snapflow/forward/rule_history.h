@@ -30,7 +30,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "snapflow/base/result.h"
@@ -85,19 +84,26 @@ class RuleHistory {
     CaptureMode mode;
     Direction direction;
   };
-  // The (source, destination) pair as one fixed-size key: a lookup builds it on the stack, so
-  // attribute() allocates nothing (pcap2json calls it once per flow document).
-  struct PatternKey {
-    std::array<uint8_t, 32> bytes{};  ///< source then destination, zero-padded
-    uint8_t address_bytes = 0;        ///< 4 or 16
-    bool operator==(const PatternKey&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const PatternKey& k) const;
+  // The (source, destination) pair as four words, zero-padded (IPv4 uses the first only).
+  using PatternKey = std::array<uint64_t, 4>;
+  // One pattern of the open-addressing index: its key and its candidates (the versions that
+  // produced it, contiguous in candidates_). A lookup builds the key on the stack and touches
+  // one slot (and, on a hit, its candidates): attribute() allocates nothing and costs about
+  // one cache miss (pcap2json calls it once per flow document).
+  struct Slot {
+    PatternKey key{};
+    uint32_t first = 0;         ///< index of the first candidate
+    uint16_t count = 0;         ///< 0: an empty slot
+    uint8_t address_bytes = 0;  ///< 4 or 16
   };
   static PatternKey key(const std::byte* src, const std::byte* dst, size_t n);
+  static uint64_t hash(const PatternKey& key, size_t n);
+  const Slot* find(const PatternKey& key, size_t n) const;
+
   std::vector<RuleVersion> versions_;
-  std::unordered_map<PatternKey, std::vector<Candidate>, KeyHash> patterns_;
+  std::vector<Candidate> candidates_;
+  std::vector<Slot> slots_;  ///< power-of-two size, at most half full
+  size_t mask_ = 0;
 };
 
 }  // namespace snapflow::forward
