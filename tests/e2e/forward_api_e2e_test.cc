@@ -52,7 +52,7 @@ class ForwardApi : public ::testing::Test {
     if (!dir_.empty()) run("rm -rf " + dir_);
   }
 
-  void start_daemon() {
+  void start_daemon(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {
         "/usr/bin/env",
         "ip",
@@ -69,9 +69,17 @@ class ForwardApi : public ::testing::Test {
         "--api-listen=127.0.0.1:0",
         "--api-credentials-file=" + dir_ + "/creds",
         "--flush-interval=20ms"};
-    daemon_ = std::make_unique<Daemon>(args, dir_ + "/daemon.log");
+    args.insert(args.end(), extra.begin(), extra.end());
+    // A log per start: wait_ready() looks for the "ready" line.
+    daemon_ = std::make_unique<Daemon>(args, dir_ + "/daemon" + std::to_string(++starts_) + ".log");
     api_ = daemon_->wait_ready();
     ASSERT_NE(api_, "") << daemon_->log();
+    // The defaults harden the daemon (docs/capture.md): every rules API change below runs as
+    // the unprivileged user under the seccomp allow-list.
+    EXPECT_NE(daemon_->log().find("privileges: running as snapflow"), std::string::npos)
+        << daemon_->log();
+    EXPECT_NE(daemon_->log().find("system calls allowed in every thread"), std::string::npos)
+        << daemon_->log();
   }
 
   struct Answer {
@@ -104,6 +112,7 @@ class ForwardApi : public ::testing::Test {
   std::unique_ptr<Daemon> daemon_;
   std::unique_ptr<ForwardTraffic> traffic_;
   std::string dir_, ring_dir_, api_;
+  int starts_ = 0;
 };
 
 TEST_F(ForwardApi, ModesChangeOverHttpDuringTransfersWithoutBreakingThem) {
@@ -241,6 +250,28 @@ TEST_F(ForwardApi, ModesChangeOverHttpDuringTransfersWithoutBreakingThem) {
   const std::set<std::string> all = {"egress", "ingress", "inline"};
   EXPECT_EQ(modes_of_rule["1"], all);
   EXPECT_EQ(modes_of_rule["2"], all);
+}
+
+// --state-dir outside the ring: the daemon creates it as root, then gives it (and only its own
+// files there) to the user it switches to, so the rules API can rewrite the rules file under
+// the default hardening, and the rules survive a restart.
+TEST_F(ForwardApi, StateDirOutsideTheRingWorksAfterThePrivilegeDrop) {
+  const std::string state = dir_ + "/elsewhere/state";
+  run("mkdir -p " + dir_ + "/elsewhere && chmod 755 " + dir_ + "/elsewhere && echo keep > " + dir_ +
+      "/elsewhere/unrelated");
+  start_daemon({"--state-dir=" + state});
+  change(add(kAddrA, kAddrB, "egress", "main"), "\"Id\":1");
+  change("/forward/rule_mode?Id=1&Mode=inline", "rule 1 now captures inline");
+  ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
+  EXPECT_EQ(run("stat -c %U " + state + " " + state + "/forward-rules"), "snapflow\nsnapflow\n");
+  EXPECT_EQ(run("stat -c %U " + dir_ + "/elsewhere/unrelated"), "root\n");
+
+  start_daemon({"--state-dir=" + state});
+  EXPECT_NE(daemon_->log().find("forwarder: 1 rule(s) in force"), std::string::npos)
+      << daemon_->log();
+  EXPECT_NE(api("/forward/rules").body.find("1,main,inline,"), std::string::npos);
+  change("/forward/rule_del?Id=1", "rule 1 deleted");
+  ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
 }
 
 }  // namespace
