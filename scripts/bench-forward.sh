@@ -43,6 +43,10 @@
 set -euo pipefail
 build=${1:-build}
 bin=$(realpath "$build/capture/snapflow-capture")
+# SNAPFLOW_BINS="NAME=PATH ...": several snapflow-capture builds, each run after testpmd in every
+# repetition (interleaved: the levers of docs/performance.md are compared this way); the
+# default is this build's binary alone.
+SNAPFLOW_BINS=${SNAPFLOW_BINS:-snapflow=$bin}
 TRANSPORTS=${TRANSPORTS:-memif afpacket}
 SIZES=${SIZES:-64 1500}
 REPS=${REPS:-3}
@@ -114,11 +118,11 @@ start_dut() {
         --port-topology=loop --auto-start --total-num-mbufs=16384 --stats-period 1 --burst=64 \
         --record-core-cycles >"$work/dut-$kind.log" 2>&1 &
       ;;
-    snapflow)
+    snapflow*)
       local source=(--source=forward:dpdk "--dpdk-eal-args=-l 1 --no-huge -m 512 --no-pci --file-prefix=${tag}dut --vdev $(dut_vdev "$transport")" --dpdk-ports=0 --dpdk-mbufs=16384 --dpdk-burst=64)
       [[ $transport == afpacket ]] && source=(--source=forward:afpacket:"${tag:0:6}P" --forward-cpu=1)
       rm -rf "$work/ring"
-      "${ns[@]}" "$bin" "${source[@]}" \
+      "${ns[@]}" "$sf_bin" "${source[@]}" \
         --forward-port0="$port0" --forward-rule="$rule" --ring-dir="$work/ring" \
         --ring-bytes=512M --ring-segment-bytes=64M --api-listen=off \
         >"$work/dut-$kind.log" 2>&1 &
@@ -229,18 +233,37 @@ measure() {
   sleep 1
 }
 
-printf '%-9s %-5s %-3s %11s %11s %6s | %11s %11s %6s | %s\n' transport bytes rep \
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+printf '%-9s %-5s %-3s %-12s %11s %11s %6s | %11s %11s %6s | %s\n' transport bytes rep build \
   io-wall sf-wall ratio io-percore sf-percore ratio sf-capture-dropped
+results=$work/results.tsv
+: >"$results"
 for transport in $TRANSPORTS; do
   [[ $transport == afpacket ]] && setup_veth
   for size in $SIZES; do
     for rep in $(seq "$REPS"); do
       read -r io_wall io_cpu _ < <(measure testpmd-io "$transport" "$size")
-      read -r sf_wall sf_cpu sf_drop < <(measure snapflow "$transport" "$size")
-      awk -v t="$transport" -v s="$size" -v r="$rep" -v a="$io_wall" -v b="$sf_wall" \
-        -v c="$io_cpu" -v d="$sf_cpu" -v e="$sf_drop" 'BEGIN {
-          printf "%-9s %-5s %-3s %11.0f %11.0f %5.0f%% | %11.0f %11.0f %5.0f%% | %s%%\n", t, s, r,
-                 a, b, (a > 0 ? 100 * b / a : 0), c, d, (c > 0 ? 100 * d / c : 0), e}'
+      for variant in $SNAPFLOW_BINS; do
+        name=${variant%%=*}
+        sf_bin=$(realpath "${variant#*=}")
+        read -r sf_wall sf_cpu sf_drop < <(measure "snapflow-$name" "$transport" "$size")
+        awk -v t="$transport" -v s="$size" -v r="$rep" -v n="$name" -v a="$io_wall" \
+          -v b="$sf_wall" -v c="$io_cpu" -v d="$sf_cpu" -v e="$sf_drop" 'BEGIN {
+            printf "%-9s %-5s %-3s %-12s %11.0f %11.0f %5.0f%% | %11.0f %11.0f %5.0f%% | %s%%\n",
+                   t, s, r, n, a, b, (a > 0 ? 100 * b / a : 0), c, d, (c > 0 ? 100 * d / c : 0), e}'
+        printf '%s\t%s\t%s\t%s\t%s\n' "$transport" "$size" "$name" \
+          "$(awk -v c="$io_cpu" -v d="$sf_cpu" 'BEGIN {print (c > 0 ? 100 * d / c : 0)}')" \
+          "$(awk -v a="$io_wall" -v b="$sf_wall" 'BEGIN {print (a > 0 ? 100 * b / a : 0)}')" \
+          >>"$results"
+      done
     done
   done
+done
+echo "medians of the per-repetition ratios (snapflow / testpmd io):"
+cut -f1-3 "$results" | sort -u | while IFS=$'\t' read -r t s n; do
+  percore=$(awk -F'\t' -v t="$t" -v s="$s" -v n="$n" '$1 == t && $2 == s && $3 == n {print $4}' \
+    "$results" | median)
+  wall=$(awk -F'\t' -v t="$t" -v s="$s" -v n="$n" '$1 == t && $2 == s && $3 == n {print $5}' \
+    "$results" | median)
+  printf '  %-9s %-5s %-12s per core %5.0f %%   wall %5.0f %%\n' "$t" "$s" "$n" "$percore" "$wall"
 done
