@@ -236,7 +236,8 @@ const CloudAnnotator::State* CloudAnnotator::state_for(int64_t ts_ns) const {
 void CloudAnnotator::write_ecs_rule(DocumentWriter& w, const FlowRecord& record) const {
   if (rules_path_.empty()) return;
   const State* state = state_for(record.counters.first_ts_ns);
-  w.text(members(state->rules.get(), record, false));
+  // An unattributed flow has no members (an empty view, possibly without data: no memcpy).
+  if (const std::string_view m = members(state->rules.get(), record, false); !m.empty()) w.text(m);
 }
 
 std::string_view CloudAnnotator::mirror_session(const FlowRecord& record) const {
@@ -249,7 +250,9 @@ std::string_view CloudAnnotator::mirror_session(const FlowRecord& record) const 
 void CloudAnnotator::write_fmadio(DocumentWriter& w, const FlowRecord& record) const {
   if (!rules_path_.empty()) {
     const State* state = state_for(record.counters.first_ts_ns);
-    w.text(members(state->rules.get(), record, true));
+    if (const std::string_view m = members(state->rules.get(), record, true); !m.empty()) {
+      w.text(m);
+    }
   }
   if (const std::string_view session = mirror_session(record); !session.empty()) {
     w.lit(",\"MirrorSession\":");
