@@ -4,6 +4,7 @@
 #include <array>
 
 #include "api_handlers.h"
+#include "routes_forward.h"
 
 namespace snapflow::capture {
 namespace {
@@ -26,6 +27,14 @@ constexpr std::array kRoutes = {
     ApiRoute{"/filter/check", RouteRuns::kWorker, false, &route_filter_check},
     ApiRoute{"/ui", RouteRuns::kEventLoop, false, &route_ui},
     ApiRoute{"/ui/", RouteRuns::kEventLoop, false, &route_ui},
+    // The cloud capture modes (routes_forward.h). Changes fsync the rules file: the worker.
+    ApiRoute{"/forward/rules", RouteRuns::kEventLoop, false, &route_forward_rules},
+    ApiRoute{"/forward/history", RouteRuns::kEventLoop, false, &route_forward_history},
+    ApiRoute{"/forward/status", RouteRuns::kEventLoop, false, &route_forward_status},
+    ApiRoute{"/forward/rule_add", RouteRuns::kWorker, true, &route_forward_rule_add},
+    ApiRoute{"/forward/rule_del", RouteRuns::kWorker, true, &route_forward_rule_del},
+    ApiRoute{"/forward/rule_mode", RouteRuns::kWorker, true, &route_forward_rule_mode},
+    ApiRoute{"/mirror/sessions", RouteRuns::kEventLoop, false, &route_mirror_sessions},
 };
 
 }  // namespace

@@ -101,8 +101,10 @@ base::Result<ApiServerOptions> api_options_from_config(const CaptureConfig& conf
 
 base::Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiServerOptions& options,
                                                           CaptureControl& control,
-                                                          const base::Logger& log) {
+                                                          const base::Logger& log,
+                                                          CloudControl* cloud) {
   auto impl = std::make_unique<Impl>(control);
+  impl->context.cloud = cloud;
   impl->options = options;
   impl->log = &log;
   const std::string where = "api listen " + options.host + ":" + std::to_string(options.port);

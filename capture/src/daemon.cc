@@ -65,6 +65,7 @@ base::Status run_daemon(const CaptureConfig& config, const base::Logger& log,
            ((*writer)->direct_io() ? "O_DIRECT" : "buffered") + " writes");
 
   CaptureStatus status(base::now_monotonic_ns());
+  status.set_mode_fields([&cloud] { return cloud.status_fields(); });
   SpoolerOptions spool;
   spool.flush_interval_ns = config.flush_interval_ns;
   Spooler spooler(std::move(*sources), **writer, status, spool, log);
@@ -95,7 +96,7 @@ base::Status run_daemon(const CaptureConfig& config, const base::Logger& log,
   std::unique_ptr<ApiServer> api;
   std::string api_text = "off";
   if (config.api_enabled()) {
-    auto server = ApiServer::start(*api_options, **service, log);
+    auto server = ApiServer::start(*api_options, **service, log, &cloud);
     if (!server) return shutdown(std::move(server).error());
     api = std::move(*server);
     api_text = api_options->host + ":" + std::to_string(api->port());

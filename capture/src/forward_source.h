@@ -59,6 +59,7 @@ class ForwarderSource final : public PacketSource,
   // Counters as text lines (engine, datapath, every rule), for the daemon's log.
   std::string summary() const;
   const forward::EngineCounters& engine_counters() const { return engine_->counters(); }
+  const auto& parse_counters() const { return engine_->parse_counters(); }
   DatapathStats datapath_stats() const { return datapath_->stats(); }
   uint64_t capture_dropped() const { return capture_dropped_.load(std::memory_order_relaxed); }
 

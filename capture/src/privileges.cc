@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "hardening.h"
+#include "snapflow/capture/cloud_config.h"
+#include "snapflow/forward/mirror_sessions.h"
+#include "snapflow/forward/rule_history.h"
 
 namespace snapflow::capture {
 namespace {
@@ -63,6 +66,29 @@ base::Status give_ring_to(const std::string& dir, const Account& to, int depth =
       SNAPFLOW_TRY_STATUS(give_ring_to(path, to, depth + 1), "ring directory");
     } else if (::fchownat(::dirfd(d.get()), name.c_str(), to.uid, to.gid, AT_SYMLINK_NOFOLLOW) !=
                0) {
+      return os_error("chown " + path);
+    }
+  }
+  return base::ok_status();
+}
+
+// The cloud modes' state directory (--state-dir) when it is not the ring's own state/ (which
+// give_ring_to covers): the rules API rewrites the rules file and a restart the sessions file
+// after the switch, so the user needs the directory and the daemon's files in it. Only those
+// names are given away: the operator may point --state-dir at a directory holding other files.
+// Nothing to do when it does not exist (no cloud mode).
+base::Status give_state_dir_to(const CaptureConfig& config, const Account& to) {
+  const std::string dir = state_dir(config);
+  if (dir == config.ring_dir + "/state" || ::access(dir.c_str(), F_OK) != 0) {
+    return base::ok_status();
+  }
+  if (::fchownat(AT_FDCWD, dir.c_str(), to.uid, to.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+    return os_error("chown " + dir);
+  }
+  for (const std::string_view name : {forward::kRulesFileName, forward::kMirrorSessionsFileName}) {
+    const std::string path = dir + "/" + std::string(name);
+    if (::fchownat(AT_FDCWD, path.c_str(), to.uid, to.gid, AT_SYMLINK_NOFOLLOW) != 0 &&
+        errno != ENOENT) {
       return os_error("chown " + path);
     }
   }
@@ -141,6 +167,7 @@ base::Status drop_privileges(const CaptureConfig& config, const base::Logger& lo
   auto account = look_up(config.user);
   if (!account) return std::move(account).error();
   SNAPFLOW_TRY_STATUS(give_ring_to(config.ring_dir, *account), "--ring-dir=" + config.ring_dir);
+  SNAPFLOW_TRY_STATUS(give_state_dir_to(config, *account), "--state-dir");
   // Supplementary groups, then group, then user: glibc applies each to every thread of the
   // process, and leaving uid 0 clears every thread's capabilities.
   if (::setgroups(1, &account->gid) != 0) return os_error("setgroups");
@@ -162,6 +189,11 @@ base::Status drop_privileges(const CaptureConfig& config, const base::Logger& lo
   if (::access(config.ring_dir.c_str(), R_OK | W_OK | X_OK) != 0) {
     return os_error("--ring-dir=" + config.ring_dir + " is not usable as " + config.user +
                     " (a parent directory closed to it?)");
+  }
+  if (const std::string dir = state_dir(config);
+      ::access(dir.c_str(), F_OK) == 0 && ::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return os_error("--state-dir=" + dir + " is not writable as " + config.user +
+                    " (the rules API and restarts rewrite files there)");
   }
   log.info("privileges: running as " + config.user + " (uid " + std::to_string(account->uid) +
            ", gid " + std::to_string(account->gid) + "), no capabilities, empty bounding set");

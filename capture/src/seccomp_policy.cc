@@ -117,6 +117,11 @@ constexpr const char* kAllowed[] = {
     "epoll_wait",
     "epoll_pwait",
     "epoll_ctl",
+    // DPDK's interrupt thread builds a new epoll set each time its interrupt sources change
+    // (a memif peer connecting or leaving, a port closed at shutdown, link-state interrupts of
+    // physical NICs); an epoll instance is a waiting list, it opens nothing to the outside.
+    "epoll_create",
+    "epoll_create1",
     "timerfd_settime",
     "timerfd_gettime",
     "eventfd2",

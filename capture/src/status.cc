@@ -17,6 +17,11 @@ void CaptureStatus::set_consumers(std::vector<ConsumerLag> consumers) {
   consumers_ = std::move(consumers);
 }
 
+void CaptureStatus::set_mode_fields(ModeFields source) {
+  std::lock_guard lock(name_mutex_);
+  mode_fields_ = std::move(source);
+}
+
 StatusSnapshot CaptureStatus::snapshot(int64_t now_monotonic_ns) const {
   constexpr auto r = std::memory_order_relaxed;
   StatusSnapshot s;
@@ -37,10 +42,16 @@ StatusSnapshot CaptureStatus::snapshot(int64_t now_monotonic_ns) const {
   s.capture_link_speed_mbps = link_speed_mbps.load(r);
   s.capture_bps = bps.load(r);
   s.capture_pps = pps.load(r);
-  std::lock_guard lock(name_mutex_);
-  s.capture_name = capture_name_;
-  s.capture_active = capture_active_;
-  s.consumers = consumers_;
+  ModeFields mode_fields;
+  {
+    std::lock_guard lock(name_mutex_);
+    s.capture_name = capture_name_;
+    s.capture_active = capture_active_;
+    s.consumers = consumers_;
+    mode_fields = mode_fields_;
+  }
+  // Outside the lock: the source takes the capture modes' own locks (the rules' mutex).
+  if (mode_fields) s.mode_fields = mode_fields();
   return s;
 }
 
@@ -68,6 +79,7 @@ void for_each_field(const StatusSnapshot& s, F&& f) {
   f("bytes_not_stored", std::to_string(s.bytes_not_stored), false);
   f("ring_outages", std::to_string(s.ring_outages), false);
   f("ring_writable", std::string(s.ring_writable ? "true" : "false"), false);
+  for (const StatusField& m : s.mode_fields) f(m.key, std::to_string(m.value), false);
 }
 
 // Consumer names are [A-Za-z0-9_.-] (ring::is_valid_name): safe in a text key.

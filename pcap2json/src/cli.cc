@@ -6,6 +6,7 @@
 
 #include "snapflow/base/parse.h"
 #include "snapflow/filter/pcap_link.h"
+#include "snapflow/pcap2json/cloud_annotation.h"
 #include "snapflow/pcap2json/config.h"
 
 namespace snapflow::pcap2json {
@@ -44,6 +45,8 @@ enum Option : int {
   kOptDegradeInterval,
   kOptDegradeTopN,
   kOptPcapLinkBase,
+  kOptForwardRules,
+  kOptMirrorSessions,
 };
 
 const option kLongOptions[] = {
@@ -75,6 +78,8 @@ const option kLongOptions[] = {
     {"degrade", required_argument, nullptr, kOptDegrade},
     {"degrade-interval", required_argument, nullptr, kOptDegradeInterval},
     {"degrade-top-n", required_argument, nullptr, kOptDegradeTopN},
+    {"forward-rules", required_argument, nullptr, kOptForwardRules},
+    {"mirror-sessions", required_argument, nullptr, kOptMirrorSessions},
     {"skip-bad-records", no_argument, nullptr, kOptSkipBad},
     {"stats", no_argument, nullptr, kOptStats},
     {"progress", no_argument, nullptr, kOptProgress},
@@ -161,6 +166,14 @@ Live ring (instead of FILE):
                              does not overwrite unread data (default auto: on with --follow)
       --degrade-interval DUR the coarser snapshot length (default: 10 x --interval, at least 1s)
       --degrade-top-n N      flows kept per snapshot past three quarters of the ring (1000)
+Cloud capture (docs/aws.md):
+      --forward-rules FILE   the forwarder's rules file: flow documents carry
+                             snapflow.capture_mode and snapflow.rule.{id,name,direction}
+                             (default with --ring: DIR/state/forward-rules if it exists;
+                             none: off)
+      --mirror-sessions FILE the mirror target's sessions file: flow documents carry
+                             labels.mirror_session (default with --ring:
+                             DIR/state/mirror-sessions if it exists; none: off)
 %ES_FLAGS%Running:
   -t, --threads N            worker threads (default: every core)
       --stats                print statistics to stderr at the end
@@ -340,6 +353,14 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
         config.files.shard_count = static_cast<uint32_t>(*count);
         break;
       }
+      case kOptForwardRules:
+        if (arg.empty()) return make_error(ErrorCode::kInvalidArgument, "--forward-rules: empty");
+        config.forward_rules = arg;
+        break;
+      case kOptMirrorSessions:
+        if (arg.empty()) return make_error(ErrorCode::kInvalidArgument, "--mirror-sessions: empty");
+        config.mirror_sessions = arg;
+        break;
       case kOptSkipBad:
         config.reader.skip_bad_records = true;
         break;
@@ -377,6 +398,35 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
   config.pipeline.encoder.interval_ns = config.pipeline.snapshot.interval_ns;
   return config;
 }
+
+namespace {
+
+// --forward-rules / --mirror-sessions: the given file, or with --ring the daemon's own (its
+// default state directory) when it exists; "none" turns the default off.
+base::Status load_cloud_annotations(Pcap2JsonConfig& config) {
+  const bool given = (!config.forward_rules.empty() && config.forward_rules != "none") ||
+                     (!config.mirror_sessions.empty() && config.mirror_sessions != "none");
+  if (config.pipeline.packet_mode) {
+    if (!given) return base::ok_status();
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--forward-rules/--mirror-sessions: flow documents only, not --json-packet");
+  }
+  const auto resolve = [&](const std::string& option, std::string_view file) -> std::string {
+    if (option == "none") return {};
+    if (!option.empty() || !config.use_ring) return option;
+    const std::string path = config.ring.dir + "/state/" + std::string(file);
+    return ::access(path.c_str(), F_OK) == 0 ? path : std::string();
+  };
+  const std::string rules = resolve(config.forward_rules, "forward-rules");
+  const std::string sessions = resolve(config.mirror_sessions, "mirror-sessions");
+  if (rules.empty() && sessions.empty()) return base::ok_status();
+  auto annotator = CloudAnnotator::load(rules, sessions);
+  if (!annotator.ok()) return std::move(annotator).error();
+  config.pipeline.encoder.cloud = std::move(*annotator);
+  return base::ok_status();
+}
+
+}  // namespace
 
 base::Status validate(Pcap2JsonConfig& config) {
   const auto bad = [](std::string message) {
@@ -456,6 +506,7 @@ base::Status validate(Pcap2JsonConfig& config) {
     SNAPFLOW_TRY_STATUS(indexer::load_credentials(config.indexer), "load credentials");
   }
   config.pipeline.encoder.interval_ns = interval;
+  SNAPFLOW_TRY_STATUS(load_cloud_annotations(config), "check output options");
   SNAPFLOW_TRY_STATUS(validate(config.pipeline.encoder), "check output options");
   return base::ok_status();
 }

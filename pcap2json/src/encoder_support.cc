@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "snapflow/filter/pcap_link.h"
+#include "snapflow/pcap2json/cloud_annotation.h"
 
 namespace snapflow::pcap2json::detail {
 namespace {
@@ -37,7 +38,8 @@ size_t document_bound(const EncoderConfig& config) {
   const size_t prefixes = config.index_prefix.size() + config.packet_index_prefix.size();
   const size_t link =
       config.pcap_link_base.empty() ? 0 : filter::max_pcap_link_bytes(config.pcap_link_base.size());
-  return kMaxFixedDocumentBytes + 2 * 6 * names + prefixes + link;
+  const size_t cloud = config.cloud ? kMaxCloudAnnotationBytes : 0;
+  return kMaxFixedDocumentBytes + 2 * 6 * names + prefixes + link + cloud;
 }
 
 std::string ecs_names_fragment(const EncoderConfig& config) {

@@ -3,6 +3,7 @@
 #include "document_blocks.h"
 #include "encoder_support.h"
 #include "snapflow/filter/pcap_link.h"
+#include "snapflow/pcap2json/cloud_annotation.h"
 
 namespace snapflow::pcap2json {
 
@@ -118,7 +119,11 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapsh
   }
   w.i64(duration_ns);
   w.ch('}');
-  w.text(names_ecs_);
+  if (config_.cloud && !other) {
+    write_names_with_session(w, record);
+  } else {
+    w.text(names_ecs_);
+  }
 
   w.lit(",\"source\":");
   size_t object = w.open();
@@ -161,6 +166,7 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapsh
   w.lit(",\"bits_per_second\":");
   w.u64(detail::per_second(c.bytes * 8, interval_of(snapshot)));
   if (!other) {
+    if (config_.cloud) config_.cloud->write_ecs_rule(w, record);
     detail::write_ecs_mpls(w, a.mpls_count, a.mpls_labels);
     detail::write_ecs_icmp(w, key);
   }
@@ -223,6 +229,19 @@ void FlowEncoder::write_pcap_link(DocumentWriter& w, const SnapshotTotals& snaps
   w.ch('"');
 }
 
+void FlowEncoder::write_names_with_session(DocumentWriter& w, const FlowRecord& record) {
+  const std::string_view session = config_.cloud->mirror_session(record);
+  if (session.empty()) {
+    w.text(names_ecs_);
+    return;
+  }
+  // names_ecs_ ends with the labels object's '}': the session joins it.
+  w.text(std::string_view(names_ecs_).substr(0, names_ecs_.size() - 1));
+  w.lit(",\"mirror_session\":");
+  w.plain_string(session);
+  w.ch('}');
+}
+
 void FlowEncoder::write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns,
                                     const FlowRecord& record, bool other, uint64_t folded_flows) {
   const packet::FlowKey& key = record.key;
@@ -268,6 +287,7 @@ void FlowEncoder::write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns
   h.tcp_flags = {c.tcp_flag_packets[kFin], c.tcp_flag_packets[kSyn], c.tcp_flag_packets[kRst],
                  c.tcp_flag_packets[kPsh], c.tcp_flag_packets[kAck]};
   detail::write_fmadio_headers(w, h, key);
+  if (config_.cloud) config_.cloud->write_fmadio(w, record);
   w.ch('}');
 }
 

@@ -5,11 +5,18 @@
 //
 //   build-*/tests/bench/encoder_bench --benchmark_min_time=2
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <vector>
 
 #include "snapflow/compress/gzip.h"
+#include "snapflow/pcap2json/cloud_annotation.h"
 #include "snapflow/pcap2json/flow_encoder.h"
 #include "snapflow/pcap2json/packet_encoder.h"
 
@@ -235,6 +242,76 @@ void BM_EncodePacket(benchmark::State& state) {
   set_counters(state, docs, bytes);
 }
 BENCHMARK(BM_EncodePacket)->ArgName("community_id")->Arg(0)->Arg(1);
+
+// --forward-rules + --mirror-sessions (cloud_annotation.h), ECS with community id, on the
+// records of BM_EncodeFlow. arg: 0 no files (the default); 1 a forwarder's ring: 16 named rules
+// and every IPv4 flow from one of them (its addresses rewritten to one of the rule's six
+// patterns: a lookup hit and ~90 more bytes per document); 2 the worst case: 4096 rules (the
+// most a probe holds), every IPv4 flow its own rule's; 3 the files are given but no flow is a
+// rule's (4096 rules: a lookup miss per document).
+void BM_EncodeFlowCloud(benchmark::State& state) {
+  EncoderConfig config = bench_config(DocumentFormat::kEcs, true);
+  std::vector<FlowRecord> records = make_records();
+  const int64_t mode = state.range(0);
+  const size_t rules = mode == 1 ? 16 : 4096;
+  const std::string dir = "/tmp/snapflow-encoder-bench-" + std::to_string(::getpid());
+  if (mode != 0) {
+    std::filesystem::create_directories(dir);
+    std::ofstream file(dir + "/forward-rules");
+    file << "snapflow-forward-rules 1\nnext_id=" << rules + 1 << "\n";
+    // Rule r: a=10.0.R.1 capture=10.100.0.1 egress=10.200.0.1 b=10.201.R.1 (R = r / 256, r %
+    // 256 in the last two octets); the six patterns are (a, capture), (b, egress), (egress, b),
+    // (capture, a), (a, b), (b, a).
+    const auto a = [](size_t r) {
+      return std::array<uint8_t, 4>{10, 0, uint8_t(r / 256), uint8_t(r)};
+    };
+    const auto b = [](size_t r) {
+      return std::array<uint8_t, 4>{10, 201, uint8_t(r / 256), uint8_t(r)};
+    };
+    const std::array<uint8_t, 4> capture{10, 100, 0, 1}, egress{10, 200, 0, 1};
+    const auto text = [](std::array<uint8_t, 4> ip) {
+      return std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." + std::to_string(ip[2]) +
+             "." + std::to_string(ip[3]);
+    };
+    for (size_t r = 0; r < rules; ++r) {
+      file << "rule " << r + 1 << " inline " << text(a(r)) << " " << text(capture) << " "
+           << text(egress) << " " << text(b(r)) << " " << kSnapshotNs - 1'000'000'000 << " 0 rule-"
+           << r << "\n";
+    }
+    file.close();
+    for (size_t i = 0; i < records.size() && mode != 3; ++i) {
+      packet::FlowKey& k = records[i].key;
+      if (k.ip_version != 4) continue;
+      const size_t r = i % rules;
+      const std::array<std::array<uint8_t, 4>, 12> pattern = {
+          a(r), capture, b(r), egress, egress, b(r), capture, a(r), a(r), b(r), b(r), a(r)};
+      const size_t p = (i / rules) % 6;
+      std::memcpy(k.source.data(), pattern[2 * p].data(), 4);
+      std::memcpy(k.destination.data(), pattern[2 * p + 1].data(), 4);
+      records[i].hash = packet::flow_hash(k);
+    }
+    std::ofstream(dir + "/mirror-sessions") << "snapflow-mirror-sessions 1\nsession 64 "
+                                            << kSnapshotNs - 1'000'000'000 << " 0 web-tier\n";
+    auto cloud = CloudAnnotator::load(dir + "/forward-rules", dir + "/mirror-sessions");
+    if (!cloud.ok()) {
+      state.SkipWithError(cloud.error().to_string().c_str());
+      return;
+    }
+    config.cloud = *cloud;
+  }
+  FlowEncoder encoder = std::move(FlowEncoder::create(config)).value();
+  indexer::DocumentBatch batch;
+  uint64_t docs = 0, bytes = 0;
+  for (auto _ : state) {
+    encode_all(encoder, records, batch);
+    docs += batch.size();
+    bytes += batch.body.size();
+    benchmark::DoNotOptimize(batch.body.data());
+  }
+  set_counters(state, docs, bytes);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_EncodeFlowCloud)->ArgName("cloud")->Arg(0)->Arg(1)->Arg(2)->Arg(3);
 
 }  // namespace
 }  // namespace snapflow::pcap2json

@@ -4,13 +4,17 @@
 // captures through the kernel (pcap: source) with --mirror. Checked: every mirrored frame is
 // stored once, per-session counters are exact, pcap2json on the ring yields exactly the flows of
 // the mirrored capture (packets equal, bytes = inner + the 50 encapsulation bytes) with
-// snapflow.tunnel.vni 64, --mirror-store=inner stores the mirrored frames byte for byte, and
+// snapflow.tunnel.vni 64 and labels.mirror_session (the daemon's mirror-sessions file, read by
+// default), --mirror-store=inner stores the mirrored frames byte for byte, the API's
+// /mirror/sessions and /sysmaster/status count per session, and
 // the probe never answers: a capture on the sender side sees no ICMP (and does see it when the
 // sink sockets are switched off, which shows the check can fail).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
+#include <set>
 
 #include "forward_e2e_util.h"
 #include "snapflow/synth/generator.h"
@@ -30,6 +34,7 @@ struct Summary {
   std::map<std::string, FlowTotals> flows;  ///< by "src dst sport dport transport"
   std::set<int64_t> vnis;                   ///< snapflow.tunnel.vni of the flows
   uint64_t documents_without_vni = 0;       ///< flows with a document lacking a VNI
+  std::set<std::string> sessions;           ///< labels.mirror_session ("-": none, "mixed")
 };
 
 // pcap2json over a file or the ring; flow documents summed per flow across snapshots
@@ -39,9 +44,10 @@ Summary pcap2json(const std::string& args) {
   std::istringstream lines(run(std::string(SNAPFLOW_PCAP2JSON_BIN) +
                                " --observer e2e --capture c " + args + " 2>/dev/null | python3 " +
                                SNAPFLOW_E2E_DIR + "/flow_sums.py"));
-  std::string src, dst, sport, dport, transport, vni;
+  std::string src, dst, sport, dport, transport, vni, session;
   uint64_t packets = 0, bytes = 0;
-  while (lines >> src >> dst >> sport >> dport >> transport >> packets >> bytes >> vni) {
+  while (lines >> src >> dst >> sport >> dport >> transport >> packets >> bytes >> vni >> session) {
+    s.sessions.insert(session);
     FlowTotals& t = s.flows[src + " " + dst + " " + sport + " " + dport + " " + transport];
     t.packets += packets;
     t.bytes += bytes;
@@ -78,6 +84,7 @@ class MirrorTarget : public ::testing::Test {
                 Topology::in(ns_s_, "ip addr add 10.30.1.2/24 dev " + if_s_) + "; " +
                 Topology::in(ns_m_, "ip addr add 10.30.1.1/24 dev " + if_m_) + "; " +
                 Topology::in(ns_s_, "ip link set " + if_s_ + " up") + "; " +
+                Topology::in(ns_m_, "ip link set lo up") + "; " +
                 Topology::in(ns_m_, "ip link set " + if_m_ + " up") + "; " +
                 // The mirror source: a kernel VXLAN device, VNI 64, towards the target ENI.
                 Topology::in(ns_s_,
@@ -100,6 +107,7 @@ class MirrorTarget : public ::testing::Test {
     auto summary = synth::write_pcap(gen, input_);
     ASSERT_TRUE(summary.ok()) << summary.error().to_string();
     for (const auto& p : read_pcap(input_)) input_bytes_ += p.wire_length;
+    std::ofstream(dir_ + "/creds") << "admin:e2e-secret\n";
   }
   void TearDown() override {
     daemon_.reset();
@@ -107,7 +115,8 @@ class MirrorTarget : public ::testing::Test {
     if (!dir_.empty()) run("rm -rf " + dir_);
   }
 
-  void start_daemon(const std::vector<std::string>& extra) {
+  // With api, the capture API listens on the mirror namespace's loopback (api_ = HOST:PORT).
+  void start_daemon(const std::vector<std::string>& extra, bool api = false) {
     std::vector<std::string> args = {"/usr/bin/env",
                                      "ip",
                                      "netns",
@@ -118,11 +127,16 @@ class MirrorTarget : public ::testing::Test {
                                      "--ring-dir=" + dir_ + "/ring",
                                      "--ring-bytes=64M",
                                      "--ring-segment-bytes=4M",
-                                     "--api-listen=off",
+                                     api ? "--api-listen=127.0.0.1:0" : "--api-listen=off",
                                      "--flush-interval=20ms"};
+    if (api) args.push_back("--api-credentials-file=" + dir_ + "/creds");
     args.insert(args.end(), extra.begin(), extra.end());
     daemon_ = std::make_unique<Daemon>(args, dir_ + "/daemon.log");
-    ASSERT_NE(daemon_->wait_ready(), "") << daemon_->log();
+    api_ = daemon_->wait_ready();
+    ASSERT_NE(api_, "") << daemon_->log();
+  }
+  std::string api_get(const std::string& path) {
+    return run(Topology::in(ns_m_, "curl -s -u admin:e2e-secret 'http://" + api_ + path + "'"));
   }
 
   // tcpdump on the sender's link, ICMP only: whatever the probe sends back.
@@ -163,19 +177,35 @@ class MirrorTarget : public ::testing::Test {
     EXPECT_EQ(ring.vnis, std::set<int64_t>{64});
     EXPECT_EQ(ring.documents_without_vni, 0u);
   }
+  // Every flow document of the ring names the session VNI 64 had (and the input's none).
+  void expect_session(const Summary& ring, const Summary& input, const std::string& name) {
+    EXPECT_EQ(ring.sessions, std::set<std::string>{name});
+    EXPECT_EQ(input.sessions, std::set<std::string>{"-"});
+  }
 
-  std::string ns_s_, ns_m_, if_s_, if_m_, dir_, input_;
+  std::string ns_s_, ns_m_, if_s_, if_m_, dir_, input_, api_;
   uint64_t input_bytes_ = 0;
   bool created_ = false;
   std::unique_ptr<Daemon> daemon_;
 };
 
 TEST_F(MirrorTarget, KernelVxlanMirrorIsStoredPerSessionAndNeverAnswered) {
-  start_daemon({"--mirror=vxlan,geneve", "--mirror-session=64=web-tier", "--mirror-session=65=db"});
+  start_daemon({"--mirror=vxlan,geneve", "--mirror-session=64=web-tier", "--mirror-session=65=db"},
+               true);
   auto icmp = watch_for_icmp("icmp-with-sink");
   replay_vxlan(input_);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(icmp_seen(*icmp, "icmp-with-sink"), 0u) << "the probe answered mirrored packets";
+  // The API counts per session (configured ones, then "other") and sums in the status.
+  const std::string outer = std::to_string(input_bytes_ + kPackets * kEncapsulationBytes);
+  EXPECT_EQ(api_get("/mirror/sessions"), "64,web-tier,2000," + outer + "," +
+                                             std::to_string(input_bytes_) +
+                                             "\n65,db,0,0,0\n0,other,0,0,0\n");
+  const std::string status = api_get("/sysmaster/status");
+  EXPECT_NE(status.find("\nmirror_packets, 2000\n"), std::string::npos) << status;
+  EXPECT_NE(status.find("\nmirror_malformed, 0\n"), std::string::npos) << status;
+  EXPECT_EQ(status.find("forward_"), std::string::npos) << status;
+  EXPECT_NE(api_get("/forward/rules").find("not a forwarder"), std::string::npos);
   ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
   const std::string log = daemon_->log();
   EXPECT_NE(log.find("stopped: 2000 packets captured, 0 dropped"), std::string::npos) << log;
@@ -186,8 +216,15 @@ TEST_F(MirrorTarget, KernelVxlanMirrorIsStoredPerSessionAndNeverAnswered) {
       << log;
   EXPECT_NE(log.find("mirror session db vni 65: 0 packets"), std::string::npos) << log;
   EXPECT_NE(log.find("malformed=0"), std::string::npos) << log;
-  // pcap2json, the existing binary, on the ring: the mirrored flows, exactly, with the session.
-  expect_same_flows_with_vni(pcap2json("--ring " + dir_ + "/ring"), pcap2json(input_));
+  // pcap2json, the existing binary, on the ring: the mirrored flows, exactly, with the session
+  // (VNI 64, and its name from the daemon's mirror-sessions file, read by default).
+  const Summary ring = pcap2json("--ring " + dir_ + "/ring");
+  const Summary mirrored = pcap2json(input_);
+  expect_same_flows_with_vni(ring, mirrored);
+  expect_session(ring, mirrored, "web-tier");
+  // --mirror-sessions none: the same flows without the label.
+  EXPECT_EQ(pcap2json("--mirror-sessions none --ring " + dir_ + "/ring").sessions,
+            std::set<std::string>{"-"});
 
   // The negative control: without the sink sockets the kernel does answer (rate-limited).
   run("rm -rf " + dir_ + "/ring");
@@ -239,7 +276,10 @@ TEST_F(MirrorTarget, GeneveFromALoadBalancerIsStoredWithItsVni) {
   ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
   EXPECT_NE(daemon_->log().find("mirror session gwlb vni 64: 2000 packets"), std::string::npos)
       << daemon_->log();
-  expect_same_flows_with_vni(pcap2json("--ring " + dir_ + "/ring"), pcap2json(input_));
+  const Summary ring = pcap2json("--ring " + dir_ + "/ring");
+  const Summary mirrored = pcap2json(input_);
+  expect_same_flows_with_vni(ring, mirrored);
+  expect_session(ring, mirrored, "gwlb");
 }
 
 TEST_F(MirrorTarget, InnerStoreKeepsTheMirroredFramesByteForByte) {

@@ -1,8 +1,10 @@
 #include "snapflow/forward/rule_history.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
 #include "durable_file.h"
 
@@ -120,14 +122,50 @@ base::Result<RuleFile> decode_rule_file(std::string_view text, std::string_view 
   return file;
 }
 
-std::string RuleHistory::key(const std::byte* src, const std::byte* dst, size_t n) {
-  std::string k(2 * n, '\0');
-  std::memcpy(k.data(), src, n);
-  std::memcpy(k.data() + n, dst, n);
+RuleHistory::PatternKey RuleHistory::key(const std::byte* src, const std::byte* dst, size_t n) {
+  PatternKey k{};
+  auto* bytes = reinterpret_cast<std::byte*>(k.data());
+  std::memcpy(bytes, src, n);
+  std::memcpy(bytes + n, dst, n);
   return k;
 }
 
+uint64_t RuleHistory::hash(const PatternKey& k, size_t n) {
+  // murmur3's 64-bit finaliser over the words folded together: every bit of the key reaches
+  // the low bits the table is indexed by (the addresses of many rules share most of their
+  // bits). IPv4 pairs fill one word.
+  uint64_t h = n == 4 ? k[0]
+                      : k[0] ^ (k[1] * 0x9e3779b97f4a7c15ULL) ^ (k[2] * 0xbf58476d1ce4e5b9ULL) ^
+                            (k[3] * 0x94d049bb133111ebULL);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+const RuleHistory::Slot* RuleHistory::find(const PatternKey& k, size_t n) const {
+  if (slots_.empty()) return nullptr;
+  for (size_t i = hash(k, n) & mask_;; i = (i + 1) & mask_) {
+    const Slot& s = slots_[i];
+    if (s.count == 0) return nullptr;
+    // Word compares (no memcmp call): IPv4 pairs differ in the first word or not at all.
+    if (s.key[0] == k[0] && s.address_bytes == n &&
+        (n == 4 || ((s.key[1] ^ k[1]) | (s.key[2] ^ k[2]) | (s.key[3] ^ k[3])) == 0)) {
+      return &s;
+    }
+  }
+}
+
 RuleHistory::RuleHistory(std::vector<RuleVersion> versions) : versions_(std::move(versions)) {
+  struct Entry {
+    PatternKey key;
+    uint8_t address_bytes;
+    Candidate candidate;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(versions_.size() * 6);
   for (uint32_t i = 0; i < versions_.size(); ++i) {
     const RuleSpec& s = versions_[i].spec;
     struct Pattern {
@@ -145,20 +183,49 @@ RuleHistory::RuleHistory(std::vector<RuleVersion> versions) : versions_(std::mov
         {s.b, s.a, CaptureMode::kInline, Direction::kBtoA},
     };
     for (const Pattern& p : patterns) {
-      patterns_[key(reinterpret_cast<const std::byte*>(p.src.bytes.data()),
-                    reinterpret_cast<const std::byte*>(p.dst.bytes.data()), p.src.size())]
-          .push_back({i, p.mode, p.direction});
+      const size_t n = p.src.size();
+      entries.push_back({key(reinterpret_cast<const std::byte*>(p.src.bytes.data()),
+                             reinterpret_cast<const std::byte*>(p.dst.bytes.data()), n),
+                         static_cast<uint8_t>(n),
+                         {i, p.mode, p.direction}});
     }
+  }
+  // Group the candidates of each pattern (stable: versions keep their file order).
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
+    return std::tie(x.address_bytes, x.key) < std::tie(y.address_bytes, y.key);
+  });
+  size_t size = 16;
+  while (size < 2 * entries.size()) size *= 2;
+  slots_.assign(size, Slot{});
+  mask_ = size - 1;
+  candidates_.reserve(entries.size());
+  for (size_t i = 0; i < entries.size();) {
+    size_t j = i;
+    while (j < entries.size() && entries[j].key == entries[i].key &&
+           entries[j].address_bytes == entries[i].address_bytes) {
+      candidates_.push_back(entries[j++].candidate);
+    }
+    size_t at = hash(entries[i].key, entries[i].address_bytes) & mask_;
+    while (slots_[at].count != 0) at = (at + 1) & mask_;
+    Slot& slot = slots_[at];
+    slot.key = entries[i].key;
+    slot.address_bytes = entries[i].address_bytes;
+    slot.first = static_cast<uint32_t>(candidates_.size() - (j - i));
+    // A pattern's versions: at most one per rule id and change, and a file holds < 2^16.
+    slot.count = static_cast<uint16_t>(std::min<size_t>(j - i, UINT16_MAX));
+    i = j;
   }
 }
 
 base::Result<RuleHistory> RuleHistory::load(const std::string& state_dir) {
-  const std::string path = state_dir + "/" + std::string(kRulesFileName);
+  auto history = load_file(state_dir + "/" + std::string(kRulesFileName));
+  if (!history && history.error().code() == ErrorCode::kNotFound) return RuleHistory({});
+  return history;
+}
+
+base::Result<RuleHistory> RuleHistory::load_file(const std::string& path) {
   auto text = read_small_file(path, 64 << 20);
-  if (!text) {
-    if (text.error().code() == ErrorCode::kNotFound) return RuleHistory({});
-    return std::move(text).error();
-  }
+  if (!text) return std::move(text).error();
   auto file = decode_rule_file(*text, path);
   if (!file) return std::move(file).error();
   return RuleHistory(std::move(file->versions));
@@ -166,17 +233,20 @@ base::Result<RuleHistory> RuleHistory::load(const std::string& state_dir) {
 
 std::optional<Attribution> RuleHistory::attribute(int64_t ts_ns, const std::byte* src,
                                                   const std::byte* dst, size_t n) const {
-  auto it = patterns_.find(key(src, dst, n));
-  if (it == patterns_.end()) return std::nullopt;
+  const Slot* slot = find(key(src, dst, n), n);
+  if (slot == nullptr) return std::nullopt;
   const Candidate* best = nullptr;
   int64_t best_distance = std::numeric_limits<int64_t>::max();
-  for (const Candidate& c : it->second) {
+  for (uint32_t i = slot->first; i < slot->first + slot->count; ++i) {
+    const Candidate& c = candidates_[i];
     const RuleVersion& v = versions_[c.version];
+    // Saturating: a crafted capture may stamp packets anywhere in int64_t.
     int64_t distance = 0;
     if (ts_ns < v.from_ns) {
-      distance = v.from_ns - ts_ns;
+      if (__builtin_sub_overflow(v.from_ns, ts_ns, &distance)) distance = INT64_MAX;
     } else if (!v.is_open() && ts_ns >= v.to_ns) {
-      distance = ts_ns - v.to_ns + 1;
+      if (__builtin_sub_overflow(ts_ns, v.to_ns, &distance)) distance = INT64_MAX - 1;
+      distance = distance == INT64_MAX ? distance : distance + 1;
     }
     if (distance < best_distance) {
       best_distance = distance;

@@ -41,7 +41,9 @@ RuleStore::RuleStore(std::string state_dir, Ports ports, Clock clock)
       path_(dir_ + "/" + std::string(kRulesFileName)),
       ports_(std::move(ports)),
       clock_(clock ? std::move(clock) : Clock(&base::now_realtime_ns)),
-      cell_(empty_table()) {}
+      cell_(empty_table()),
+      rules_view_(std::make_shared<const std::vector<Rule>>()),
+      history_view_(std::make_shared<const std::vector<RuleVersion>>()) {}
 
 base::Result<std::unique_ptr<RuleStore>> RuleStore::open(const std::string& state_dir, Ports ports,
                                                          Clock clock) {
@@ -70,11 +72,12 @@ base::Result<std::unique_ptr<RuleStore>> RuleStore::open(const std::string& stat
   store->history_ = std::move(file->versions);
   store->next_id_ = file->next_id;
   store->cell_.publish(std::move(*table));
+  store->publish_views();
   return store;
 }
 
 base::Status RuleStore::validate(const RuleSpec& spec, const std::vector<Rule>& others,
-                                 uint32_t self_id) const {
+                                 uint32_t self_id, uint32_t* conflict) const {
   const uint8_t family = spec.a.family;
   if (family == 0 || spec.capture.family != family || spec.egress.family != family ||
       spec.b.family != family) {
@@ -121,12 +124,14 @@ base::Status RuleStore::validate(const RuleSpec& spec, const std::vector<Rule>& 
     for (const KeyPair& m : mine) {
       for (const KeyPair& t : theirs) {
         if (m == t) {
+          if (conflict != nullptr) *conflict = o.id;
           return invalid(spec, "rule " + std::to_string(o.id) + " already forwards packets from " +
                                    to_string(m.src) + " to " + to_string(m.dst));
         }
       }
     }
     if ((s.a == spec.a && s.b == spec.b) || (s.a == spec.b && s.b == spec.a)) {
+      if (conflict != nullptr) *conflict = o.id;
       return invalid(spec, "rule " + std::to_string(o.id) + " already joins " + to_string(spec.a) +
                                " and " + to_string(spec.b));
     }
@@ -164,15 +169,24 @@ base::Status RuleStore::commit(std::vector<Rule> rules, std::vector<RuleVersion>
   history_ = std::move(file.versions);
   next_id_ = next_id;
   cell_.publish(std::move(*table));
+  publish_views();
   return {};
 }
 
-base::Result<Rule> RuleStore::add(const RuleSpec& spec) {
+void RuleStore::publish_views() {
+  auto rules = std::make_shared<const std::vector<Rule>>(rules_);
+  auto history = std::make_shared<const std::vector<RuleVersion>>(history_);
+  std::lock_guard lock(view_mu_);
+  rules_view_ = std::move(rules);
+  history_view_ = std::move(history);
+}
+
+base::Result<Rule> RuleStore::add(const RuleSpec& spec, uint32_t* conflicting_rule) {
   std::lock_guard lock(mu_);
   if (rules_.size() >= kMaxRules) {
     return invalid(spec, "the probe holds " + std::to_string(kMaxRules) + " rules already");
   }
-  SNAPFLOW_TRY_STATUS(validate(spec, rules_, 0), "add rule");
+  SNAPFLOW_TRY_STATUS(validate(spec, rules_, 0, conflicting_rule), "add rule");
   const int64_t now = clock_();
   auto rule = make_rule(next_id_, spec, now, std::make_shared<RuleCounters>());
   if (!rule) return std::move(rule).error();
@@ -282,22 +296,21 @@ base::Result<RuleStore::ReconcileReport> RuleStore::reconcile(const std::vector<
   return report;
 }
 
-std::vector<Rule> RuleStore::list() const {
-  std::lock_guard lock(mu_);
-  return rules_;
+std::shared_ptr<const std::vector<Rule>> RuleStore::rules_view() const {
+  std::lock_guard lock(view_mu_);
+  return rules_view_;
 }
 
 std::optional<Rule> RuleStore::get(uint32_t id) const {
-  std::lock_guard lock(mu_);
-  for (const Rule& r : rules_) {
+  for (const Rule& r : *rules_view()) {
     if (r.id == id) return r;
   }
   return std::nullopt;
 }
 
-std::vector<RuleVersion> RuleStore::versions() const {
-  std::lock_guard lock(mu_);
-  return history_;
+std::shared_ptr<const std::vector<RuleVersion>> RuleStore::versions_view() const {
+  std::lock_guard lock(view_mu_);
+  return history_view_;
 }
 
 void RuleStore::set_history_horizon(int64_t horizon_ns) {

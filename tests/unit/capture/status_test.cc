@@ -63,6 +63,28 @@ TEST(Status, ConsumerLagInTextAndJson) {
             std::string::npos);
 }
 
+TEST(Status, ModeFieldsFollowTheFixedKeysInBothRenderings) {
+  CaptureStatus status(0);
+  status.set_consumers({{"pcap2json", 1, 2, 3}});
+  EXPECT_TRUE(status.snapshot(0).mode_fields.empty());  // no capture mode: no extra keys
+  uint64_t packets = 7;
+  status.set_mode_fields([&packets] {
+    return std::vector<StatusField>{{"forward_rules", 2}, {"forward_packets", packets}};
+  });
+  packets = 9;  // read at every snapshot, not when set
+  const StatusSnapshot s = status.snapshot(0);
+  const std::string text = format_status_text(s);
+  EXPECT_NE(text.find("ring_writable, true\nforward_rules, 2\nforward_packets, 9\n"
+                      "consumer_pcap2json_lag_packets, 1\n"),
+            std::string::npos)
+      << text;
+  const std::string json = format_status_json(s);
+  EXPECT_NE(json.find(R"("ring_writable":true,"forward_rules":2,"forward_packets":9,)"
+                      R"("consumers":[)"),
+            std::string::npos)
+      << json;
+}
+
 TEST(RateMeter, PerSecondRates) {
   RateMeter meter;
   EXPECT_EQ(meter.sample(1 * base::kNsPerSec, 0, 0), (std::pair<uint64_t, uint64_t>{0, 0}));

@@ -111,12 +111,14 @@ struct ApiResponse {
 };
 
 class CsrfTokens;
+class CloudControl;  // cloud_control.h
 
 // What a handler may reach.
 struct ApiContext {
   CaptureControl& control;
   const CsrfTokens* csrf = nullptr;            ///< set by the server (GET /sysmaster/csrf_token)
   const RetrievalLimits* retrieval = nullptr;  ///< set by the server; null: the defaults
+  CloudControl* cloud = nullptr;  ///< the forwarder / mirror target (/forward/*, /mirror/*)
 };
 
 enum class RouteRuns {
@@ -173,12 +175,13 @@ struct ApiServerCounters {
 // Owns the libmicrohttpd daemon and the API's threads (event loop, worker, download slots,
 // housekeeping). start() binds and returns once listening. The destructor stops accepting,
 // cancels running downloads (their clients see a truncated transfer) and joins every thread.
-// control must outlive the server.
+// control (and cloud, when given) must outlive the server.
 class ApiServer {
  public:
   static base::Result<std::unique_ptr<ApiServer>> start(const ApiServerOptions& options,
                                                         CaptureControl& control,
-                                                        const base::Logger& log);
+                                                        const base::Logger& log,
+                                                        CloudControl* cloud = nullptr);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -22,6 +23,12 @@ struct ConsumerLag {
   uint64_t packets = 0;  ///< committed records it has not passed
   uint64_t bytes = 0;    ///< their wire bytes
   int64_t seconds = 0;   ///< newest record's time minus the time at its cursor
+};
+
+// A counter a capture mode adds to the status (forward_*, mirror_*: the cloud modes).
+struct StatusField {
+  std::string key;  ///< [a-z0-9_]: safe in a text line and a JSON key
+  uint64_t value = 0;
 };
 
 struct StatusSnapshot {
@@ -44,7 +51,8 @@ struct StatusSnapshot {
   uint64_t capture_pps = 0;  ///< packets/s into the ring over the last second
   std::string capture_name;
   bool capture_active = false;
-  std::vector<ConsumerLag> consumers;  ///< by name; refreshed once a second
+  std::vector<ConsumerLag> consumers;    ///< by name; refreshed once a second
+  std::vector<StatusField> mode_fields;  ///< after the fixed keys, in the mode's order
 };
 
 class CaptureStatus {
@@ -72,6 +80,10 @@ class CaptureStatus {
 
   void set_capture(std::string name, bool active);
   void set_consumers(std::vector<ConsumerLag> consumers);
+  // Where StatusSnapshot::mode_fields come from (the cloud capture modes' counters); called by
+  // every snapshot(), from API threads, so it must be thread-safe. Unset: no mode fields.
+  using ModeFields = std::function<std::vector<StatusField>()>;
+  void set_mode_fields(ModeFields source);
   StatusSnapshot snapshot(int64_t now_monotonic_ns) const;
 
  private:
@@ -80,9 +92,11 @@ class CaptureStatus {
   std::string capture_name_;
   bool capture_active_ = false;
   std::vector<ConsumerLag> consumers_;
+  ModeFields mode_fields_;
 };
 
-// "uptime, 12\npackets_received, 100\n..." in the fmadio order.
+// "uptime, 12\npackets_received, 100\n..." in the fmadio order, then the mode fields, then
+// the consumers' lag.
 std::string format_status_text(const StatusSnapshot& s);
 // {"uptime":12,"packets_received":100,...,"capture_name":"x","capture_active":true}
 std::string format_status_json(const StatusSnapshot& s);

@@ -24,6 +24,10 @@ struct Pcap2JsonConfig {
   bool use_ring = false;  ///< --ring DIR: read the capture ring instead of files
   enum class Degrade { kAuto, kOn, kOff } degrade = Degrade::kAuto;  ///< --degrade
   RingInputOptions ring;
+  // --forward-rules / --mirror-sessions: the capture daemon's state files ("" = the default:
+  // RING/state/<file> when reading --ring and it exists; "none" = off).
+  std::string forward_rules;
+  std::string mirror_sessions;
   bool upload = false;             ///< an --es-* host was given: upload instead of writing
   indexer::IndexerConfig indexer;  ///< --es-* flags
   bool show_help = false;

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "snapflow/base/result.h"
 
 namespace snapflow::pcap2json {
+
+class CloudAnnotator;  // cloud_annotation.h
 
 enum class DocumentFormat : uint8_t { kEcs, kFmadio };
 std::string_view to_string(DocumentFormat format);
@@ -28,6 +31,9 @@ struct EncoderConfig {
   // flow document carries snapflow.pcap_link, the /pcap/splittime URL of its packets
   // (filter::pcap_link over its snapshot's own window and flow key). Empty: no link, no cost.
   std::string pcap_link_base;
+  // --forward-rules / --mirror-sessions: capture mode, rule and mirror session of flow
+  // documents (cloud_annotation.h). Null: none, at no cost.
+  std::shared_ptr<const CloudAnnotator> cloud;
 };
 
 // Checks what the encoders rely on: interval > 0, valid index prefixes, a link base that

@@ -76,6 +76,8 @@ class FlowEncoder {
                       bool other, uint64_t folded_flows);
   // ,"pcap_link":"<API>/pcap/splittime?..." (only with --pcap-link-base).
   void write_pcap_link(DocumentWriter& w, const SnapshotTotals& snapshot, const FlowRecord& record);
+  // names_ecs_ with labels.mirror_session added when the flow has one (--mirror-sessions).
+  void write_names_with_session(DocumentWriter& w, const FlowRecord& record);
   void write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns, const FlowRecord& record,
                          bool other, uint64_t folded_flows);
 

@@ -25,11 +25,11 @@
 // TO_NS is 0 for the version in force; NAME is "-" when empty.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "snapflow/base/result.h"
@@ -68,9 +68,12 @@ class RuleHistory {
   explicit RuleHistory(std::vector<RuleVersion> versions);
   // Reads state_dir/forward-rules; an absent file is an empty history.
   static base::Result<RuleHistory> load(const std::string& state_dir);
+  // Reads a rules file by its path (pcap2json --forward-rules); an absent file is an error.
+  static base::Result<RuleHistory> load_file(const std::string& path);
 
   // The rule and mode of a stored packet with these addresses (wire bytes, n = 4 or 16),
-  // stamped ts_ns; nullopt when no rule version ever produced that pattern.
+  // stamped ts_ns; nullopt when no rule version ever produced that pattern. Allocation-free
+  // and const: any number of threads may call it at once.
   std::optional<Attribution> attribute(int64_t ts_ns, const std::byte* src, const std::byte* dst,
                                        size_t n) const;
   const std::vector<RuleVersion>& versions() const { return versions_; }
@@ -81,12 +84,26 @@ class RuleHistory {
     CaptureMode mode;
     Direction direction;
   };
-  struct KeyHash {
-    size_t operator()(const std::string& k) const { return std::hash<std::string>()(k); }
+  // The (source, destination) pair as four words, zero-padded (IPv4 uses the first only).
+  using PatternKey = std::array<uint64_t, 4>;
+  // One pattern of the open-addressing index: its key and its candidates (the versions that
+  // produced it, contiguous in candidates_). A lookup builds the key on the stack and touches
+  // one slot (and, on a hit, its candidates): attribute() allocates nothing and costs about
+  // one cache miss (pcap2json calls it once per flow document).
+  struct Slot {
+    PatternKey key{};
+    uint32_t first = 0;         ///< index of the first candidate
+    uint16_t count = 0;         ///< 0: an empty slot
+    uint8_t address_bytes = 0;  ///< 4 or 16
   };
-  static std::string key(const std::byte* src, const std::byte* dst, size_t n);
+  static PatternKey key(const std::byte* src, const std::byte* dst, size_t n);
+  static uint64_t hash(const PatternKey& key, size_t n);
+  const Slot* find(const PatternKey& key, size_t n) const;
+
   std::vector<RuleVersion> versions_;
-  std::unordered_map<std::string, std::vector<Candidate>, KeyHash> patterns_;
+  std::vector<Candidate> candidates_;
+  std::vector<Slot> slots_;  ///< power-of-two size, at most half full
+  size_t mask_ = 0;
 };
 
 }  // namespace snapflow::forward

@@ -44,7 +44,11 @@ class RuleStore {
   static base::Result<std::unique_ptr<RuleStore>> open(const std::string& state_dir, Ports ports,
                                                        Clock clock = {});
 
-  base::Result<Rule> add(const RuleSpec& spec);
+  // Adds a rule. When the refusal is that another rule already claims some of the packets
+  // (the same forward or reverse key, or the same pair A, B), *conflicting_rule is set to that
+  // rule's id, so a caller can tell a conflict with the rules in force (HTTP 409) from an
+  // invalid rule (400); it is left alone on other outcomes.
+  base::Result<Rule> add(const RuleSpec& spec, uint32_t* conflicting_rule = nullptr);
   base::Status remove(uint32_t id);
   base::Result<Rule> set_mode(uint32_t id, CaptureMode mode);
 
@@ -56,11 +60,16 @@ class RuleStore {
   };
   base::Result<ReconcileReport> reconcile(const std::vector<RuleSpec>& wanted);
 
-  // Rules in force, in id order; counters are live (shared with the datapath).
-  std::vector<Rule> list() const;
+  // Rules in force, in id order; counters are live (shared with the datapath). These readers
+  // never wait for a change in progress (which holds the change mutex across its fsync): they
+  // copy an immutable view that every commit replaces, under a lock held for a pointer copy.
+  // So the API's event loop may call them.
+  std::vector<Rule> list() const { return *rules_view(); }
+  std::shared_ptr<const std::vector<Rule>> rules_view() const;
   std::optional<Rule> get(uint32_t id) const;
   // Every version in the file (for attribution and the API's history view).
-  std::vector<RuleVersion> versions() const;
+  std::vector<RuleVersion> versions() const { return *versions_view(); }
+  std::shared_ptr<const std::vector<RuleVersion>> versions_view() const;
 
   // Closed versions that ended before horizon_ns (the ring's oldest packet) are dropped from
   // the file at the next change: no stored packet can need them.
@@ -74,13 +83,16 @@ class RuleStore {
 
  private:
   RuleStore(std::string state_dir, Ports ports, Clock clock);
-  base::Status validate(const RuleSpec& spec, const std::vector<Rule>& others,
-                        uint32_t self_id) const;
+  // conflict (may be null) receives the id of the rule that claims the same packets.
+  base::Status validate(const RuleSpec& spec, const std::vector<Rule>& others, uint32_t self_id,
+                        uint32_t* conflict = nullptr) const;
   base::Result<Rule> make_rule(uint32_t id, const RuleSpec& spec, int64_t now,
                                std::shared_ptr<RuleCounters> counters) const;
   // Steps 2 and 3 for the next rule list and history; rolls nothing back on failure because
   // nothing was changed yet.
   base::Status commit(std::vector<Rule> rules, std::vector<RuleVersion> history, uint32_t next_id);
+  // Replaces the readers' views with rules_ and history_ (mu_ held, or before sharing).
+  void publish_views();
 
   const std::string dir_;
   const std::string path_;
@@ -93,6 +105,9 @@ class RuleStore {
   uint64_t version_ = 0;
   int64_t horizon_ns_ = 0;
   RcuCell<RuleTable> cell_;
+  mutable std::mutex view_mu_;  ///< guards the two pointers below, held for a copy only
+  std::shared_ptr<const std::vector<Rule>> rules_view_;
+  std::shared_ptr<const std::vector<RuleVersion>> history_view_;
 };
 
 }  // namespace snapflow::forward
