@@ -34,22 +34,21 @@ constexpr char kShardTasks = 0;
 constexpr char kEncodeTasks = 0;
 
 constexpr int64_t kProgressEveryNs = 250 * base::kNsPerMs;
-constexpr size_t kStatusCount = static_cast<size_t>(packet::DecodeStatus::kCount);
+constexpr size_t kStatusCount = kDecodeStatusCount;
 
 // Everything one input batch needs on its way through the stages. Pooled and reused.
 struct WorkItem {
   pcap::PacketBatch batch;
-  std::vector<DecodedPacket> decoded;
+  DecodedBatch decoded;
   ShardPlan plan;
   std::vector<ClosedSnapshot> closed;
   std::vector<indexer::DocumentBatch> documents;
-  std::array<uint64_t, kStatusCount> status_counts{};
+  DecodeStatusCounts status_counts{};
   std::vector<GapRecord> gaps;
   std::vector<AccountingRecord> accounting;
   bool end_of_input = false;
   bool end_part = false;        ///< the input ended the current part (idle ring, gap)
   PartMode part_mode;           ///< how to aggregate the part the batch begins
-  uint64_t wire_bytes = 0;      ///< of the batch's packets (summed by the decode stage)
   uint64_t document_bytes = 0;  ///< JSON bytes before any compression
   std::optional<base::Error> encode_error;
   uint64_t checkpoint = 0;         ///< input position after this batch
@@ -66,7 +65,7 @@ struct WorkItem {
     end_of_input = false;
     end_part = false;
     part_mode = {};
-    checkpoint = committable_batch = document_bytes = wire_bytes = 0;
+    checkpoint = committable_batch = document_bytes = 0;
     encode_error.reset();
   }
 };
@@ -185,7 +184,7 @@ class PipelineRun {
     WorkItem* raw = nullptr;
     if (free_items_.try_pop(raw)) return received(raw);
     items_.push_back(std::make_unique<WorkItem>());
-    items_.back()->decoded.reserve(options_.batch_packets);
+    items_.back()->decoded.packets.reserve(options_.batch_packets);
     return items_.back().get();
   }
 
@@ -222,37 +221,32 @@ class PipelineRun {
 
   WorkItem* decode(WorkItem* w) {
     const auto& records = w->batch.records;
-    // Summed here, in the parallel stage, so the serial aggregate stage does no per-packet
-    // bookkeeping of its own.
-    for (const auto& r : records) w->wire_bytes += r.wire_length;
-    packet::PacketView view;  // decode() resets it: one per call, not one per packet
-    if (options_.packet_mode) {
-      PacketEncoder& encoder = packet_encoders_.local();
-      for (uint32_t i = 0; i < records.size(); ++i) {
-        const auto status = packet::decode(records[i].bytes(), records[i].link_type, view,
-                                           options_.snapshot.decode_options);
-        ++w->status_counts[static_cast<size_t>(status)];
-        const packet::FlowKey key = packet::make_flow_key(view);
-        PacketFields fields;
-        fields.ts_ns = records[i].ts_ns;
-        fields.record_number = w->batch.first_record_number + i;
-        fields.input = &w->batch.input_id;
-        fields.wire_length = records[i].wire_length;
-        fields.captured_length = records[i].captured_length;
-        fields.view = &view;
-        fields.key = &key;
-        encoder.encode(fields, batch_with_room(w->documents, options_.encoder.bulk_form));
-      }
-      for (const auto& b : w->documents) w->document_bytes += b.body.size();
-      if (options_.gzip_level) compress_documents(*w);
+    if (!options_.packet_mode) {
+      // The wire bytes are summed here, in the parallel stage, so the serial aggregate stage
+      // does no per-packet bookkeeping of its own.
+      w->decoded.decode(w->batch, options_.decode, w->status_counts);
       return w;
     }
-    w->decoded.resize(records.size());
+    PacketEncoder& encoder = packet_encoders_.local();
+    packet::PacketView view;  // decode() resets it: one per call, not one per packet
     for (uint32_t i = 0; i < records.size(); ++i) {
+      w->decoded.wire_bytes += records[i].wire_length;
       const auto status =
-          decode_packet(records[i], i, options_.snapshot.decode_options, view, w->decoded[i]);
+          packet::decode(records[i].bytes(), records[i].link_type, view, options_.decode);
       ++w->status_counts[static_cast<size_t>(status)];
+      const packet::FlowKey key = packet::make_flow_key(view);
+      PacketFields fields;
+      fields.ts_ns = records[i].ts_ns;
+      fields.record_number = w->batch.first_record_number + i;
+      fields.input = &w->batch.input_id;
+      fields.wire_length = records[i].wire_length;
+      fields.captured_length = records[i].captured_length;
+      fields.view = &view;
+      fields.key = &key;
+      encoder.encode(fields, batch_with_room(w->documents, options_.encoder.bulk_form));
     }
+    for (const auto& b : w->documents) w->document_bytes += b.body.size();
+    if (options_.gzip_level) compress_documents(*w);
     return w;
   }
 
@@ -260,7 +254,7 @@ class PipelineRun {
     const BusyClock busy(stats_.aggregate_busy_ns);
     for (size_t s = 0; s < kStatusCount; ++s) stats_.decode_status[s] += w->status_counts[s];
     stats_.packets += w->batch.size();
-    stats_.bytes += w->wire_bytes;
+    stats_.bytes += w->decoded.wire_bytes;
     if (options_.packet_mode) {
       w->committable_batch = w->batch.sequence;
       return w;
@@ -275,8 +269,8 @@ class PipelineRun {
       engine_.begin_part(w->batch.input_id, w->part_mode);
       if (w->part_mode.resolution != Resolution::kFull) ++stats_.degraded_parts;
     }
-    if (!w->decoded.empty()) {
-      engine_.prepare(w->decoded, w->plan);
+    if (!w->decoded.packets.empty()) {
+      engine_.prepare(w->decoded.packets, w->plan);
       base::tsan_release(&kShardTasks);
       tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
         base::tsan_acquire(&kShardTasks);  // before anything of the closure is read

@@ -12,18 +12,6 @@ namespace {
 constexpr int64_t kFragmentTimeoutNs = 60 * base::kNsPerSec;
 constexpr size_t kMaxTrackedFragments = 1 << 16;
 
-void fill_attributes(const packet::PacketView& view, FlowAttributes& out) {
-  out.has_ethernet = view.has_ethernet;
-  out.source_mac = view.source_mac;
-  out.destination_mac = view.destination_mac;
-  out.mpls_count = view.mpls_count;
-  out.mpls_labels = view.mpls_labels;
-  if (view.tunnel_count > 0) {
-    out.tunnel_source = view.tunnels[0].source;
-    out.tunnel_destination = view.tunnels[0].destination;
-  }
-}
-
 void count_packet(FlowCounters& c, const DecodedPacket& p) {
   if (c.packets == 0 || p.ts_ns < c.first_ts_ns) c.first_ts_ns = p.ts_ns;
   if (c.packets == 0 || p.ts_ns > c.last_ts_ns) c.last_ts_ns = p.ts_ns;
@@ -42,25 +30,6 @@ void count_packet(FlowCounters& c, const DecodedPacket& p) {
 }
 
 }  // namespace
-
-packet::DecodeStatus decode_packet(const pcap::PacketRecord& record, uint32_t record_index,
-                                   const packet::DecodeOptions& options, packet::PacketView& view,
-                                   DecodedPacket& out) {
-  const packet::DecodeStatus status =
-      packet::decode(record.bytes(), record.link_type, view, options);
-  out.key = packet::make_flow_key(view);
-  out.hash = packet::flow_hash(out.key);
-  out.ts_ns = record.ts_ns;
-  out.wire_length = record.wire_length;
-  out.record_index = record_index;
-  out.ip_id = view.ip_id;
-  out.tcp_flags = view.ip_protocol == 6 ? view.tcp_flags : 0;
-  out.fragment = !view.is_fragment        ? DecodedPacket::kNotFragment
-                 : view.is_first_fragment ? DecodedPacket::kFirstFragment
-                                          : DecodedPacket::kLaterFragment;
-  out.late = false;
-  return status;
-}
 
 size_t SnapshotEngine::FragmentIdHash::operator()(const FragmentId& id) const {
   return static_cast<size_t>(packet::flow_hash(id.key) ^
@@ -183,8 +152,8 @@ void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan) 
 }
 
 void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan,
-                                     std::span<const DecodedPacket> packets,
-                                     const pcap::PacketBatch& batch) {
+                                     const DecodedBatch& decoded, const pcap::PacketBatch& batch) {
+  const std::vector<DecodedPacket>& packets = decoded.packets;
   Shard& shard = shards_[shard_index];
   const uint32_t begin = plan.offsets[shard_index];
   const uint32_t end = plan.offsets[shard_index + 1];
@@ -206,12 +175,9 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan
     bool inserted = false;
     FlowRecord& record = current->table.find_or_insert(p.key, p.hash, inserted);
     if (inserted) {
-      // Descriptive fields come from the flow's first packet; decoding it again here costs
-      // one decode per new flow per snapshot instead of carrying them for every packet.
-      packet::PacketView view;
-      packet::decode(batch.records[p.record_index].bytes(), batch.records[p.record_index].link_type,
-                     view, config_.decode_options);
-      fill_attributes(view, record.attributes);
+      // Descriptive fields come from the flow's first packet: the decode stage left them in
+      // the frame (fast path) or in the batch's attribute list.
+      decoded.attributes_of(p, batch, record.attributes);
       // A snapshot's first packet in this shard is always some flow's first packet, so the
       // minimum over new flows is the snapshot's first record.
       record.attributes.first_record = batch.first_record_number + p.record_index;

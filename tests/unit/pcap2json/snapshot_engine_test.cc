@@ -15,7 +15,7 @@ using base::kNsPerMs;
 
 constexpr int64_t kBase = 1'700'000'000'000'000'000;  // 2023-11-14T22:13:20Z, interval-aligned
 
-// A minimal Ethernet/IPv4/UDP frame: aggregate_shard re-decodes a new flow's first packet.
+// A minimal Ethernet/IPv4/UDP frame: a new flow takes its MACs from its first packet's frame.
 pcap::PacketBatch one_frame_batch() {
   static const uint8_t kFrame[] = {
       0x02, 0,    0,    0,    0, 2, 0x02, 0, 0,  0,  0, 1, 0x08, 0x00,  // Ethernet
@@ -54,12 +54,14 @@ std::vector<ClosedSnapshot> run(SnapshotEngine& engine, std::vector<DecodedPacke
   const pcap::PacketBatch batch = one_frame_batch();
   std::vector<ClosedSnapshot> out;
   ShardPlan plan;
+  DecodedBatch decoded;
   for (size_t begin = 0; begin < packets.size(); begin += batch_size) {
-    std::span<DecodedPacket> chunk(packets.data() + begin,
-                                   std::min(batch_size, packets.size() - begin));
-    engine.prepare(chunk, plan);
+    const size_t n = std::min(batch_size, packets.size() - begin);
+    decoded.packets.assign(packets.begin() + static_cast<ptrdiff_t>(begin),
+                           packets.begin() + static_cast<ptrdiff_t>(begin + n));
+    engine.prepare(decoded.packets, plan);
     for (uint32_t s = 0; s < engine.shard_count(); ++s)
-      engine.aggregate_shard(s, plan, chunk, batch);
+      engine.aggregate_shard(s, plan, decoded, batch);
     engine.take_closed(out);
   }
   engine.take_all(out);
@@ -235,12 +237,14 @@ TEST(SnapshotEngine, EachPartStartsCleanAndNamesItsInputAndFirstRecords) {
   const pcap::PacketRecord frame = batch.records.front();
   batch.records.assign(8, frame);
   ShardPlan plan;
+  DecodedBatch decoded;
   const auto feed = [&](std::vector<DecodedPacket> packets, uint64_t first_record) {
     for (uint32_t i = 0; i < packets.size(); ++i) packets[i].record_index = i;
     batch.first_record_number = first_record;
-    engine.prepare(packets, plan);
+    decoded.packets = std::move(packets);
+    engine.prepare(decoded.packets, plan);
     for (uint32_t s = 0; s < engine.shard_count(); ++s)
-      engine.aggregate_shard(s, plan, packets, batch);
+      engine.aggregate_shard(s, plan, decoded, batch);
   };
   pcap::InputId a{};
   pcap::InputId b{};

@@ -22,6 +22,7 @@
 #include "snapflow/base/log.h"
 #include "snapflow/base/result.h"
 #include "snapflow/indexer/document_batch.h"
+#include "snapflow/packet/decode.h"
 #include "snapflow/packet/view.h"
 #include "snapflow/pcap2json/flow_encoder.h"
 #include "snapflow/pcap2json/input.h"
@@ -34,6 +35,7 @@ inline constexpr size_t kDocumentBatchBytes = 4 << 20;
 
 struct PipelineOptions {
   SnapshotConfig snapshot;
+  packet::DecodeOptions decode;
   EncoderConfig encoder;
   uint32_t threads = 0;  ///< 0: every core
   size_t batch_packets = kDefaultBatchPackets;

@@ -28,9 +28,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "snapflow/packet/decode.h"
 #include "snapflow/packet/flow_key.h"
 #include "snapflow/pcap/record.h"
+#include "snapflow/pcap2json/decoded_packet.h"
 #include "snapflow/pcap2json/flow_record.h"
 #include "snapflow/pcap2json/flow_table.h"
 
@@ -40,26 +40,6 @@ inline constexpr int64_t kDefaultIntervalNs = 100'000'000;
 inline constexpr int64_t kDefaultReorderWindowNs = 10'000'000;
 inline constexpr int64_t kMinIntervalNs = 1'000'000;
 inline constexpr int64_t kMaxIntervalNs = 3'600'000'000'000;
-
-// One packet after the parallel decode stage: what aggregation needs, nothing more.
-struct DecodedPacket {
-  packet::FlowKey key;
-  uint64_t hash = 0;
-  int64_t ts_ns = 0;
-  int64_t snapshot_start_ns = 0;  ///< set by prepare()
-  uint32_t wire_length = 0;
-  uint32_t record_index = 0;  ///< in the PacketBatch, to re-decode attributes of a new flow
-  uint32_t ip_id = 0;         ///< for fragment matching
-  uint8_t tcp_flags = 0;
-  enum Fragment : uint8_t { kNotFragment, kFirstFragment, kLaterFragment } fragment = kNotFragment;
-  bool late = false;  ///< set by prepare()
-};
-
-// Fills out from one record: decode, key, hash. `scratch` is the caller's reusable view
-// (decode() resets it, so one per thread is enough). Thread-safe. Returns the status.
-packet::DecodeStatus decode_packet(const pcap::PacketRecord& record, uint32_t record_index,
-                                   const packet::DecodeOptions& options,
-                                   packet::PacketView& scratch, DecodedPacket& out);
 
 // How one part is aggregated (docs/decisions/0006-graceful-degradation.md).
 struct PartMode {
@@ -74,7 +54,6 @@ struct SnapshotConfig {
   int64_t interval_ns = kDefaultIntervalNs;
   int64_t reorder_window_ns = kDefaultReorderWindowNs;
   uint32_t shard_count = 16;  ///< rounded up to a power of two
-  packet::DecodeOptions decode_options;
 };
 
 // A closed snapshot: its totals and its flows, one vector per shard (not merged: encoders work
@@ -115,10 +94,10 @@ class SnapshotEngine {
   // into snapshots of mode.interval_ns instead of the configured interval.
   void begin_part(const pcap::InputId& input, const PartMode& mode = {});
   void prepare(std::span<DecodedPacket> packets, ShardPlan& plan);
-  // batch is the one the packets were decoded from: new flows take their descriptive
-  // attributes and record numbers from it.
-  void aggregate_shard(uint32_t shard, const ShardPlan& plan,
-                       std::span<const DecodedPacket> packets, const pcap::PacketBatch& batch);
+  // `batch` is the one `decoded` was decoded from: a new flow takes its descriptive fields and
+  // record number from it.
+  void aggregate_shard(uint32_t shard, const ShardPlan& plan, const DecodedBatch& decoded,
+                       const pcap::PacketBatch& batch);
   // Appends the snapshots that closed, oldest first.
   void take_closed(std::vector<ClosedSnapshot>& out);
   // End of a part or of the input: appends every snapshot still open, oldest first.
