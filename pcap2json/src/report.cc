@@ -60,8 +60,11 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                   s.degraded_parts);
   }
   if (s.commits > 0) append_format(out, "cursor commits      %" PRIu64 "\n", s.commits);
-  append_format(out, "peak flow memory    %.1f MiB\n",
-                static_cast<double>(s.engine.peak_flow_memory_bytes) / (1 << 20));
+  append_format(out,
+                "peak flow memory    %.1f MiB (flow tables %.1f MiB, %" PRIu64 " flows at most)\n",
+                static_cast<double>(s.engine.peak_flow_memory_bytes) / (1 << 20),
+                static_cast<double>(s.engine.peak_flow_table_bytes) / (1 << 20),
+                s.engine.peak_flow_table_entries);
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) == 0) {
     append_format(out, "peak RSS            %.1f MiB\n",

@@ -1,3 +1,5 @@
+// SnapshotEngine: the serial steps (watermark, snapshot assignment, fragments, shard plan) and
+// closing snapshots. Counting per shard is in snapshot_shard.cc.
 #include "snapflow/pcap2json/snapshot_engine.h"
 
 #include <algorithm>
@@ -12,23 +14,6 @@ namespace {
 constexpr int64_t kFragmentTimeoutNs = 60 * base::kNsPerSec;
 constexpr size_t kMaxTrackedFragments = 1 << 16;
 
-void count_packet(FlowCounters& c, const DecodedPacket& p) {
-  if (c.packets == 0 || p.ts_ns < c.first_ts_ns) c.first_ts_ns = p.ts_ns;
-  if (c.packets == 0 || p.ts_ns > c.last_ts_ns) c.last_ts_ns = p.ts_ns;
-  ++c.packets;
-  c.bytes += p.wire_length;
-  c.size_min = std::min(c.size_min, p.wire_length);
-  c.size_max = std::max(c.size_max, p.wire_length);
-  if (p.tcp_flags != 0) {
-    for (int bit = 0; bit < kTcpFlagCount; ++bit)
-      c.tcp_flag_packets[bit] += (p.tcp_flags >> bit) & 1u;
-  }
-  if (p.late) {
-    ++c.late_packets;
-    c.late_bytes += p.wire_length;
-  }
-}
-
 }  // namespace
 
 size_t SnapshotEngine::FragmentIdHash::operator()(const FragmentId& id) const {
@@ -40,19 +25,6 @@ SnapshotEngine::SnapshotEngine(const SnapshotConfig& config)
     : config_(config),
       shards_(std::bit_ceil(std::max<uint32_t>(config.shard_count, 1))),
       interval_ns_(config.interval_ns) {}
-
-SnapshotEngine::OpenSnapshot& SnapshotEngine::Shard::snapshot_for(int64_t start_ns) {
-  for (OpenSnapshot& s : open) {
-    if (s.start_ns == start_ns) return s;
-  }
-  OpenSnapshot& s = open.emplace_back();
-  s.start_ns = start_ns;
-  if (!spare.empty()) {
-    s.table = std::move(spare.back());
-    spare.pop_back();
-  }
-  return s;
-}
 
 void SnapshotEngine::fix_fragment(DecodedPacket& p) {
   FragmentId id{p.key, p.ip_id};
@@ -139,53 +111,18 @@ void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan) 
   // Counting sort of packet indices by shard, keeping batch order within a shard.
   for (size_t s = 1; s < plan.offsets.size(); ++s) plan.offsets[s] += plan.offsets[s - 1];
   plan.order.resize(packets.size());
+  plan.hashes.resize(packets.size());
   std::vector<uint32_t> cursor(plan.offsets.begin(), plan.offsets.end() - 1);
   for (uint32_t i = 0; i < packets.size(); ++i) {
-    plan.order[cursor[packets[i].hash & shard_mask]++] = i;
+    const uint32_t at = cursor[packets[i].hash & shard_mask]++;
+    plan.order[at] = i;
+    plan.hashes[at] = packets[i].hash;
   }
   // Expire fragment state by capture time, not wall time, so replays behave like live runs.
   while (!fragment_expiry_.empty() &&
          fragment_expiry_.front().first < watermark_ns_ - kFragmentTimeoutNs) {
     fragments_.erase(fragment_expiry_.front().second);
     fragment_expiry_.pop_front();
-  }
-}
-
-void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan,
-                                     const DecodedBatch& decoded, const pcap::PacketBatch& batch) {
-  const std::vector<DecodedPacket>& packets = decoded.packets;
-  Shard& shard = shards_[shard_index];
-  const uint32_t begin = plan.offsets[shard_index];
-  const uint32_t end = plan.offsets[shard_index + 1];
-  // Slots are fetched 16 packets ahead and records 8 ahead (see FlowTable::prefetch_*).
-  constexpr uint32_t kSlotPrefetchDistance = 64;
-  constexpr uint32_t kRecordPrefetchDistance = 32;
-  OpenSnapshot* current = nullptr;
-  for (uint32_t i = begin; i < end; ++i) {
-    const DecodedPacket& p = packets[plan.order[i]];
-    if (current == nullptr || current->start_ns != p.snapshot_start_ns) {
-      current = &shard.snapshot_for(p.snapshot_start_ns);
-    }
-    if (i + kSlotPrefetchDistance < end) {
-      current->table.prefetch_slot(packets[plan.order[i + kSlotPrefetchDistance]].hash);
-    }
-    if (i + kRecordPrefetchDistance < end) {
-      current->table.prefetch_record(packets[plan.order[i + kRecordPrefetchDistance]].hash);
-    }
-    bool inserted = false;
-    FlowRecord& record = current->table.find_or_insert(p.key, p.hash, inserted);
-    if (inserted) {
-      // Descriptive fields come from the flow's first packet: the decode stage left them in
-      // the frame (fast path) or in the batch's attribute list.
-      decoded.attributes_of(p, batch, record.attributes);
-      // A snapshot's first packet in this shard is always some flow's first packet, so the
-      // minimum over new flows is the snapshot's first record.
-      record.attributes.first_record = batch.first_record_number + p.record_index;
-      current->first_record = std::min(current->first_record, record.attributes.first_record);
-    }
-    count_packet(record.counters, p);
-    ++current->packets;
-    current->bytes += p.wire_length;
   }
 }
 
@@ -200,12 +137,21 @@ void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& 
   if (starts.empty()) return;
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
-  // Peak table memory is sampled when snapshots close (its high point), not every batch.
-  uint64_t memory = 0;
+  // Peak memory is sampled when snapshots close (its high point), not every batch.
+  uint64_t tables = 0;
+  uint64_t records = 0;
+  uint64_t entries = 0;
   for (const Shard& shard : shards_) {
-    for (const OpenSnapshot& s : shard.open) memory += s.table.memory_bytes();
+    tables += shard.table.memory_bytes();
+    entries += shard.table.size();
+    for (const OpenSnapshot& s : shard.open) {
+      records +=
+          s.records.capacity() * sizeof(FlowRecord) + s.links.capacity() * sizeof(RecordLink);
+    }
   }
-  stats_.peak_flow_memory_bytes = std::max(stats_.peak_flow_memory_bytes, memory);
+  stats_.peak_flow_table_bytes = std::max(stats_.peak_flow_table_bytes, tables);
+  stats_.peak_flow_table_entries = std::max(stats_.peak_flow_table_entries, entries);
+  stats_.peak_flow_memory_bytes = std::max(stats_.peak_flow_memory_bytes, tables + records);
 
   for (const int64_t start : starts) {
     ClosedSnapshot& closed = out.emplace_back();
@@ -221,12 +167,18 @@ void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& 
       auto it = std::find_if(shard.open.begin(), shard.open.end(),
                              [start](const OpenSnapshot& s) { return s.start_ns == start; });
       if (it == shard.open.end()) continue;
+      complete(shard, *it);
       closed.totals.packets += it->packets;
       closed.totals.bytes += it->bytes;
       closed.totals.first_record = std::min(closed.totals.first_record, it->first_record);
-      closed.shards[i] = it->table.take_records();
-      closed.totals.flows += closed.shards[i].size();
-      shard.spare.push_back(std::move(it->table));
+      closed.totals.flows += it->records.size();
+      shard.records_hint = it->records.size();
+      closed.shards[i] = std::move(it->records);
+      it->records.clear();
+      it->links.clear();
+      it->by_entry.clear();
+      it->by_entry_built = false;
+      shard.spare.push_back(std::move(*it));
       shard.open.erase(it);
     }
     stats_.snapshots += 1;

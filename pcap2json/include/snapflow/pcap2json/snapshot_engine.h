@@ -1,21 +1,30 @@
-// SnapshotEngine: turns decoded packets into per-interval flow tables ("snapflows").
+// SnapshotEngine: turns decoded packets into per-interval flow records ("snapflows").
 //
 // Data flow per input batch (called by the pipeline's serial aggregation stage, in order):
 //   prepare()         serial: advances the watermark packet by packet, assigns each packet
 //                     its snapshot (late packets go to the oldest open snapshot), gives
 //                     later IP fragments the ports of their first fragment, and partitions
 //                     the batch by shard (hash % shards)
-//   aggregate_shard() parallel over shards: each shard updates only its own tables, so no
-//                     locks; a shard belongs to exactly one task per batch
+//   aggregate_shard() parallel over shards: each shard updates only its own flow table and
+//                     snapshots, so no locks; a shard belongs to exactly one task per batch
 //   take_closed()     serial: moves out every snapshot that can no longer receive packets
 // A snapshot [S, S+I) closes when the watermark (largest timestamp seen) reaches S+I+W, where
 // W is the reorder window. Packets older than that are "late": they are counted in the oldest
 // still-open snapshot (flagged in snapflow.late.*) so totals stay exact.
 //
+// Each shard keeps one FlowTable for the whole run (flow_table.h): a flow's entry holds its
+// key and the counters of its record in the snapshot it is counting, and each open snapshot
+// holds its records in the order their flows first appeared in it (the order documents are
+// written in). A record is written on a flow's first packet in a snapshot (key, descriptive
+// fields, first record number) and completed when the flow moves on to a newer snapshot or the
+// snapshot closes. Packets of an older open snapshot than their flow's current one (reordered
+// stragglers, late packets) are counted in that snapshot's record directly.
+//
 // Parts (docs/decisions/0005-document-identity.md): the engine aggregates one input part at a
 // time. take_all() then begin_part() end one part and start the next from a clean state
-// (watermark, fragments), so what a part produces depends on that part's packets alone: the
-// same part replayed alone, or after any other input, yields the same documents.
+// (watermark, fragments; every record of the previous part has been written out), so what a
+// part produces depends on that part's packets alone: the same part replayed alone, or after
+// any other input, yields the same documents.
 //
 // Invariant: over the whole input, the packets and bytes of all closed snapshots equal the
 // packets and wire bytes given to prepare(). Not thread-safe except aggregate_shard() for
@@ -72,12 +81,17 @@ struct EngineStats {
   uint64_t fragments_unmatched = 0;  ///< later fragments whose first fragment was not seen
   uint64_t snapshots = 0;
   uint64_t flows = 0;  ///< flow records emitted
+  /// Peak bytes of the flow tables (slots and entries: what every packet touches), and of the
+  /// tables plus the records of the open snapshots (sampled when snapshots close).
+  uint64_t peak_flow_table_bytes = 0;
   uint64_t peak_flow_memory_bytes = 0;
+  uint64_t peak_flow_table_entries = 0;  ///< flows in the tables at once (at most)
 };
 
 // Which packets of the current batch belong to which shard: indices grouped by shard.
 struct ShardPlan {
   std::vector<uint32_t> order;    ///< packet indices, grouped by shard, batch order within
+  std::vector<uint64_t> hashes;   ///< hashes[i] = hash of packet order[i] (read ahead to prefetch)
   std::vector<uint32_t> offsets;  ///< shard s owns order[offsets[s] .. offsets[s+1])
 };
 
@@ -94,8 +108,8 @@ class SnapshotEngine {
   // into snapshots of mode.interval_ns instead of the configured interval.
   void begin_part(const pcap::InputId& input, const PartMode& mode = {});
   void prepare(std::span<DecodedPacket> packets, ShardPlan& plan);
-  // `batch` is the one `decoded` was decoded from: a new flow takes its descriptive fields and
-  // record number from it.
+  // `batch` is the one `decoded` was decoded from: a flow's first packet in a snapshot gives
+  // its record the descriptive fields and the record number.
   void aggregate_shard(uint32_t shard, const ShardPlan& plan, const DecodedBatch& decoded,
                        const pcap::PacketBatch& batch);
   // Appends the snapshots that closed, oldest first.
@@ -106,18 +120,36 @@ class SnapshotEngine {
   const EngineStats& stats() const { return stats_; }
 
  private:
+  // Where a record's flow counts: its entry, and the record it had in the previous snapshot it
+  // moved on from (to find it again for a straggler of that snapshot).
+  struct RecordLink {
+    uint32_t entry;
+    uint32_t previous_generation;  ///< 0: none
+    uint32_t previous_record;
+  };
   struct OpenSnapshot {
     int64_t start_ns = 0;
-    FlowTable table;
+    uint32_t generation = 0;          ///< unique among the shard's snapshots (until it wraps)
+    std::vector<FlowRecord> records;  ///< in the order flows first appeared in the snapshot
+    std::vector<RecordLink> links;    ///< parallel to records
     uint64_t packets = 0;
     uint64_t bytes = 0;
     uint64_t first_record = UINT64_MAX;  ///< smallest input record number counted
+    /// entry -> record, built on the first straggler that cannot find its record by the links
+    std::unordered_map<uint32_t, uint32_t> by_entry;
+    bool by_entry_built = false;
   };
   struct Shard {
-    std::vector<OpenSnapshot> open;  ///< few: ceil(W / I) + 1 at most in steady state
-    std::vector<FlowTable> spare;    ///< emptied tables kept for reuse
+    FlowTable table;
+    std::vector<OpenSnapshot> open;   ///< few: ceil(W / I) + 1 at most in steady state
+    std::vector<OpenSnapshot> spare;  ///< closed ones kept for their links' capacity
+    uint32_t next_generation = 1;
+    size_t records_hint = 0;  ///< records of the last snapshot closed: reserved for the next
     OpenSnapshot& snapshot_for(int64_t start_ns);
+    OpenSnapshot* open_with_generation(uint32_t generation);
   };
+  struct Context;  // one shard's view of the batch being aggregated (snapshot_engine.cc)
+
   struct FragmentId {
     packet::FlowKey key;  ///< without ports
     uint32_t ip_id;
@@ -135,6 +167,8 @@ class SnapshotEngine {
   void fix_fragment(DecodedPacket& packet);
   void advance_watermark(int64_t ts_ns);
   void take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& out);
+  // Writes the counters of every record still counted in its entry, marks those entries idle.
+  static void complete(Shard& shard, OpenSnapshot& snapshot);
 
   SnapshotConfig config_;
   std::vector<Shard> shards_;
