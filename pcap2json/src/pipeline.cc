@@ -16,6 +16,7 @@
 
 #include "snapflow/base/time.h"
 #include "snapflow/base/tsan.h"
+#include "snapflow/compress/gzip.h"
 #include "snapflow/pcap2json/file_sink.h"
 #include "snapflow/pcap2json/packet_encoder.h"
 #include "snapflow/pcap2json/top_n.h"
@@ -42,7 +43,7 @@ struct WorkItem {
   DecodedBatch decoded;
   ShardPlan plan;
   std::vector<ClosedSnapshot> closed;
-  std::vector<indexer::DocumentBatch> documents;
+  std::vector<document::DocumentBatch> documents;
   DecodeStatusCounts status_counts{};
   std::vector<GapRecord> gaps;
   std::vector<AccountingRecord> accounting;
@@ -87,8 +88,8 @@ class BusyClock {
 
 // Appends a fresh DocumentBatch when the last one is full, so batches stay near the target
 // size and large snapshots are delivered in pieces.
-indexer::DocumentBatch& batch_with_room(std::vector<indexer::DocumentBatch>& batches,
-                                        bool bulk_form) {
+document::DocumentBatch& batch_with_room(std::vector<document::DocumentBatch>& batches,
+                                         bool bulk_form) {
   if (batches.empty() || batches.back().body.size() >= kDocumentBatchBytes) {
     auto& b = batches.emplace_back();
     b.bulk_form = bulk_form;
@@ -99,7 +100,7 @@ indexer::DocumentBatch& batch_with_room(std::vector<indexer::DocumentBatch>& bat
 
 class PipelineRun {
  public:
-  PipelineRun(const PipelineOptions& options, PacketInput& input, indexer::DocumentSink& sink,
+  PipelineRun(const PipelineOptions& options, PacketInput& input, document::DocumentSink& sink,
               PipelineStats& stats, const ProgressCallback& progress)
       : options_(options),
         input_(input),
@@ -110,7 +111,7 @@ class PipelineRun {
         // The encoder config was validated with the command line, so create() cannot fail.
         flow_encoders_([&] { return FlowEncoder::create(options.encoder).value(); }),
         packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }),
-        compressors_([&] { return BatchCompressor(options.gzip_level.value_or(1)); }) {}
+        compressors_([&] { return compress::InPlaceGzip(options.gzip_level.value_or(1)); }) {}
 
   base::Status run() {
     const int threads = options_.threads > 0 ? static_cast<int>(options_.threads)
@@ -308,16 +309,16 @@ class PipelineRun {
   }
 
   void compress_documents(WorkItem& w) {
-    BatchCompressor& compressor = compressors_.local();
-    for (indexer::DocumentBatch& b : w.documents) {
-      if (auto compressed = compressor.compress(b); !compressed.ok()) {
+    compress::InPlaceGzip& compressor = compressors_.local();
+    for (document::DocumentBatch& b : w.documents) {
+      if (auto compressed = compressor.compress(b.body); !compressed.ok()) {
         w.encode_error = std::move(compressed).error();
         return;
       }
     }
   }
 
-  void encode_snapshot(const ClosedSnapshot& snapshot, std::vector<indexer::DocumentBatch>& out) {
+  void encode_snapshot(const ClosedSnapshot& snapshot, std::vector<document::DocumentBatch>& out) {
     const bool bulk = options_.encoder.bulk_form;
     if (options_.totals) {
       FlowEncoder& encoder = flow_encoders_.local();
@@ -340,7 +341,7 @@ class PipelineRun {
     }
     // One document batch list per shard, encoded in parallel, then appended in shard order
     // so the output is deterministic whatever the scheduling.
-    std::vector<std::vector<indexer::DocumentBatch>> per_shard(snapshot.shards.size());
+    std::vector<std::vector<document::DocumentBatch>> per_shard(snapshot.shards.size());
     base::tsan_release(&kEncodeTasks);  // the tasks below, see base/tsan.h
     tbb::parallel_for(size_t{0}, snapshot.shards.size(), [&](size_t s) {
       base::tsan_acquire(&kEncodeTasks);
@@ -363,7 +364,7 @@ class PipelineRun {
       sink_error_ = std::move(*w->encode_error);
       sink_failed_.store(true, std::memory_order_release);
     }
-    for (indexer::DocumentBatch& b : w->documents) {
+    for (document::DocumentBatch& b : w->documents) {
       if (b.empty() || sink_error_) continue;
       stats_.documents += b.size();
       stats_.document_packets += b.packets;
@@ -453,13 +454,13 @@ class PipelineRun {
 
   const PipelineOptions& options_;
   PacketInput& input_;
-  indexer::DocumentSink& sink_;
+  document::DocumentSink& sink_;
   PipelineStats& stats_;
   const ProgressCallback& progress_;
   SnapshotEngine engine_;
   tbb::enumerable_thread_specific<FlowEncoder> flow_encoders_;
   tbb::enumerable_thread_specific<PacketEncoder> packet_encoders_;
-  tbb::enumerable_thread_specific<BatchCompressor> compressors_;
+  tbb::enumerable_thread_specific<compress::InPlaceGzip> compressors_;
 
   // Pool: items are created on demand (at most `tokens` exist) and recycled by deliver().
   std::vector<std::unique_ptr<WorkItem>> items_;  // touched only by the serial read stage
@@ -482,7 +483,7 @@ class PipelineRun {
 }  // namespace
 
 base::Status run_pipeline(const PipelineOptions& options, PacketInput& input,
-                          indexer::DocumentSink& sink, PipelineStats& stats,
+                          document::DocumentSink& sink, PipelineStats& stats,
                           const ProgressCallback& progress) {
   PipelineRun run(options, input, sink, stats, progress);
   return run.run();

@@ -92,7 +92,7 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
 }
 
 base::Status check_account(const PipelineStats& s) {
-  const indexer::SinkAccount& held = s.delivered;
+  const document::SinkAccount& held = s.delivered;
   if (s.delivered.rejected_documents == 0 && held.packets == s.packets && held.bytes == s.bytes) {
     return base::ok_status();
   }

@@ -21,7 +21,7 @@
 
 #include "snapflow/base/log.h"
 #include "snapflow/base/result.h"
-#include "snapflow/indexer/document_batch.h"
+#include "snapflow/document/batch.h"
 #include "snapflow/packet/decode.h"
 #include "snapflow/packet/view.h"
 #include "snapflow/pcap2json/flow_encoder.h"
@@ -59,7 +59,7 @@ struct PipelineStats {
   uint64_t document_wire_bytes = 0;  ///< wire bytes counted by the documents handed to the sink
   /// What the sink holds for good at the end: for Elasticsearch, acknowledged or verified
   /// present; what it rejected is not in here.
-  indexer::SinkAccount delivered;
+  document::SinkAccount delivered;
   uint64_t document_bytes = 0;  ///< uncompressed bytes handed to the sink
   uint64_t batches = 0;
   uint64_t gaps = 0;  ///< gap documents (data lost before it was read)
@@ -94,7 +94,7 @@ using ProgressCallback = std::function<void(const Progress&)>;
 // delivered_through). On a read or sink error returns it (with context); the stats of what
 // was done are in `stats` either way.
 base::Status run_pipeline(const PipelineOptions& options, PacketInput& input,
-                          indexer::DocumentSink& sink, PipelineStats& stats,
+                          document::DocumentSink& sink, PipelineStats& stats,
                           const ProgressCallback& progress = {});
 
 }  // namespace snapflow::pcap2json
