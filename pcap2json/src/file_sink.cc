@@ -67,11 +67,13 @@ base::Status FileSink::write(document::DocumentBatch batch) {
     // Large batch: write it straight from its own memory (buffer_ is empty here).
     SNAPFLOW_TRY_STATUS(emit(batch.body), "write batch " + std::to_string(batch.sequence));
     delivered_through_ = batch.sequence;
+    release(std::move(batch));
     return base::ok_status();
   }
   buffer_.append(batch.body);
   pending_sequence_ = batch.sequence;
   has_pending_ = true;
+  release(std::move(batch));
   return base::ok_status();
 }
 

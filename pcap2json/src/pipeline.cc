@@ -36,6 +36,9 @@ constexpr char kEncodeTasks = 0;
 
 constexpr int64_t kProgressEveryNs = 250 * base::kNsPerMs;
 constexpr size_t kStatusCount = kDecodeStatusCount;
+// Document batches written by the sink come back for reuse, up to this many (4 MiB each): a
+// snapshot of 100 000 flows is about 18 of them, all in flight at once.
+constexpr size_t kPooledDocumentBatches = 64;
 
 // Everything one input batch needs on its way through the stages. Pooled and reused.
 struct WorkItem {
@@ -43,6 +46,8 @@ struct WorkItem {
   DecodedBatch decoded;
   ShardPlan plan;
   std::vector<ClosedSnapshot> closed;
+  /// The record vectors of `closed` once encoded, emptied: handed back to the engine.
+  std::vector<std::vector<FlowRecord>> spare_records;
   std::vector<document::DocumentBatch> documents;
   DecodeStatusCounts status_counts{};
   std::vector<GapRecord> gaps;
@@ -58,6 +63,13 @@ struct WorkItem {
   void reset() {
     batch.clear();
     decoded.clear();
+    for (ClosedSnapshot& snapshot : closed) {
+      for (std::vector<FlowRecord>& records : snapshot.shards) {
+        if (records.capacity() == 0) continue;
+        records.clear();
+        spare_records.push_back(std::move(records));
+      }
+    }
     closed.clear();
     documents.clear();
     status_counts.fill(0);
@@ -86,12 +98,12 @@ class BusyClock {
   int64_t start_ns_;
 };
 
-// Appends a fresh DocumentBatch when the last one is full, so batches stay near the target
-// size and large snapshots are delivered in pieces.
+// Appends a DocumentBatch (one the sink gave back, if any) when the last one is full, so
+// batches stay near the target size and large snapshots are delivered in pieces.
 document::DocumentBatch& batch_with_room(std::vector<document::DocumentBatch>& batches,
-                                         bool bulk_form) {
+                                         bool bulk_form, document::BatchPool& pool) {
   if (batches.empty() || batches.back().body.size() >= kDocumentBatchBytes) {
-    auto& b = batches.emplace_back();
+    auto& b = batches.emplace_back(pool.take());
     b.bulk_form = bulk_form;
     b.body.reserve(kDocumentBatchBytes + 64 * 1024);
   }
@@ -121,6 +133,7 @@ class PipelineRun {
     started_ns_ = base::now_monotonic_ns();
 
     // received()/handed() only tell ThreadSanitizer about TBB's hand-offs (base/tsan.h).
+    sink_.set_batch_pool(&batch_pool_);
     tbb::parallel_pipeline(
         tokens,
         tbb::make_filter<void, WorkItem*>(tbb::filter_mode::serial_in_order,
@@ -150,6 +163,7 @@ class PipelineRun {
       if (auto finished = sink_.finish(); !finished.ok()) sink_error_ = std::move(finished).error();
     }
     stats_.delivered = sink_.account();
+    sink_.set_batch_pool(nullptr);  // the pool goes with this run
     if (!sink_error_) commit_delivered(true);
     stats_.seconds = static_cast<double>(base::now_monotonic_ns() - started_ns_) / 1e9;
     report_progress(true);
@@ -244,7 +258,8 @@ class PipelineRun {
       fields.captured_length = records[i].captured_length;
       fields.view = &view;
       fields.key = &key;
-      encoder.encode(fields, batch_with_room(w->documents, options_.encoder.bulk_form));
+      encoder.encode(fields,
+                     batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
     }
     for (const auto& b : w->documents) w->document_bytes += b.body.size();
     if (options_.gzip_level) compress_documents(*w);
@@ -270,6 +285,7 @@ class PipelineRun {
       engine_.begin_part(w->batch.input_id, w->part_mode);
       if (w->part_mode.resolution != Resolution::kFull) ++stats_.degraded_parts;
     }
+    engine_.recycle(w->spare_records);
     if (!w->decoded.packets.empty()) {
       engine_.prepare(w->decoded.packets, w->plan);
       base::tsan_release(&kShardTasks);
@@ -295,11 +311,12 @@ class PipelineRun {
       FlowEncoder& encoder = flow_encoders_.local();
       for (const GapRecord& gap : w->gaps) {
         encoder.encode_gap(gap, options_.consumer,
-                           batch_with_room(w->documents, options_.encoder.bulk_form));
+                           batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
       }
       for (const AccountingRecord& a : w->accounting) {
-        encoder.encode_accounting(a, options_.consumer,
-                                  batch_with_room(w->documents, options_.encoder.bulk_form));
+        encoder.encode_accounting(
+            a, options_.consumer,
+            batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
       }
     }
     for (const ClosedSnapshot& snapshot : w->closed) encode_snapshot(snapshot, w->documents);
@@ -322,7 +339,7 @@ class PipelineRun {
     const bool bulk = options_.encoder.bulk_form;
     if (options_.totals) {
       FlowEncoder& encoder = flow_encoders_.local();
-      encoder.encode_totals(snapshot.totals, batch_with_room(out, bulk));
+      encoder.encode_totals(snapshot.totals, batch_with_room(out, bulk, batch_pool_));
     }
     // A degraded part keeps fewer flows than --top-n asks for (or --top-n is not set).
     uint32_t top_n = options_.top_n;
@@ -333,10 +350,10 @@ class PipelineRun {
       const TopN top = select_top_n(snapshot, top_n);
       FlowEncoder& encoder = flow_encoders_.local();
       for (const FlowRecord* record : top.kept) {
-        encoder.encode_flow(snapshot.totals, *record, batch_with_room(out, bulk));
+        encoder.encode_flow(snapshot.totals, *record, batch_with_room(out, bulk, batch_pool_));
       }
       encoder.encode_other(snapshot.totals, top.other, top.other_flow_count,
-                           batch_with_room(out, bulk));
+                           batch_with_room(out, bulk, batch_pool_));
       return;
     }
     // One document batch list per shard, encoded in parallel, then appended in shard order
@@ -347,7 +364,8 @@ class PipelineRun {
       base::tsan_acquire(&kEncodeTasks);
       FlowEncoder& encoder = flow_encoders_.local();
       for (const FlowRecord& record : snapshot.shards[s]) {
-        encoder.encode_flow(snapshot.totals, record, batch_with_room(per_shard[s], bulk));
+        encoder.encode_flow(snapshot.totals, record,
+                            batch_with_room(per_shard[s], bulk, batch_pool_));
       }
       base::tsan_release(&kEncodeTasks);
     });
@@ -472,6 +490,7 @@ class PipelineRun {
   std::optional<base::Error> read_error_;
   std::optional<base::Error> sink_error_;  // written and read by the serial deliver stage
   std::atomic<bool> sink_failed_{false};
+  document::BatchPool batch_pool_{kPooledDocumentBatches};  // given to the sink for the run
   std::optional<base::Error> commit_error_;
   std::deque<Checkpoint> checkpoints_;   // deliver stage only
   std::deque<CommitRule> commit_rules_;  // deliver stage only

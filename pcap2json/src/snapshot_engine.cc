@@ -186,6 +186,23 @@ void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& 
   }
 }
 
+void SnapshotEngine::recycle(std::vector<std::vector<FlowRecord>>& spares) {
+  // Dealt round the shards (each shard owns its spares: aggregation runs shards in
+  // parallel), up to enough for a shard's open snapshots twice over; the rest is freed.
+  constexpr size_t kKeepPerShard = 4;
+  for (std::vector<FlowRecord>& records : spares) {
+    for (size_t tries = 0; tries < shards_.size(); ++tries) {
+      Shard& shard = shards_[next_recycle_shard_];
+      next_recycle_shard_ = (next_recycle_shard_ + 1) % shards_.size();
+      if (shard.spare_records.size() < kKeepPerShard) {
+        shard.spare_records.push_back(std::move(records));
+        break;
+      }
+    }
+  }
+  spares.clear();
+}
+
 void SnapshotEngine::take_closed(std::vector<ClosedSnapshot>& out) {
   if (closed_before_ns_ != INT64_MIN) take_before(closed_before_ns_, out);
 }

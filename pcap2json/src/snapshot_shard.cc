@@ -179,6 +179,10 @@ SnapshotEngine::OpenSnapshot& SnapshotEngine::Shard::snapshot_for(int64_t start_
   s.generation = next_generation++;
   s.packets = s.bytes = 0;
   s.first_record = UINT64_MAX;
+  if (!spare_records.empty()) {
+    s.records = std::move(spare_records.back());
+    spare_records.pop_back();
+  }
   s.records.reserve(records_hint);
   return s;
 }

@@ -114,6 +114,9 @@ class SnapshotEngine {
                        const pcap::PacketBatch& batch);
   // Appends the snapshots that closed, oldest first.
   void take_closed(std::vector<ClosedSnapshot>& out);
+  // Record vectors of closed snapshots that were encoded (emptied): the engine reuses their
+  // memory for new snapshots instead of faulting in fresh pages. Takes what it can keep.
+  void recycle(std::vector<std::vector<FlowRecord>>& spares);
   // End of a part or of the input: appends every snapshot still open, oldest first.
   void take_all(std::vector<ClosedSnapshot>& out);
 
@@ -145,6 +148,7 @@ class SnapshotEngine {
     std::vector<OpenSnapshot> spare;  ///< closed ones kept for their links' capacity
     uint32_t next_generation = 1;
     size_t records_hint = 0;  ///< records of the last snapshot closed: reserved for the next
+    std::vector<std::vector<FlowRecord>> spare_records;  ///< see recycle()
     OpenSnapshot& snapshot_for(int64_t start_ns);
     OpenSnapshot* open_with_generation(uint32_t generation);
   };
@@ -172,6 +176,7 @@ class SnapshotEngine {
 
   SnapshotConfig config_;
   std::vector<Shard> shards_;
+  size_t next_recycle_shard_ = 0;
   pcap::InputId input_{};  ///< of the current part
   PartMode mode_;
   int64_t interval_ns_ = 0;  ///< of the current part

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,24 @@ struct SinkAccount {
   uint64_t rejected_documents = 0;  ///< refused for good (dead-lettered or conflicting)
 };
 
+// Batches whose bytes are no longer needed, handed back to their producer so that their buffers
+// are reused: a producer writing 500 MB of documents per second into fresh buffers would make
+// the kernel fault in and zero 120 000 pages a second. Thread-safe (one lock per batch); keeps
+// at most `max_batches`, so what it holds is bounded by what was in flight.
+class BatchPool {
+ public:
+  explicit BatchPool(size_t max_batches) : max_batches_(max_batches) {}
+  // An empty batch, with the capacity of one given back if there is one.
+  DocumentBatch take();
+  // Empties batch and keeps it (or frees it when the pool is full).
+  void give(DocumentBatch&& batch);
+
+ private:
+  std::mutex mu_;
+  std::vector<DocumentBatch> free_;
+  size_t max_batches_;
+};
+
 // Where documents go. write() may block (backpressure: a slow cluster slows the producer)
 // and takes the batch by value so the sink owns its memory until delivered. Batches arrive in
 // sequence order from one thread; implementations need not be thread-safe.
@@ -68,6 +87,19 @@ class DocumentSink {
   virtual uint64_t delivered_through() const = 0;
   // What the sink holds for good so far (after finish(): in total).
   virtual SinkAccount account() const = 0;
+
+  // Where write() hands a batch once it no longer needs its bytes (none by default: the
+  // batch is freed). Set before the first write.
+  void set_batch_pool(BatchPool* pool) { pool_ = pool; }
+
+ protected:
+  // For implementations: the batch's bytes are copied or written; its buffers may be reused.
+  void release(DocumentBatch&& batch) {
+    if (pool_ != nullptr) pool_->give(std::move(batch));
+  }
+
+ private:
+  BatchPool* pool_ = nullptr;
 };
 
 }  // namespace snapflow::document
