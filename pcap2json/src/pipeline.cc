@@ -1,5 +1,6 @@
 #include "snapflow/pcap2json/pipeline.h"
 
+#include <sys/resource.h>
 #include <tbb/blocked_range.h>
 #include <tbb/concurrent_queue.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -7,6 +8,7 @@
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
@@ -44,7 +46,7 @@ constexpr size_t kPooledDocumentBatches = 64;
 struct WorkItem {
   pcap::PacketBatch batch;
   DecodedBatch decoded;
-  ShardPlan plan;
+  BatchPlan plan;
   std::vector<ClosedSnapshot> closed;
   /// The record vectors of `closed` once encoded, emptied: handed back to the engine.
   std::vector<std::vector<FlowRecord>> spare_records;
@@ -55,6 +57,7 @@ struct WorkItem {
   bool end_of_input = false;
   bool end_part = false;        ///< the input ended the current part (idle ring, gap)
   PartMode part_mode;           ///< how to aggregate the part the batch begins
+  int64_t interval_ns = 0;      ///< snapshot length of the batch's part
   uint64_t document_bytes = 0;  ///< JSON bytes before any compression
   std::optional<base::Error> encode_error;
   uint64_t checkpoint = 0;         ///< input position after this batch
@@ -78,25 +81,43 @@ struct WorkItem {
     end_of_input = false;
     end_part = false;
     part_mode = {};
+    interval_ns = 0;
     checkpoint = committable_batch = document_bytes = 0;
     encode_error.reset();
   }
 };
 
-// Adds the wall time of its scope to a serial stage's busy total. A serial stage runs on one
-// thread at a time and owns its total, so a plain add is enough.
+// Adds the wall and thread CPU time of its scope to a serial stage's totals. A serial stage
+// runs on one thread at a time and owns its totals, so plain adds are enough.
 class BusyClock {
  public:
-  explicit BusyClock(int64_t& total_ns)
-      : total_ns_(total_ns), start_ns_(base::now_monotonic_ns()) {}
-  ~BusyClock() { total_ns_ += base::now_monotonic_ns() - start_ns_; }
+  BusyClock(int64_t& wall_ns, int64_t& cpu_ns)
+      : wall_ns_(wall_ns),
+        cpu_ns_(cpu_ns),
+        wall_start_ns_(base::now_monotonic_ns()),
+        cpu_start_ns_(base::now_thread_cpu_ns()) {}
+  ~BusyClock() {
+    wall_ns_ += base::now_monotonic_ns() - wall_start_ns_;
+    cpu_ns_ += base::now_thread_cpu_ns() - cpu_start_ns_;
+  }
   BusyClock(const BusyClock&) = delete;
   BusyClock& operator=(const BusyClock&) = delete;
 
  private:
-  int64_t& total_ns_;
-  int64_t start_ns_;
+  int64_t& wall_ns_;
+  int64_t& cpu_ns_;
+  int64_t wall_start_ns_;
+  int64_t cpu_start_ns_;
 };
+
+int64_t process_cpu_ns() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  const auto ns = [](const timeval& t) {
+    return static_cast<int64_t>(t.tv_sec) * base::kNsPerSec + t.tv_usec * base::kNsPerUs;
+  };
+  return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
 
 // Appends a DocumentBatch (one the sink gave back, if any) when the last one is full, so
 // batches stay near the target size and large snapshots are delivered in pieces.
@@ -130,7 +151,10 @@ class PipelineRun {
                                              : tbb::info::default_concurrency();
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
     const size_t tokens = static_cast<size_t>(threads) * 4;
+    part_interval_ns_ = engine_.interval_for({});
+    stats_.threads = static_cast<uint32_t>(threads);
     started_ns_ = base::now_monotonic_ns();
+    const int64_t cpu_at_start = process_cpu_ns();
 
     // received()/handed() only tell ThreadSanitizer about TBB's hand-offs (base/tsan.h).
     sink_.set_batch_pool(&batch_pool_);
@@ -166,6 +190,10 @@ class PipelineRun {
     sink_.set_batch_pool(nullptr);  // the pool goes with this run
     if (!sink_error_) commit_delivered(true);
     stats_.seconds = static_cast<double>(base::now_monotonic_ns() - started_ns_) / 1e9;
+    stats_.process_cpu_ns = process_cpu_ns() - cpu_at_start;
+    // The aggregate stage's own steps: its time outside the shard tasks it waited for.
+    stats_.shard_cpu_ns = shard_cpu_ns_.load(std::memory_order_relaxed);
+    stats_.aggregate_cpu_ns -= shard_wait_cpu_ns_;
     report_progress(true);
     if (const uint64_t lost = oversize_documents(); lost > 0) {
       return base::make_error(base::ErrorCode::kInternal,
@@ -204,7 +232,7 @@ class PipelineRun {
   }
 
   WorkItem* read(tbb::flow_control& fc) {
-    const BusyClock busy(stats_.read_busy_ns);
+    const BusyClock busy(stats_.read_busy_ns, stats_.read_cpu_ns);
     if (input_done_ || stop_requested()) {
       fc.stop();
       return nullptr;
@@ -225,9 +253,12 @@ class PipelineRun {
       w->end_of_input = pulled->end;
       w->end_part = pulled->end_part;
       w->part_mode = pulled->part_mode;
+      // The decode stage cuts the batch into snapshots of its part's length.
+      if (w->batch.starts_part) part_interval_ns_ = engine_.interval_for(w->part_mode);
       input_done_ = pulled->end;
       if (pulled->end) w->batch.clear();
     }
+    w->interval_ns = part_interval_ns_;
     w->batch.sequence = ++batch_sequence_;
     w->checkpoint = input_.checkpoint();
     report_progress(false);
@@ -240,6 +271,9 @@ class PipelineRun {
       // The wire bytes are summed here, in the parallel stage, so the serial aggregate stage
       // does no per-packet bookkeeping of its own.
       w->decoded.decode(w->batch, options_.decode, w->status_counts);
+      // Snapshots, lateness within the batch and the shard plan are worked out here, in the
+      // parallel stage; the serial aggregate stage only settles them against earlier batches.
+      SnapshotEngine::assign(w->decoded.packets, w->interval_ns, options_.snapshot, w->plan);
       return w;
     }
     PacketEncoder& encoder = packet_encoders_.local();
@@ -267,7 +301,7 @@ class PipelineRun {
   }
 
   WorkItem* aggregate(WorkItem* w) {
-    const BusyClock busy(stats_.aggregate_busy_ns);
+    const BusyClock busy(stats_.aggregate_busy_ns, stats_.aggregate_cpu_ns);
     for (size_t s = 0; s < kStatusCount; ++s) stats_.decode_status[s] += w->status_counts[s];
     stats_.packets += w->batch.size();
     stats_.bytes += w->decoded.wire_bytes;
@@ -287,20 +321,28 @@ class PipelineRun {
     }
     engine_.recycle(w->spare_records);
     if (!w->decoded.packets.empty()) {
-      engine_.prepare(w->decoded.packets, w->plan);
+      engine_.settle(w->decoded.packets, w->plan);
+      // Isolated: while it waits for the shards, this thread takes only shard tasks. Without
+      // isolation it could pick up another token's encode task (tens of milliseconds for a
+      // large snapshot) and hold the serial stage, and with it the whole pipeline, meanwhile.
+      const int64_t wait_start = base::now_thread_cpu_ns();
       base::tsan_release(&kShardTasks);
-      tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
-        base::tsan_acquire(&kShardTasks);  // before anything of the closure is read
-        engine_.aggregate_shard(shard, w->plan, w->decoded, w->batch);
-        base::tsan_release(&kShardTasks);
+      tbb::this_task_arena::isolate([&] {
+        tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
+          base::tsan_acquire(&kShardTasks);  // before anything of the closure is read
+          const int64_t cpu_start = base::now_thread_cpu_ns();
+          engine_.aggregate_shard(shard, w->plan, w->decoded, w->batch);
+          shard_cpu_ns_.fetch_add(base::now_thread_cpu_ns() - cpu_start, std::memory_order_relaxed);
+          base::tsan_release(&kShardTasks);
+        });
       });
       base::tsan_acquire(&kShardTasks);
+      shard_wait_cpu_ns_ += base::now_thread_cpu_ns() - wait_start;
+      engine_.take_closed(w->plan, w->closed);
     }
     if (w->end_of_input) {
       engine_.take_all(w->closed);
       completed_through_batch_ = w->batch.sequence;
-    } else {
-      engine_.take_closed(w->closed);
     }
     w->committable_batch = completed_through_batch_;
     return w;
@@ -376,7 +418,7 @@ class PipelineRun {
   }
 
   void deliver(WorkItem* w) {
-    const BusyClock busy(stats_.deliver_busy_ns);
+    const BusyClock busy(stats_.deliver_busy_ns, stats_.deliver_cpu_ns);
     stats_.document_bytes += w->document_bytes;
     if (w->encode_error && !sink_error_) {
       sink_error_ = std::move(*w->encode_error);
@@ -485,11 +527,14 @@ class PipelineRun {
   tbb::concurrent_queue<WorkItem*> free_items_;
   bool input_done_ = false;
   uint64_t batch_sequence_ = 0;
+  int64_t part_interval_ns_ = 0;          // read stage only
   uint64_t completed_through_batch_ = 0;  // aggregate stage only
   uint64_t document_sequence_ = 0;
   std::optional<base::Error> read_error_;
   std::optional<base::Error> sink_error_;  // written and read by the serial deliver stage
   std::atomic<bool> sink_failed_{false};
+  std::atomic<int64_t> shard_cpu_ns_{0};  // summed by the shard tasks, read at the end
+  int64_t shard_wait_cpu_ns_ = 0;         // aggregate stage only
   document::BatchPool batch_pool_{kPooledDocumentBatches};  // given to the sink for the run
   std::optional<base::Error> commit_error_;
   std::deque<Checkpoint> checkpoints_;   // deliver stage only

@@ -187,7 +187,7 @@ SnapshotEngine::OpenSnapshot& SnapshotEngine::Shard::snapshot_for(int64_t start_
   return s;
 }
 
-void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan,
+void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
                                      const DecodedBatch& decoded, const pcap::PacketBatch& batch) {
   Shard& shard = shards_[shard_index];
   FlowTable& table = shard.table;
@@ -252,6 +252,7 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan
     }
     count_in_entry(e, p, current->records);
   }
+  if (!plan.closing.empty()) close_shard(shard_index, plan);
 }
 
 void SnapshotEngine::complete(Shard& shard, OpenSnapshot& snapshot) {

@@ -53,7 +53,7 @@ std::vector<ClosedSnapshot> run(SnapshotEngine& engine, std::vector<DecodedPacke
                                 size_t batch_size = 64) {
   const pcap::PacketBatch batch = one_frame_batch();
   std::vector<ClosedSnapshot> out;
-  ShardPlan plan;
+  BatchPlan plan;
   DecodedBatch decoded;
   for (size_t begin = 0; begin < packets.size(); begin += batch_size) {
     const size_t n = std::min(batch_size, packets.size() - begin);
@@ -62,7 +62,7 @@ std::vector<ClosedSnapshot> run(SnapshotEngine& engine, std::vector<DecodedPacke
     engine.prepare(decoded.packets, plan);
     for (uint32_t s = 0; s < engine.shard_count(); ++s)
       engine.aggregate_shard(s, plan, decoded, batch);
-    engine.take_closed(out);
+    engine.take_closed(plan, out);
   }
   engine.take_all(out);
   return out;
@@ -236,8 +236,9 @@ TEST(SnapshotEngine, EachPartStartsCleanAndNamesItsInputAndFirstRecords) {
   pcap::PacketBatch batch = one_frame_batch();
   const pcap::PacketRecord frame = batch.records.front();
   batch.records.assign(8, frame);
-  ShardPlan plan;
+  BatchPlan plan;
   DecodedBatch decoded;
+  std::vector<ClosedSnapshot> out;
   const auto feed = [&](std::vector<DecodedPacket> packets, uint64_t first_record) {
     for (uint32_t i = 0; i < packets.size(); ++i) packets[i].record_index = i;
     batch.first_record_number = first_record;
@@ -245,12 +246,12 @@ TEST(SnapshotEngine, EachPartStartsCleanAndNamesItsInputAndFirstRecords) {
     engine.prepare(decoded.packets, plan);
     for (uint32_t s = 0; s < engine.shard_count(); ++s)
       engine.aggregate_shard(s, plan, decoded, batch);
+    engine.take_closed(plan, out);
   };
   pcap::InputId a{};
   pcap::InputId b{};
   a.fill(0xaa);
   b.fill(0xbb);
-  std::vector<ClosedSnapshot> out;
   engine.begin_part(a);
   // Part a runs to 450 ms: snapshots up to 300 ms close.
   feed({packet_at(kBase + 10 * kNsPerMs, 1, 100), packet_at(kBase + 20 * kNsPerMs, 2, 100),
@@ -346,7 +347,7 @@ TEST(SnapshotEngine, MatchesASimpleModelUnderReorderingLatenessAndFlowChurn) {
       return b;
     }();
     pcap::PacketBatch batch = frames;
-    ShardPlan plan;
+    BatchPlan plan;
     DecodedBatch decoded;
     int64_t ts = kBase;
     uint64_t record_number = 1;
@@ -390,7 +391,7 @@ TEST(SnapshotEngine, MatchesASimpleModelUnderReorderingLatenessAndFlowChurn) {
           model_count(model[at][it->second].counters, p);
         }
       }
-      engine.take_closed(closed);
+      engine.take_closed(plan, closed);
     }
     engine.take_all(closed);
     size_t compared = 0;

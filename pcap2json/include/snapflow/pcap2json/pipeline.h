@@ -77,6 +77,15 @@ struct PipelineStats {
   int64_t read_busy_ns = 0;
   int64_t aggregate_busy_ns = 0;
   int64_t deliver_busy_ns = 0;
+  /// CPU time of the same stages (thread CPU clocks: independent of other processes), with the
+  /// aggregate stage's shard counting, which runs on every thread, apart; and the whole run's.
+  /// From these, what each serial stage would take of a core on an idle machine (report.cc).
+  int64_t read_cpu_ns = 0;
+  int64_t aggregate_cpu_ns = 0;  ///< the stage's own steps: settle, closing, part changes
+  int64_t shard_cpu_ns = 0;      ///< aggregate_shard() on all threads
+  int64_t deliver_cpu_ns = 0;
+  int64_t process_cpu_ns = 0;  ///< user + system time of the process during the run
+  uint32_t threads = 0;        ///< worker threads the run used
 };
 
 struct Progress {
