@@ -35,6 +35,8 @@ OPTION_SETS = [
     ["--vxlan-port", "6081"],
     ["--batch-packets", "7", "--threads", "1"],
     ["--threads", "2", "--gzip"],
+    ["--threads", "3", "--bulk", "--interval", "1ms", "--batch-packets", "100"],
+    ["--threads", "2", "--top-n", "2", "--reorder-window", "0ns"],
 ]
 
 

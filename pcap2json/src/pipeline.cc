@@ -8,13 +8,13 @@
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "snapflow/base/time.h"
 #include "snapflow/base/tsan.h"
@@ -27,13 +27,13 @@ namespace snapflow::pcap2json {
 namespace {
 
 // Addresses that stand for TBB's hand-offs in ThreadSanitizer builds (base/tsan.h): the turns
-// of the serial stages and the tasks of the two parallel_for loops. Only their addresses are
+// of the serial stages and the tasks of the encode parallel_for. Only their addresses are
 // used (no code reads or writes them), and they are globals so that taking one reads no memory
 // another thread wrote.
 constexpr char kReadTurn = 0;
-constexpr char kAggregateTurn = 0;
+constexpr char kSettleTurn = 0;
+constexpr char kCloseTurn = 0;
 constexpr char kDeliverTurn = 0;
-constexpr char kShardTasks = 0;
 constexpr char kEncodeTasks = 0;
 
 constexpr int64_t kProgressEveryNs = 250 * base::kNsPerMs;
@@ -62,6 +62,7 @@ struct WorkItem {
   std::optional<base::Error> encode_error;
   uint64_t checkpoint = 0;         ///< input position after this batch
   uint64_t committable_batch = 0;  ///< batches <= this belong to parts already emitted
+  uint64_t settled = 0;            ///< its number in the settle stage's order (1, 2, ...)
 
   void reset() {
     batch.clear();
@@ -151,6 +152,10 @@ class PipelineRun {
                                              : tbb::info::default_concurrency();
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
     const size_t tokens = static_cast<size_t>(threads) * 4;
+    // A batch stays in settled_items_ until every lane counted it; fewer than `tokens` others
+    // are in flight meanwhile, so their numbers never wrap onto its slot.
+    settled_items_ = std::vector<std::atomic<WorkItem*>>(tokens + 1);
+    lanes_ = std::make_unique<ShardLane[]>(engine_.shard_count());
     part_interval_ns_ = engine_.interval_for({});
     stats_.threads = static_cast<uint32_t>(threads);
     started_ns_ = base::now_monotonic_ns();
@@ -171,8 +176,14 @@ class PipelineRun {
             tbb::make_filter<WorkItem*, WorkItem*>(
                 tbb::filter_mode::serial_in_order,
                 [&](WorkItem* w) {
-                  return handed(aggregate(received(w, &kAggregateTurn)), &kAggregateTurn);
+                  return handed(settle(received(w, &kSettleTurn)), &kSettleTurn);
                 }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(
+                tbb::filter_mode::parallel,
+                [&](WorkItem* w) { return handed(count(received(w))); }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(
+                tbb::filter_mode::serial_in_order,
+                [&](WorkItem* w) { return handed(close(received(w, &kCloseTurn)), &kCloseTurn); }) &
             tbb::make_filter<WorkItem*, WorkItem*>(
                 tbb::filter_mode::parallel,
                 [&](WorkItem* w) { return handed(encode(received(w))); }) &
@@ -180,7 +191,9 @@ class PipelineRun {
               deliver(received(w, &kDeliverTurn));
               base::tsan_release(&kDeliverTurn);
             }));
-    for (const void* turn : {&kReadTurn, &kAggregateTurn, &kDeliverTurn}) base::tsan_acquire(turn);
+    for (const void* turn : {&kReadTurn, &kSettleTurn, &kCloseTurn, &kDeliverTurn}) {
+      base::tsan_acquire(turn);
+    }
 
     stats_.engine = engine_.stats();
     if (!sink_error_) {
@@ -191,9 +204,7 @@ class PipelineRun {
     if (!sink_error_) commit_delivered(true);
     stats_.seconds = static_cast<double>(base::now_monotonic_ns() - started_ns_) / 1e9;
     stats_.process_cpu_ns = process_cpu_ns() - cpu_at_start;
-    // The aggregate stage's own steps: its time outside the shard tasks it waited for.
     stats_.shard_cpu_ns = shard_cpu_ns_.load(std::memory_order_relaxed);
-    stats_.aggregate_cpu_ns -= shard_wait_cpu_ns_;
     report_progress(true);
     if (const uint64_t lost = oversize_documents(); lost > 0) {
       return base::make_error(base::ErrorCode::kInternal,
@@ -300,7 +311,9 @@ class PipelineRun {
     return w;
   }
 
-  WorkItem* aggregate(WorkItem* w) {
+  // Serial: lateness, fragments, watermark, parts and which snapshots close (SnapshotEngine::
+  // settle); then the batch is published for the shard lanes.
+  WorkItem* settle(WorkItem* w) {
     const BusyClock busy(stats_.aggregate_busy_ns, stats_.aggregate_cpu_ns);
     for (size_t s = 0; s < kStatusCount; ++s) stats_.decode_status[s] += w->status_counts[s];
     stats_.packets += w->batch.size();
@@ -309,8 +322,11 @@ class PipelineRun {
       w->committable_batch = w->batch.sequence;
       return w;
     }
-    // No document counts packets of two parts: a part's end emits all its snapshots, and the
-    // input positions before it become committable once those are delivered.
+    w->settled = ++settled_;
+    // No document counts packets of two parts: a part's end emits all its snapshots (once
+    // every shard has counted the batches before), and the input positions before it become
+    // committable once those are delivered.
+    if (w->end_part || w->batch.starts_part || w->end_of_input) help_until(w->settled - 1);
     if (w->end_part || w->batch.starts_part) {
       engine_.take_all(w->closed);
       completed_through_batch_ = w->batch.sequence - (w->batch.empty() ? 0 : 1);
@@ -320,32 +336,68 @@ class PipelineRun {
       if (w->part_mode.resolution != Resolution::kFull) ++stats_.degraded_parts;
     }
     engine_.recycle(w->spare_records);
-    if (!w->decoded.packets.empty()) {
-      engine_.settle(w->decoded.packets, w->plan);
-      // Isolated: while it waits for the shards, this thread takes only shard tasks. Without
-      // isolation it could pick up another token's encode task (tens of milliseconds for a
-      // large snapshot) and hold the serial stage, and with it the whole pipeline, meanwhile.
-      const int64_t wait_start = base::now_thread_cpu_ns();
-      base::tsan_release(&kShardTasks);
-      tbb::this_task_arena::isolate([&] {
-        tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
-          base::tsan_acquire(&kShardTasks);  // before anything of the closure is read
-          const int64_t cpu_start = base::now_thread_cpu_ns();
-          engine_.aggregate_shard(shard, w->plan, w->decoded, w->batch);
-          shard_cpu_ns_.fetch_add(base::now_thread_cpu_ns() - cpu_start, std::memory_order_relaxed);
-          base::tsan_release(&kShardTasks);
-        });
-      });
-      base::tsan_acquire(&kShardTasks);
-      shard_wait_cpu_ns_ += base::now_thread_cpu_ns() - wait_start;
-      engine_.take_closed(w->plan, w->closed);
-    }
+    engine_.settle(w->decoded.packets, w->plan);
     if (w->end_of_input) {
       engine_.take_all(w->closed);
       completed_through_batch_ = w->batch.sequence;
     }
     w->committable_batch = completed_through_batch_;
+    // Release pairs with the acquire in help_until(): a lane that counts this batch sees it
+    // settled.
+    settled_items_[w->settled % settled_items_.size()].store(w, std::memory_order_release);
     return w;
+  }
+
+  // Parallel: the batch's shards are counted, each shard's batches in order, by whichever
+  // threads get there first (shard lanes: see help_until).
+  WorkItem* count(WorkItem* w) {
+    if (!options_.packet_mode) help_until(w->settled);
+    return w;
+  }
+
+  // Serial: the snapshots that closed after the batch, assembled from the shards' parts.
+  WorkItem* close(WorkItem* w) {
+    const BusyClock busy(stats_.close_busy_ns, stats_.close_cpu_ns);
+    if (!options_.packet_mode) engine_.take_closed(w->plan, w->closed);
+    return w;
+  }
+
+  // Returns once every shard has counted settled batches 1..target. Each shard is a lane that
+  // counts its batches one after another; a thread takes any lane behind the target that no
+  // other thread holds and brings it up to the target, so all threads count (a parallel
+  // stage) while each shard's batches stay in order. It waits only for lanes another thread
+  // is working on, which always progress: every batch up to the target is settled.
+  void help_until(uint64_t target) {
+    const uint32_t shards = engine_.shard_count();
+    const uint32_t first = lane_rotation_.fetch_add(1, std::memory_order_relaxed) % shards;
+    for (;;) {
+      bool behind = false;
+      bool worked = false;
+      for (uint32_t n = 0; n < shards; ++n) {
+        const uint32_t shard = (first + n) % shards;
+        ShardLane& lane = lanes_[shard];
+        // Acquire pairs with the release below: the parts a lane wrote are visible.
+        if (lane.done.load(std::memory_order_acquire) >= target) continue;
+        behind = true;
+        // Acquire/release on `busy`: one holder at a time, seeing the previous holder's work.
+        if (lane.busy.exchange(true, std::memory_order_acquire)) continue;
+        for (uint64_t done = lane.done.load(std::memory_order_relaxed); done < target; ++done) {
+          WorkItem& item =
+              *settled_items_[(done + 1) % settled_items_.size()].load(std::memory_order_acquire);
+          if (!item.decoded.packets.empty()) {
+            const int64_t cpu_start = base::now_thread_cpu_ns();
+            engine_.aggregate_shard(shard, item.plan, item.decoded, item.batch);
+            shard_cpu_ns_.fetch_add(base::now_thread_cpu_ns() - cpu_start,
+                                    std::memory_order_relaxed);
+          }
+          lane.done.store(done + 1, std::memory_order_release);
+        }
+        lane.busy.store(false, std::memory_order_release);
+        worked = true;
+      }
+      if (!behind) return;
+      if (!worked) std::this_thread::yield();  // the lanes behind are another thread's
+    }
   }
 
   WorkItem* encode(WorkItem* w) {
@@ -528,13 +580,21 @@ class PipelineRun {
   bool input_done_ = false;
   uint64_t batch_sequence_ = 0;
   int64_t part_interval_ns_ = 0;          // read stage only
-  uint64_t completed_through_batch_ = 0;  // aggregate stage only
+  uint64_t completed_through_batch_ = 0;  // settle stage only
   uint64_t document_sequence_ = 0;
   std::optional<base::Error> read_error_;
   std::optional<base::Error> sink_error_;  // written and read by the serial deliver stage
   std::atomic<bool> sink_failed_{false};
-  std::atomic<int64_t> shard_cpu_ns_{0};  // summed by the shard tasks, read at the end
-  int64_t shard_wait_cpu_ns_ = 0;         // aggregate stage only
+  std::atomic<int64_t> shard_cpu_ns_{0};  // summed by the shard lanes, read at the end
+  // Shard lanes (help_until): how far each shard has counted, and whether a thread holds it.
+  struct alignas(64) ShardLane {
+    std::atomic<uint64_t> done{0};  ///< settled batches 1..done are counted in this shard
+    std::atomic<bool> busy{false};
+  };
+  std::unique_ptr<ShardLane[]> lanes_;
+  std::vector<std::atomic<WorkItem*>> settled_items_;       // by settled number, modulo its size
+  std::atomic<uint32_t> lane_rotation_{0};                  // spreads the threads' first lanes
+  uint64_t settled_ = 0;                                    // settle stage only
   document::BatchPool batch_pool_{kPooledDocumentBatches};  // given to the sink for the run
   std::optional<base::Error> commit_error_;
   std::deque<Checkpoint> checkpoints_;   // deliver stage only

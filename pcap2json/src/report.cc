@@ -75,22 +75,21 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                 static_cast<double>(s.bytes) * 8 / secs / 1e9,
                 static_cast<double>(s.documents) / secs);
   const auto share = [&](int64_t ns) { return static_cast<double>(ns) / 1e9 / secs * 100; };
-  append_format(out, "serial stages busy  read %.1f %%, aggregate %.1f %%, deliver %.1f %%\n",
-                share(s.read_busy_ns), share(s.aggregate_busy_ns), share(s.deliver_busy_ns));
+  append_format(
+      out, "serial stages busy  read %.1f %%, settle %.1f %%, close %.1f %%, deliver %.1f %%\n",
+      share(s.read_busy_ns), share(s.aggregate_busy_ns), share(s.close_busy_ns),
+      share(s.deliver_busy_ns));
   // From CPU times: what each serial stage would hold of a core if the run kept every thread
-  // busy (no other process on the cores): stage CPU / (run CPU / threads); the shard counting
-  // inside the aggregate stage is shared out among the threads.
+  // busy (no other process on the cores): stage CPU / (run CPU / threads).
   if (s.process_cpu_ns > 0 && s.threads > 0) {
     const double per_thread = static_cast<double>(s.process_cpu_ns) / s.threads;
-    const auto of_core = [&](double ns) { return ns / per_thread * 100; };
+    const auto of_core = [&](int64_t ns) { return static_cast<double>(ns) / per_thread * 100; };
     append_format(
         out,
-        "serial stages cpu   read %.1f %%, aggregate %.1f %%, deliver %.1f %% of a core "
-        "at %u threads (shard counting %.1f %% of the run's CPU)\n",
-        of_core(static_cast<double>(s.read_cpu_ns)),
-        of_core(static_cast<double>(s.aggregate_cpu_ns) +
-                static_cast<double>(s.shard_cpu_ns) / s.threads),
-        of_core(static_cast<double>(s.deliver_cpu_ns)), s.threads,
+        "serial stages cpu   read %.1f %%, settle %.1f %%, close %.1f %%, deliver %.1f "
+        "%% of a core at %u threads (shard counting, parallel: %.1f %% of the CPU)\n",
+        of_core(s.read_cpu_ns), of_core(s.aggregate_cpu_ns), of_core(s.close_cpu_ns),
+        of_core(s.deliver_cpu_ns), s.threads,
         static_cast<double>(s.shard_cpu_ns) / static_cast<double>(s.process_cpu_ns) * 100);
   }
   const bool exact = s.delivered.packets == s.packets && s.delivered.bytes == s.bytes &&

@@ -215,6 +215,9 @@ void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
   plan.closing.assign(open_starts_.begin(), end);
   open_starts_.erase(open_starts_.begin(), end);
   size_parts(plan);
+  plan.input = input_;
+  plan.interval_ns = interval_ns_;
+  plan.mode = mode_;
 }
 
 void SnapshotEngine::close_shard(uint32_t shard_index, BatchPlan& plan) {
@@ -264,10 +267,10 @@ void SnapshotEngine::assemble(BatchPlan& plan, std::vector<ClosedSnapshot>& out)
   for (size_t c = 0; c < plan.closing.size(); ++c) {
     ClosedSnapshot& closed = out.emplace_back();
     closed.totals.start_ns = plan.closing[c];
-    closed.totals.interval_ns = interval_ns_;
-    closed.totals.resolution = mode_.resolution;
-    closed.totals.top_n = mode_.top_n;
-    closed.totals.input = input_;
+    closed.totals.interval_ns = plan.interval_ns;
+    closed.totals.resolution = plan.mode.resolution;
+    closed.totals.top_n = plan.mode.top_n;
+    closed.totals.input = plan.input;
     closed.totals.first_record = UINT64_MAX;
     closed.shards.resize(shards_.size());
     for (uint32_t s = 0; s < shard_count(); ++s) {
@@ -290,18 +293,12 @@ void SnapshotEngine::take_closed(BatchPlan& plan, std::vector<ClosedSnapshot>& o
 }
 
 void SnapshotEngine::recycle(std::vector<std::vector<FlowRecord>>& spares) {
-  // Dealt round the shards (each shard owns its spares: aggregation runs shards in
-  // parallel), up to enough for a shard's open snapshots twice over; the rest is freed.
-  constexpr size_t kKeepPerShard = 4;
+  // Enough for every shard's open snapshots twice over; the rest is freed.
+  const size_t keep = 4 * shards_.size();
+  std::lock_guard lock(spare_records_mu_);
   for (std::vector<FlowRecord>& records : spares) {
-    for (size_t tries = 0; tries < shards_.size(); ++tries) {
-      Shard& shard = shards_[next_recycle_shard_];
-      next_recycle_shard_ = (next_recycle_shard_ + 1) % shards_.size();
-      if (shard.spare_records.size() < kKeepPerShard) {
-        shard.spare_records.push_back(std::move(records));
-        break;
-      }
-    }
+    if (spare_records_.size() >= keep) break;
+    spare_records_.push_back(std::move(records));
   }
   spares.clear();
 }
@@ -312,6 +309,9 @@ void SnapshotEngine::take_all(std::vector<ClosedSnapshot>& out) {
   plan.closing = std::move(open_starts_);
   open_starts_.clear();
   size_parts(plan);
+  plan.input = input_;
+  plan.interval_ns = interval_ns_;
+  plan.mode = mode_;
   for (uint32_t s = 0; s < shard_count(); ++s) close_shard(s, plan);
   assemble(plan, out);
 }

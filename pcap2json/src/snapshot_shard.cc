@@ -163,27 +163,32 @@ SnapshotEngine::OpenSnapshot* SnapshotEngine::Shard::open_with_generation(uint32
   return nullptr;
 }
 
-SnapshotEngine::OpenSnapshot& SnapshotEngine::Shard::snapshot_for(int64_t start_ns) {
+SnapshotEngine::OpenSnapshot& SnapshotEngine::snapshot_for(Shard& shard, int64_t start_ns) {
+  std::vector<OpenSnapshot>& open = shard.open;
+  std::vector<OpenSnapshot>& spare = shard.spare;
   for (OpenSnapshot& s : open) {
     if (s.start_ns == start_ns) return s;
   }
   // Every entry counts in an open snapshot (closing releases the others), so after 2^32
   // snapshots the numbers start over without meeting a stale one; 0 stays "none".
-  if (next_generation == 0) next_generation = 1;
+  if (shard.next_generation == 0) shard.next_generation = 1;
   OpenSnapshot& s = open.emplace_back();
   if (!spare.empty()) {
     s = std::move(spare.back());
     spare.pop_back();
   }
   s.start_ns = start_ns;
-  s.generation = next_generation++;
+  s.generation = shard.next_generation++;
   s.packets = s.bytes = 0;
   s.first_record = UINT64_MAX;
-  if (!spare_records.empty()) {
-    s.records = std::move(spare_records.back());
-    spare_records.pop_back();
+  {
+    std::lock_guard lock(spare_records_mu_);
+    if (!spare_records_.empty()) {
+      s.records = std::move(spare_records_.back());
+      spare_records_.pop_back();
+    }
   }
-  s.records.reserve(records_hint);
+  s.records.reserve(shard.records_hint);
   return s;
 }
 
@@ -222,7 +227,7 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
     }
     const DecodedPacket& p = packets[order[i]];
     if (current == nullptr || current->start_ns != p.snapshot_start_ns) {
-      current = &shard.snapshot_for(p.snapshot_start_ns);
+      current = &snapshot_for(shard, p.snapshot_start_ns);
     }
     bool inserted = false;
     const uint32_t index = table.find_or_insert(p.key, p.hash, inserted);

@@ -32,12 +32,14 @@
 // any other input, yields the same documents.
 //
 // Invariant: over the whole input, the packets and bytes of all closed snapshots equal the
-// packets and wire bytes given to settle(). Not thread-safe except assign() (static) and
-// aggregate_shard() for distinct shards.
+// packets and wire bytes given to settle(). Not thread-safe except assign() (static),
+// recycle(), and aggregate_shard() for distinct shards: calls for one shard must come one at a
+// time in batch order, but may overlap with settle() and take_closed() of other batches.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -108,8 +110,11 @@ struct BatchPlan {
   int64_t min_start_ns = INT64_MAX;  ///< smallest snapshot start of a packet not yet late
   std::vector<int64_t> starts;       ///< distinct snapshot starts of packets not yet late
   std::vector<uint32_t> special;     ///< packets late within the batch, and fragments (in order)
-  // settle(): the snapshots that close after this batch, oldest first
+  // settle(): the snapshots that close after this batch, oldest first, and their part
   std::vector<int64_t> closing;
+  pcap::InputId input{};
+  int64_t interval_ns = 0;
+  PartMode mode;
   // aggregate_shard(): each shard's part of each closing snapshot
   struct Part {
     bool present = false;
@@ -162,6 +167,7 @@ class SnapshotEngine {
   void take_closed(BatchPlan& plan, std::vector<ClosedSnapshot>& out);
   // Record vectors of closed snapshots that were encoded (emptied): the engine reuses their
   // memory for new snapshots instead of faulting in fresh pages. Takes what it can keep.
+  // Thread-safe (one lock per vector).
   void recycle(std::vector<std::vector<FlowRecord>>& spares);
   // End of a part or of the input: appends every snapshot still open, oldest first.
   void take_all(std::vector<ClosedSnapshot>& out);
@@ -194,11 +200,12 @@ class SnapshotEngine {
     std::vector<OpenSnapshot> spare;  ///< closed ones kept for their links' capacity
     uint32_t next_generation = 1;
     size_t records_hint = 0;  ///< records of the last snapshot closed: reserved for the next
-    std::vector<std::vector<FlowRecord>> spare_records;  ///< see recycle()
-    OpenSnapshot& snapshot_for(int64_t start_ns);
+
     OpenSnapshot* open_with_generation(uint32_t generation);
   };
   struct Context;  // one shard's view of the batch being aggregated (snapshot_engine.cc)
+
+  OpenSnapshot& snapshot_for(Shard& shard, int64_t start_ns);
 
   struct FragmentId {
     packet::FlowKey key;  ///< without ports
@@ -226,8 +233,9 @@ class SnapshotEngine {
 
   SnapshotConfig config_;
   std::vector<Shard> shards_;
-  size_t next_recycle_shard_ = 0;
-  pcap::InputId input_{};  ///< of the current part
+  std::mutex spare_records_mu_;  ///< shard tasks take, the pipeline gives back
+  std::vector<std::vector<FlowRecord>> spare_records_;  ///< see recycle()
+  pcap::InputId input_{};                               ///< of the current part
   PartMode mode_;
   int64_t interval_ns_ = 0;           ///< of the current part
   std::vector<int64_t> open_starts_;  ///< snapshot starts given to packets and not closed
