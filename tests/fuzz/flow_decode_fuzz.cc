@@ -11,32 +11,17 @@
 #include <span>
 #include <vector>
 
+#include "../unit/packet/flow_decode_check.h"
 #include "snapflow/packet/decode.h"
 #include "snapflow/packet/flow_decode.h"
-#include "snapflow/packet/flow_key.h"
 
 namespace {
 
 using namespace snapflow::packet;
 
 void check(std::span<const std::byte> frame, uint16_t link, const DecodeOptions& options) {
-  FastFlow fast;
-  if (!decode_flow_fast(frame, link, options, fast)) return;
-  PacketView view;
-  if (decode(frame, link, view, options) != DecodeStatus::kOk) std::abort();
-  if (!(make_flow_key(view) == fast.key)) std::abort();
-  if (flow_hash(make_flow_key(view)) != flow_hash(fast.key)) std::abort();
-  if (view.ip_id != fast.ip_id) std::abort();
-  if ((view.ip_protocol == 6 ? view.tcp_flags : 0) != fast.tcp_flags) std::abort();
-  if (view.is_fragment || !view.has_ethernet || view.mpls_count != 0) std::abort();
-  if (std::memcmp(view.destination_mac.data(), frame.data() + fast.mac_offset, 6) != 0 ||
-      std::memcmp(view.source_mac.data(), frame.data() + fast.mac_offset + 6, 6) != 0) {
-    std::abort();
-  }
-  if ((view.tunnel_count != 0) != (fast.tunnel_ip_offset != 0)) std::abort();
-  if (view.tunnel_count != 0 &&
-      (!(view.tunnels[0].source == fast_flow_tunnel_address(frame, fast, true)) ||
-       !(view.tunnels[0].destination == fast_flow_tunnel_address(frame, fast, false)))) {
+  if (snapflow::packet::testing::check_fast_against_decode(frame, link, options).mismatch !=
+      nullptr) {
     std::abort();
   }
 }
