@@ -110,7 +110,7 @@ run_p2j() {  # name file threads [extra pcap2json flags]
 run_encoder() {
   local json
   json=$("$encoder_bench" --benchmark_min_time=0.5 --benchmark_format=json \
-    --benchmark_filter='^BM_EncodeFlow/fmadio:0/community_id:1$|^BM_EncodeFlowGzip/community_id:1/level:1$' \
+    --benchmark_filter='^BM_EncodeFlow/fmadio:0/community_id:1/pcap_link:0$|^BM_EncodeFlowGzip/community_id:1/level:1/pcap_link:0$' \
     2>/dev/null)
   python3 - "$json" <<'PY' | while read -r key value; do record "$key" "$value"; done
 import json, sys
