@@ -168,6 +168,7 @@ base::Status BulkIndexer::write(DocumentBatch batch) {
       if (failure_) return *failure_;
     }
   }
+  release(std::move(batch));  // copied into requests (or its memory taken: then nothing to reuse)
   return base::ok_status();
 }
 

@@ -44,10 +44,10 @@ base::Result<std::unique_ptr<pcap2json::PacketInput>> open_input(
       std::make_unique<pcap2json::FileInput>(std::move(*reader)));
 }
 
-base::Result<std::unique_ptr<indexer::DocumentSink>> open_sink(
+base::Result<std::unique_ptr<document::DocumentSink>> open_sink(
     const pcap2json::Pcap2JsonConfig& config, const base::Logger& logger) {
   if (config.upload) {
-    return std::unique_ptr<indexer::DocumentSink>(
+    return std::unique_ptr<document::DocumentSink>(
         std::make_unique<indexer::BulkIndexer>(config.indexer, logger));
   }
   pcap2json::FileSinkOptions options;
@@ -56,7 +56,7 @@ base::Result<std::unique_ptr<indexer::DocumentSink>> open_sink(
   options.precompressed = config.gzip;
   auto file = pcap2json::FileSink::open(config.output, options);
   if (!file.ok()) return std::move(file).error();
-  return std::unique_ptr<indexer::DocumentSink>(std::move(*file));
+  return std::unique_ptr<document::DocumentSink>(std::move(*file));
 }
 
 // SIGINT/SIGTERM end the input (a following reader stops waiting); the pipeline then drains,

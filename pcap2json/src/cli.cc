@@ -281,12 +281,12 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
         config.pipeline.encoder.pcap_link_base = arg;
         break;
       case kOptNoTunnels:
-        config.pipeline.snapshot.decode_options.decode_tunnels = false;
+        config.pipeline.decode.decode_tunnels = false;
         break;
       case kOptVxlanPort: {
         auto port = parse_count("--vxlan-port", arg, 1, 65535);
         if (!port.ok()) return std::move(port).error();
-        config.pipeline.snapshot.decode_options.extra_vxlan_port = static_cast<uint16_t>(*port);
+        config.pipeline.decode.extra_vxlan_port = static_cast<uint16_t>(*port);
         break;
       }
       case 't': {

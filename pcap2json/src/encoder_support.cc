@@ -25,7 +25,7 @@ std::string_view decimal_text(uint32_t value, char (&buffer)[4]) {
 
 }  // namespace
 
-bool append_document(DocumentWriter& w, size_t bound, indexer::DocumentBatch& batch) {
+bool append_document(DocumentWriter& w, size_t bound, document::DocumentBatch& batch) {
   w.ch('\n');
   if (w.size() > bound) return false;
   batch.offsets.push_back(static_cast<uint32_t>(batch.body.size()));

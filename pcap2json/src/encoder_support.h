@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "snapflow/indexer/document_batch.h"
+#include "snapflow/document/batch.h"
 #include "snapflow/packet/flow_key.h"
 #include "snapflow/packet/view.h"
 #include "snapflow/pcap2json/document_id.h"
@@ -51,7 +51,7 @@ uint64_t per_second(uint64_t count, int64_t interval_ns);
 // Ends the document in w (a newline) and appends it to batch. Returns false, appending
 // nothing, when it is larger than `bound` (document_bound(): it cannot be, by construction;
 // the caller counts it and the pipeline reports it as an internal error, never a silent loss).
-bool append_document(DocumentWriter& w, size_t bound, indexer::DocumentBatch& batch);
+bool append_document(DocumentWriter& w, size_t bound, document::DocumentBatch& batch);
 
 // {"create":{"_index":"<index>","_id":"<id>"}}\n  (index names are validated: no escaping)
 inline void write_action_line(DocumentWriter& w, std::string_view index, const DocumentId& id) {

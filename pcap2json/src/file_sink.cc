@@ -20,20 +20,6 @@ base::Error io_error(const std::string& what, const std::string& path, int error
 
 }  // namespace
 
-BatchCompressor::BatchCompressor(int gzip_level)
-    : gzip_(std::make_unique<compress::GzipCompressor>(gzip_level)) {}
-BatchCompressor::~BatchCompressor() = default;
-BatchCompressor::BatchCompressor(BatchCompressor&&) noexcept = default;
-BatchCompressor& BatchCompressor::operator=(BatchCompressor&&) noexcept = default;
-
-base::Status BatchCompressor::compress(indexer::DocumentBatch& batch) {
-  if (batch.body.empty()) return base::ok_status();
-  SNAPFLOW_TRY_STATUS(gzip_->compress(batch.body, scratch_),
-                      "compress batch " + std::to_string(batch.sequence));
-  batch.body.swap(scratch_);
-  return base::ok_status();
-}
-
 base::Result<std::unique_ptr<FileSink>> FileSink::open(const std::string& path,
                                                        const FileSinkOptions& options) {
   if (path.empty()) {
@@ -65,7 +51,7 @@ FileSink::~FileSink() {
   }
 }
 
-base::Status FileSink::write(indexer::DocumentBatch batch) {
+base::Status FileSink::write(document::DocumentBatch batch) {
   if (finished_) {
     return base::make_error(base::ErrorCode::kInternal, "write after finish to " + path_);
   }
@@ -81,11 +67,13 @@ base::Status FileSink::write(indexer::DocumentBatch batch) {
     // Large batch: write it straight from its own memory (buffer_ is empty here).
     SNAPFLOW_TRY_STATUS(emit(batch.body), "write batch " + std::to_string(batch.sequence));
     delivered_through_ = batch.sequence;
+    release(std::move(batch));
     return base::ok_status();
   }
   buffer_.append(batch.body);
   pending_sequence_ = batch.sequence;
   has_pending_ = true;
+  release(std::move(batch));
   return base::ok_status();
 }
 

@@ -37,7 +37,7 @@ DocumentWriter FlowEncoder::start_document(int64_t index_ts_ns, const DocumentId
   return w;
 }
 
-bool FlowEncoder::finish_document(DocumentWriter& w, indexer::DocumentBatch& batch) {
+bool FlowEncoder::finish_document(DocumentWriter& w, document::DocumentBatch& batch) {
   if (detail::append_document(w, document_bound_, batch)) return true;
   ++oversize_documents_;
   return false;
@@ -68,7 +68,7 @@ void FlowEncoder::write_snapflow_open(DocumentWriter& w, const SnapshotTotals& s
 }
 
 void FlowEncoder::encode_flow(const SnapshotTotals& snapshot, const FlowRecord& record,
-                              indexer::DocumentBatch& batch) {
+                              document::DocumentBatch& batch) {
   const int64_t snapshot_start_ns = snapshot.start_ns;
   DocumentWriter w = start_document(
       snapshot_start_ns, ids_.flow(snapshot_start_ns, origin(snapshot, record), record.key));
@@ -84,7 +84,7 @@ void FlowEncoder::encode_flow(const SnapshotTotals& snapshot, const FlowRecord& 
 }
 
 void FlowEncoder::encode_other(const SnapshotTotals& snapshot, const FlowRecord& record,
-                               uint64_t folded_flows, indexer::DocumentBatch& batch) {
+                               uint64_t folded_flows, document::DocumentBatch& batch) {
   const int64_t snapshot_start_ns = snapshot.start_ns;
   DocumentWriter w =
       start_document(snapshot_start_ns, ids_.other(snapshot_start_ns, origin(snapshot, record)));
@@ -291,7 +291,7 @@ void FlowEncoder::write_fmadio_flow(DocumentWriter& w, int64_t snapshot_start_ns
   w.ch('}');
 }
 
-void FlowEncoder::encode_totals(const SnapshotTotals& totals, indexer::DocumentBatch& batch) {
+void FlowEncoder::encode_totals(const SnapshotTotals& totals, document::DocumentBatch& batch) {
   DocumentWriter w = start_document(
       totals.start_ns,
       ids_.totals(totals.start_ns, {totals.input, totals.first_record, totals.packets, totals.bytes,
@@ -318,7 +318,7 @@ void FlowEncoder::encode_totals(const SnapshotTotals& totals, indexer::DocumentB
 }
 
 void FlowEncoder::encode_gap(const GapRecord& gap, std::string_view consumer,
-                             indexer::DocumentBatch& batch) {
+                             document::DocumentBatch& batch) {
   const int64_t start_ns = gap.start_ns;
   const int64_t end_ns = gap.end_ns;
   const uint64_t packets = gap.packets;
@@ -352,7 +352,7 @@ void FlowEncoder::encode_gap(const GapRecord& gap, std::string_view consumer,
 }
 
 void FlowEncoder::encode_accounting(const AccountingRecord& a, std::string_view consumer,
-                                    indexer::DocumentBatch& batch) {
+                                    document::DocumentBatch& batch) {
   // Samples are named by their number and time: a restarted consumer re-sends its last sample
   // unchanged (docs/formats.md), and the indexer verifies it like any other document.
   DocumentWriter w = start_document(a.start_ns, ids_.make(DocumentKind::kAccounting, a.start_ns,

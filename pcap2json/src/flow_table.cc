@@ -1,69 +1,87 @@
 #include "snapflow/pcap2json/flow_table.h"
 
-#include <bit>
+#include <algorithm>
 
 namespace snapflow::pcap2json {
 
-FlowTable::FlowTable(size_t initial_capacity) {
-  const size_t capacity = std::bit_ceil(std::max<size_t>(initial_capacity, 16));
-  slots_.resize(capacity);
-  mask_ = capacity - 1;
-  records_.reserve(capacity / 2);
-}
+FlowTable::FlowTable(size_t initial_slots) : slots_(std::max<size_t>(initial_slots, 16)) {}
 
-FlowRecord& FlowTable::find_or_insert(const packet::FlowKey& key, uint64_t hash, bool& inserted) {
+uint32_t FlowTable::find_or_insert(const packet::FlowKey& key, uint64_t hash, bool& inserted) {
   const uint32_t tag = tag_of(hash);
-  for (size_t i = slot_index(hash);; i = (i + 1) & mask_) {
-    Slot& slot = slots_[i];
-    if (slot.tag == 0) {
-      if ((records_.size() + 1) * 2 > slots_.size()) {
-        grow();
-        return find_or_insert(key, hash, inserted);
-      }
-      slot.tag = tag;
-      slot.index = static_cast<uint32_t>(records_.size());
-      FlowRecord& record = records_.emplace_back();
-      record.key = key;
-      record.hash = hash;
-      inserted = true;
-      return record;
+  size_t room = SIZE_MAX;  // first deleted slot on the way: where a new flow goes
+  for (size_t i = home(tag);; i = next(i)) {
+    const Slot slot = slots_[i];
+    if (slot.tag == tag && entry(slot.index).key == key) {
+      inserted = false;
+      return slot.index;
     }
-    if (slot.tag == tag) {
-      FlowRecord& record = records_[slot.index];
-      if (record.hash == hash && record.key == key) {
-        inserted = false;
-        return record;
-      }
+    if (slot.tag == kDeleted && room == SIZE_MAX) room = i;
+    if (slot.tag != kEmpty) continue;
+    if (room == SIZE_MAX && (live_ + deleted_ + 1) * 4 > slots_.size() * 3) {
+      // Grows by half when live slots fill it; deleted ones are only dropped.
+      rehash(live_ * 2 > slots_.size() ? slots_.size() + slots_.size() / 2 : slots_.size());
+      return find_or_insert(key, hash, inserted);
     }
+    const uint32_t index = allocate_entry();
+    // Reclaiming an entry deleted a slot, possibly on this probe sequence: find room again.
+    room = home(tag);
+    while (slots_[room].tag != kEmpty && slots_[room].tag != kDeleted) room = next(room);
+    deleted_ -= slots_[room].tag == kDeleted;
+    slots_[room] = Slot{tag, index};
+    Entry& e = entry(index);
+    e.key = key;
+    e.tag = tag;
+    e.generation = 0;
+    ++live_;
+    inserted = true;
+    return index;
   }
 }
 
-void FlowTable::grow() {
-  std::vector<Slot> bigger(slots_.size() * 2);
-  const size_t mask = bigger.size() - 1;
-  for (uint32_t index = 0; index < records_.size(); ++index) {
-    const uint64_t hash = records_[index].hash;
-    size_t i = static_cast<size_t>(hash) & mask;
-    while (bigger[i].tag != 0) i = (i + 1) & mask;
-    bigger[i] = Slot{tag_of(hash), index};
+// A released entry (its lines are likely still cached from its release), else a fresh one.
+uint32_t FlowTable::allocate_entry() {
+  if (!free_.empty()) {
+    const uint32_t index = free_.back();
+    free_.pop_back();
+    return index;
   }
-  slots_.swap(bigger);
-  mask_ = mask;
-  records_.reserve(slots_.size() / 2);
+  if (used_ == allocated_) {
+    chunks_.push_back(std::make_unique<Entry[]>(size_t{1} << kChunkShift));
+    allocated_ += size_t{1} << kChunkShift;
+  }
+  return static_cast<uint32_t>(used_++);
 }
 
-std::vector<FlowRecord> FlowTable::take_records() {
-  std::vector<FlowRecord> out;
-  out.swap(records_);
-  std::fill(slots_.begin(), slots_.end(), Slot{});
-  // Reserve for the next snapshot what this one needed: flows recur from one interval to the
-  // next, so this avoids regrowing the dense vector every snapshot.
-  records_.reserve(out.size());
-  return out;
+void FlowTable::release(uint32_t index) {
+  erase_slot_of(index);
+  --live_;
+  free_.push_back(index);
+}
+
+// Marks the slot of entry `index` deleted: lookups pass over it, inserts reuse it.
+void FlowTable::erase_slot_of(uint32_t index) {
+  const uint32_t tag = entry(index).tag;
+  size_t i = home(tag);
+  while (slots_[i].tag != tag || slots_[i].index != index) i = next(i);
+  slots_[i].tag = kDeleted;
+  ++deleted_;
+}
+
+void FlowTable::rehash(size_t capacity) {
+  std::vector<Slot> old(capacity);
+  old.swap(slots_);
+  for (const Slot& slot : old) {
+    if (slot.tag == kEmpty || slot.tag == kDeleted) continue;
+    size_t i = home(slot.tag);
+    while (slots_[i].tag != kEmpty) i = next(i);
+    slots_[i] = slot;
+  }
+  deleted_ = 0;
 }
 
 size_t FlowTable::memory_bytes() const {
-  return slots_.capacity() * sizeof(Slot) + records_.capacity() * sizeof(FlowRecord);
+  return slots_.capacity() * sizeof(Slot) + allocated_ * sizeof(Entry) +
+         free_.capacity() * sizeof(uint32_t);
 }
 
 }  // namespace snapflow::pcap2json

@@ -23,7 +23,7 @@ PacketEncoder::~PacketEncoder() = default;
 PacketEncoder::PacketEncoder(PacketEncoder&&) noexcept = default;
 PacketEncoder& PacketEncoder::operator=(PacketEncoder&&) noexcept = default;
 
-void PacketEncoder::encode(const PacketFields& p, indexer::DocumentBatch& batch) {
+void PacketEncoder::encode(const PacketFields& p, document::DocumentBatch& batch) {
   DocumentWriter w(scratch_.data());
   if (config_.bulk_form) {
     detail::write_action_line(w, index_.name(p.ts_ns),

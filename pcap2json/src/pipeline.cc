@@ -1,5 +1,6 @@
 #include "snapflow/pcap2json/pipeline.h"
 
+#include <sys/resource.h>
 #include <tbb/blocked_range.h>
 #include <tbb/concurrent_queue.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -13,9 +14,11 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "snapflow/base/time.h"
 #include "snapflow/base/tsan.h"
+#include "snapflow/compress/gzip.h"
 #include "snapflow/pcap2json/file_sink.h"
 #include "snapflow/pcap2json/packet_encoder.h"
 #include "snapflow/pcap2json/top_n.h"
@@ -24,40 +27,53 @@ namespace snapflow::pcap2json {
 namespace {
 
 // Addresses that stand for TBB's hand-offs in ThreadSanitizer builds (base/tsan.h): the turns
-// of the serial stages and the tasks of the two parallel_for loops. Only their addresses are
+// of the serial stages and the tasks of the encode parallel_for. Only their addresses are
 // used (no code reads or writes them), and they are globals so that taking one reads no memory
 // another thread wrote.
 constexpr char kReadTurn = 0;
-constexpr char kAggregateTurn = 0;
+constexpr char kSettleTurn = 0;
+constexpr char kCloseTurn = 0;
 constexpr char kDeliverTurn = 0;
-constexpr char kShardTasks = 0;
 constexpr char kEncodeTasks = 0;
 
 constexpr int64_t kProgressEveryNs = 250 * base::kNsPerMs;
-constexpr size_t kStatusCount = static_cast<size_t>(packet::DecodeStatus::kCount);
+constexpr size_t kStatusCount = kDecodeStatusCount;
+// Document batches written by the sink come back for reuse, up to this many (4 MiB each): a
+// snapshot of 100 000 flows is about 18 of them, all in flight at once.
+constexpr size_t kPooledDocumentBatches = 64;
 
 // Everything one input batch needs on its way through the stages. Pooled and reused.
 struct WorkItem {
   pcap::PacketBatch batch;
-  std::vector<DecodedPacket> decoded;
-  ShardPlan plan;
+  DecodedBatch decoded;
+  BatchPlan plan;
   std::vector<ClosedSnapshot> closed;
-  std::vector<indexer::DocumentBatch> documents;
-  std::array<uint64_t, kStatusCount> status_counts{};
+  /// The record vectors of `closed` once encoded, emptied: handed back to the engine.
+  std::vector<std::vector<FlowRecord>> spare_records;
+  std::vector<document::DocumentBatch> documents;
+  DecodeStatusCounts status_counts{};
   std::vector<GapRecord> gaps;
   std::vector<AccountingRecord> accounting;
   bool end_of_input = false;
   bool end_part = false;        ///< the input ended the current part (idle ring, gap)
   PartMode part_mode;           ///< how to aggregate the part the batch begins
-  uint64_t wire_bytes = 0;      ///< of the batch's packets (summed by the decode stage)
+  int64_t interval_ns = 0;      ///< snapshot length of the batch's part
   uint64_t document_bytes = 0;  ///< JSON bytes before any compression
   std::optional<base::Error> encode_error;
   uint64_t checkpoint = 0;         ///< input position after this batch
   uint64_t committable_batch = 0;  ///< batches <= this belong to parts already emitted
+  uint64_t settled = 0;            ///< its number in the settle stage's order (1, 2, ...)
 
   void reset() {
     batch.clear();
     decoded.clear();
+    for (ClosedSnapshot& snapshot : closed) {
+      for (std::vector<FlowRecord>& records : snapshot.shards) {
+        if (records.capacity() == 0) continue;
+        records.clear();
+        spare_records.push_back(std::move(records));
+      }
+    }
     closed.clear();
     documents.clear();
     status_counts.fill(0);
@@ -66,32 +82,50 @@ struct WorkItem {
     end_of_input = false;
     end_part = false;
     part_mode = {};
-    checkpoint = committable_batch = document_bytes = wire_bytes = 0;
+    interval_ns = 0;
+    checkpoint = committable_batch = document_bytes = 0;
     encode_error.reset();
   }
 };
 
-// Adds the wall time of its scope to a serial stage's busy total. A serial stage runs on one
-// thread at a time and owns its total, so a plain add is enough.
+// Adds the wall and thread CPU time of its scope to a serial stage's totals. A serial stage
+// runs on one thread at a time and owns its totals, so plain adds are enough.
 class BusyClock {
  public:
-  explicit BusyClock(int64_t& total_ns)
-      : total_ns_(total_ns), start_ns_(base::now_monotonic_ns()) {}
-  ~BusyClock() { total_ns_ += base::now_monotonic_ns() - start_ns_; }
+  BusyClock(int64_t& wall_ns, int64_t& cpu_ns)
+      : wall_ns_(wall_ns),
+        cpu_ns_(cpu_ns),
+        wall_start_ns_(base::now_monotonic_ns()),
+        cpu_start_ns_(base::now_thread_cpu_ns()) {}
+  ~BusyClock() {
+    wall_ns_ += base::now_monotonic_ns() - wall_start_ns_;
+    cpu_ns_ += base::now_thread_cpu_ns() - cpu_start_ns_;
+  }
   BusyClock(const BusyClock&) = delete;
   BusyClock& operator=(const BusyClock&) = delete;
 
  private:
-  int64_t& total_ns_;
-  int64_t start_ns_;
+  int64_t& wall_ns_;
+  int64_t& cpu_ns_;
+  int64_t wall_start_ns_;
+  int64_t cpu_start_ns_;
 };
 
-// Appends a fresh DocumentBatch when the last one is full, so batches stay near the target
-// size and large snapshots are delivered in pieces.
-indexer::DocumentBatch& batch_with_room(std::vector<indexer::DocumentBatch>& batches,
-                                        bool bulk_form) {
+int64_t process_cpu_ns() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  const auto ns = [](const timeval& t) {
+    return static_cast<int64_t>(t.tv_sec) * base::kNsPerSec + t.tv_usec * base::kNsPerUs;
+  };
+  return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+
+// Appends a DocumentBatch (one the sink gave back, if any) when the last one is full, so
+// batches stay near the target size and large snapshots are delivered in pieces.
+document::DocumentBatch& batch_with_room(std::vector<document::DocumentBatch>& batches,
+                                         bool bulk_form, document::BatchPool& pool) {
   if (batches.empty() || batches.back().body.size() >= kDocumentBatchBytes) {
-    auto& b = batches.emplace_back();
+    auto& b = batches.emplace_back(pool.take());
     b.bulk_form = bulk_form;
     b.body.reserve(kDocumentBatchBytes + 64 * 1024);
   }
@@ -100,7 +134,7 @@ indexer::DocumentBatch& batch_with_room(std::vector<indexer::DocumentBatch>& bat
 
 class PipelineRun {
  public:
-  PipelineRun(const PipelineOptions& options, PacketInput& input, indexer::DocumentSink& sink,
+  PipelineRun(const PipelineOptions& options, PacketInput& input, document::DocumentSink& sink,
               PipelineStats& stats, const ProgressCallback& progress)
       : options_(options),
         input_(input),
@@ -111,16 +145,24 @@ class PipelineRun {
         // The encoder config was validated with the command line, so create() cannot fail.
         flow_encoders_([&] { return FlowEncoder::create(options.encoder).value(); }),
         packet_encoders_([&] { return PacketEncoder::create(options.encoder).value(); }),
-        compressors_([&] { return BatchCompressor(options.gzip_level.value_or(1)); }) {}
+        compressors_([&] { return compress::InPlaceGzip(options.gzip_level.value_or(1)); }) {}
 
   base::Status run() {
     const int threads = options_.threads > 0 ? static_cast<int>(options_.threads)
                                              : tbb::info::default_concurrency();
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
     const size_t tokens = static_cast<size_t>(threads) * 4;
+    // A batch stays in settled_items_ until every lane counted it; fewer than `tokens` others
+    // are in flight meanwhile, so their numbers never wrap onto its slot.
+    settled_items_ = std::vector<std::atomic<WorkItem*>>(tokens + 1);
+    lanes_ = std::make_unique<ShardLane[]>(engine_.shard_count());
+    part_interval_ns_ = engine_.interval_for({});
+    stats_.threads = static_cast<uint32_t>(threads);
     started_ns_ = base::now_monotonic_ns();
+    const int64_t cpu_at_start = process_cpu_ns();
 
     // received()/handed() only tell ThreadSanitizer about TBB's hand-offs (base/tsan.h).
+    sink_.set_batch_pool(&batch_pool_);
     tbb::parallel_pipeline(
         tokens,
         tbb::make_filter<void, WorkItem*>(tbb::filter_mode::serial_in_order,
@@ -134,8 +176,14 @@ class PipelineRun {
             tbb::make_filter<WorkItem*, WorkItem*>(
                 tbb::filter_mode::serial_in_order,
                 [&](WorkItem* w) {
-                  return handed(aggregate(received(w, &kAggregateTurn)), &kAggregateTurn);
+                  return handed(settle(received(w, &kSettleTurn)), &kSettleTurn);
                 }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(
+                tbb::filter_mode::parallel,
+                [&](WorkItem* w) { return handed(count(received(w))); }) &
+            tbb::make_filter<WorkItem*, WorkItem*>(
+                tbb::filter_mode::serial_in_order,
+                [&](WorkItem* w) { return handed(close(received(w, &kCloseTurn)), &kCloseTurn); }) &
             tbb::make_filter<WorkItem*, WorkItem*>(
                 tbb::filter_mode::parallel,
                 [&](WorkItem* w) { return handed(encode(received(w))); }) &
@@ -143,15 +191,20 @@ class PipelineRun {
               deliver(received(w, &kDeliverTurn));
               base::tsan_release(&kDeliverTurn);
             }));
-    for (const void* turn : {&kReadTurn, &kAggregateTurn, &kDeliverTurn}) base::tsan_acquire(turn);
+    for (const void* turn : {&kReadTurn, &kSettleTurn, &kCloseTurn, &kDeliverTurn}) {
+      base::tsan_acquire(turn);
+    }
 
     stats_.engine = engine_.stats();
     if (!sink_error_) {
       if (auto finished = sink_.finish(); !finished.ok()) sink_error_ = std::move(finished).error();
     }
     stats_.delivered = sink_.account();
+    sink_.set_batch_pool(nullptr);  // the pool goes with this run
     if (!sink_error_) commit_delivered(true);
     stats_.seconds = static_cast<double>(base::now_monotonic_ns() - started_ns_) / 1e9;
+    stats_.process_cpu_ns = process_cpu_ns() - cpu_at_start;
+    stats_.shard_cpu_ns = shard_cpu_ns_.load(std::memory_order_relaxed);
     report_progress(true);
     if (const uint64_t lost = oversize_documents(); lost > 0) {
       return base::make_error(base::ErrorCode::kInternal,
@@ -185,12 +238,12 @@ class PipelineRun {
     WorkItem* raw = nullptr;
     if (free_items_.try_pop(raw)) return received(raw);
     items_.push_back(std::make_unique<WorkItem>());
-    items_.back()->decoded.reserve(options_.batch_packets);
+    items_.back()->decoded.packets.reserve(options_.batch_packets);
     return items_.back().get();
   }
 
   WorkItem* read(tbb::flow_control& fc) {
-    const BusyClock busy(stats_.read_busy_ns);
+    const BusyClock busy(stats_.read_busy_ns, stats_.read_cpu_ns);
     if (input_done_ || stop_requested()) {
       fc.stop();
       return nullptr;
@@ -211,9 +264,12 @@ class PipelineRun {
       w->end_of_input = pulled->end;
       w->end_part = pulled->end_part;
       w->part_mode = pulled->part_mode;
+      // The decode stage cuts the batch into snapshots of its part's length.
+      if (w->batch.starts_part) part_interval_ns_ = engine_.interval_for(w->part_mode);
       input_done_ = pulled->end;
       if (pulled->end) w->batch.clear();
     }
+    w->interval_ns = part_interval_ns_;
     w->batch.sequence = ++batch_sequence_;
     w->checkpoint = input_.checkpoint();
     report_progress(false);
@@ -222,51 +278,55 @@ class PipelineRun {
 
   WorkItem* decode(WorkItem* w) {
     const auto& records = w->batch.records;
-    // Summed here, in the parallel stage, so the serial aggregate stage does no per-packet
-    // bookkeeping of its own.
-    for (const auto& r : records) w->wire_bytes += r.wire_length;
-    packet::PacketView view;  // decode() resets it: one per call, not one per packet
-    if (options_.packet_mode) {
-      PacketEncoder& encoder = packet_encoders_.local();
-      for (uint32_t i = 0; i < records.size(); ++i) {
-        const auto status = packet::decode(records[i].bytes(), records[i].link_type, view,
-                                           options_.snapshot.decode_options);
-        ++w->status_counts[static_cast<size_t>(status)];
-        const packet::FlowKey key = packet::make_flow_key(view);
-        PacketFields fields;
-        fields.ts_ns = records[i].ts_ns;
-        fields.record_number = w->batch.first_record_number + i;
-        fields.input = &w->batch.input_id;
-        fields.wire_length = records[i].wire_length;
-        fields.captured_length = records[i].captured_length;
-        fields.view = &view;
-        fields.key = &key;
-        encoder.encode(fields, batch_with_room(w->documents, options_.encoder.bulk_form));
-      }
-      for (const auto& b : w->documents) w->document_bytes += b.body.size();
-      if (options_.gzip_level) compress_documents(*w);
+    if (!options_.packet_mode) {
+      // The wire bytes are summed here, in the parallel stage, so the serial aggregate stage
+      // does no per-packet bookkeeping of its own.
+      w->decoded.decode(w->batch, options_.decode, w->status_counts);
+      // Snapshots, lateness within the batch and the shard plan are worked out here, in the
+      // parallel stage; the serial aggregate stage only settles them against earlier batches.
+      SnapshotEngine::assign(w->decoded.packets, w->interval_ns, options_.snapshot, w->plan);
       return w;
     }
-    w->decoded.resize(records.size());
+    PacketEncoder& encoder = packet_encoders_.local();
+    packet::PacketView view;  // decode() resets it: one per call, not one per packet
     for (uint32_t i = 0; i < records.size(); ++i) {
+      w->decoded.wire_bytes += records[i].wire_length;
       const auto status =
-          decode_packet(records[i], i, options_.snapshot.decode_options, view, w->decoded[i]);
+          packet::decode(records[i].bytes(), records[i].link_type, view, options_.decode);
       ++w->status_counts[static_cast<size_t>(status)];
+      const packet::FlowKey key = packet::make_flow_key(view);
+      PacketFields fields;
+      fields.ts_ns = records[i].ts_ns;
+      fields.record_number = w->batch.first_record_number + i;
+      fields.input = &w->batch.input_id;
+      fields.wire_length = records[i].wire_length;
+      fields.captured_length = records[i].captured_length;
+      fields.view = &view;
+      fields.key = &key;
+      encoder.encode(fields,
+                     batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
     }
+    for (const auto& b : w->documents) w->document_bytes += b.body.size();
+    if (options_.gzip_level) compress_documents(*w);
     return w;
   }
 
-  WorkItem* aggregate(WorkItem* w) {
-    const BusyClock busy(stats_.aggregate_busy_ns);
+  // Serial: lateness, fragments, watermark, parts and which snapshots close (SnapshotEngine::
+  // settle); then the batch is published for the shard lanes.
+  WorkItem* settle(WorkItem* w) {
+    const BusyClock busy(stats_.aggregate_busy_ns, stats_.aggregate_cpu_ns);
     for (size_t s = 0; s < kStatusCount; ++s) stats_.decode_status[s] += w->status_counts[s];
     stats_.packets += w->batch.size();
-    stats_.bytes += w->wire_bytes;
+    stats_.bytes += w->decoded.wire_bytes;
     if (options_.packet_mode) {
       w->committable_batch = w->batch.sequence;
       return w;
     }
-    // No document counts packets of two parts: a part's end emits all its snapshots, and the
-    // input positions before it become committable once those are delivered.
+    w->settled = ++settled_;
+    // No document counts packets of two parts: a part's end emits all its snapshots (once
+    // every shard has counted the batches before), and the input positions before it become
+    // committable once those are delivered.
+    if (w->end_part || w->batch.starts_part || w->end_of_input) help_until(w->settled - 1);
     if (w->end_part || w->batch.starts_part) {
       engine_.take_all(w->closed);
       completed_through_batch_ = w->batch.sequence - (w->batch.empty() ? 0 : 1);
@@ -275,24 +335,69 @@ class PipelineRun {
       engine_.begin_part(w->batch.input_id, w->part_mode);
       if (w->part_mode.resolution != Resolution::kFull) ++stats_.degraded_parts;
     }
-    if (!w->decoded.empty()) {
-      engine_.prepare(w->decoded, w->plan);
-      base::tsan_release(&kShardTasks);
-      tbb::parallel_for(uint32_t{0}, engine_.shard_count(), [&](uint32_t shard) {
-        base::tsan_acquire(&kShardTasks);  // before anything of the closure is read
-        engine_.aggregate_shard(shard, w->plan, w->decoded, w->batch);
-        base::tsan_release(&kShardTasks);
-      });
-      base::tsan_acquire(&kShardTasks);
-    }
+    engine_.recycle(w->spare_records);
+    engine_.settle(w->decoded.packets, w->plan);
     if (w->end_of_input) {
       engine_.take_all(w->closed);
       completed_through_batch_ = w->batch.sequence;
-    } else {
-      engine_.take_closed(w->closed);
     }
     w->committable_batch = completed_through_batch_;
+    // Release pairs with the acquire in help_until(): a lane that counts this batch sees it
+    // settled.
+    settled_items_[w->settled % settled_items_.size()].store(w, std::memory_order_release);
     return w;
+  }
+
+  // Parallel: the batch's shards are counted, each shard's batches in order, by whichever
+  // threads get there first (shard lanes: see help_until).
+  WorkItem* count(WorkItem* w) {
+    if (!options_.packet_mode) help_until(w->settled);
+    return w;
+  }
+
+  // Serial: the snapshots that closed after the batch, assembled from the shards' parts.
+  WorkItem* close(WorkItem* w) {
+    const BusyClock busy(stats_.close_busy_ns, stats_.close_cpu_ns);
+    if (!options_.packet_mode) engine_.take_closed(w->plan, w->closed);
+    return w;
+  }
+
+  // Returns once every shard has counted settled batches 1..target. Each shard is a lane that
+  // counts its batches one after another; a thread takes any lane behind the target that no
+  // other thread holds and brings it up to the target, so all threads count (a parallel
+  // stage) while each shard's batches stay in order. It waits only for lanes another thread
+  // is working on, which always progress: every batch up to the target is settled.
+  void help_until(uint64_t target) {
+    const uint32_t shards = engine_.shard_count();
+    const uint32_t first = lane_rotation_.fetch_add(1, std::memory_order_relaxed) % shards;
+    for (;;) {
+      bool behind = false;
+      bool worked = false;
+      for (uint32_t n = 0; n < shards; ++n) {
+        const uint32_t shard = (first + n) % shards;
+        ShardLane& lane = lanes_[shard];
+        // Acquire pairs with the release below: the parts a lane wrote are visible.
+        if (lane.done.load(std::memory_order_acquire) >= target) continue;
+        behind = true;
+        // Acquire/release on `busy`: one holder at a time, seeing the previous holder's work.
+        if (lane.busy.exchange(true, std::memory_order_acquire)) continue;
+        for (uint64_t done = lane.done.load(std::memory_order_relaxed); done < target; ++done) {
+          WorkItem& item =
+              *settled_items_[(done + 1) % settled_items_.size()].load(std::memory_order_acquire);
+          if (!item.decoded.packets.empty()) {
+            const int64_t cpu_start = base::now_thread_cpu_ns();
+            engine_.aggregate_shard(shard, item.plan, item.decoded, item.batch);
+            shard_cpu_ns_.fetch_add(base::now_thread_cpu_ns() - cpu_start,
+                                    std::memory_order_relaxed);
+          }
+          lane.done.store(done + 1, std::memory_order_release);
+        }
+        lane.busy.store(false, std::memory_order_release);
+        worked = true;
+      }
+      if (!behind) return;
+      if (!worked) std::this_thread::yield();  // the lanes behind are another thread's
+    }
   }
 
   WorkItem* encode(WorkItem* w) {
@@ -300,11 +405,12 @@ class PipelineRun {
       FlowEncoder& encoder = flow_encoders_.local();
       for (const GapRecord& gap : w->gaps) {
         encoder.encode_gap(gap, options_.consumer,
-                           batch_with_room(w->documents, options_.encoder.bulk_form));
+                           batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
       }
       for (const AccountingRecord& a : w->accounting) {
-        encoder.encode_accounting(a, options_.consumer,
-                                  batch_with_room(w->documents, options_.encoder.bulk_form));
+        encoder.encode_accounting(
+            a, options_.consumer,
+            batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
       }
     }
     for (const ClosedSnapshot& snapshot : w->closed) encode_snapshot(snapshot, w->documents);
@@ -314,20 +420,20 @@ class PipelineRun {
   }
 
   void compress_documents(WorkItem& w) {
-    BatchCompressor& compressor = compressors_.local();
-    for (indexer::DocumentBatch& b : w.documents) {
-      if (auto compressed = compressor.compress(b); !compressed.ok()) {
+    compress::InPlaceGzip& compressor = compressors_.local();
+    for (document::DocumentBatch& b : w.documents) {
+      if (auto compressed = compressor.compress(b.body); !compressed.ok()) {
         w.encode_error = std::move(compressed).error();
         return;
       }
     }
   }
 
-  void encode_snapshot(const ClosedSnapshot& snapshot, std::vector<indexer::DocumentBatch>& out) {
+  void encode_snapshot(const ClosedSnapshot& snapshot, std::vector<document::DocumentBatch>& out) {
     const bool bulk = options_.encoder.bulk_form;
     if (options_.totals) {
       FlowEncoder& encoder = flow_encoders_.local();
-      encoder.encode_totals(snapshot.totals, batch_with_room(out, bulk));
+      encoder.encode_totals(snapshot.totals, batch_with_room(out, bulk, batch_pool_));
     }
     // A degraded part keeps fewer flows than --top-n asks for (or --top-n is not set).
     uint32_t top_n = options_.top_n;
@@ -338,21 +444,22 @@ class PipelineRun {
       const TopN top = select_top_n(snapshot, top_n);
       FlowEncoder& encoder = flow_encoders_.local();
       for (const FlowRecord* record : top.kept) {
-        encoder.encode_flow(snapshot.totals, *record, batch_with_room(out, bulk));
+        encoder.encode_flow(snapshot.totals, *record, batch_with_room(out, bulk, batch_pool_));
       }
       encoder.encode_other(snapshot.totals, top.other, top.other_flow_count,
-                           batch_with_room(out, bulk));
+                           batch_with_room(out, bulk, batch_pool_));
       return;
     }
     // One document batch list per shard, encoded in parallel, then appended in shard order
     // so the output is deterministic whatever the scheduling.
-    std::vector<std::vector<indexer::DocumentBatch>> per_shard(snapshot.shards.size());
+    std::vector<std::vector<document::DocumentBatch>> per_shard(snapshot.shards.size());
     base::tsan_release(&kEncodeTasks);  // the tasks below, see base/tsan.h
     tbb::parallel_for(size_t{0}, snapshot.shards.size(), [&](size_t s) {
       base::tsan_acquire(&kEncodeTasks);
       FlowEncoder& encoder = flow_encoders_.local();
       for (const FlowRecord& record : snapshot.shards[s]) {
-        encoder.encode_flow(snapshot.totals, record, batch_with_room(per_shard[s], bulk));
+        encoder.encode_flow(snapshot.totals, record,
+                            batch_with_room(per_shard[s], bulk, batch_pool_));
       }
       base::tsan_release(&kEncodeTasks);
     });
@@ -363,13 +470,13 @@ class PipelineRun {
   }
 
   void deliver(WorkItem* w) {
-    const BusyClock busy(stats_.deliver_busy_ns);
+    const BusyClock busy(stats_.deliver_busy_ns, stats_.deliver_cpu_ns);
     stats_.document_bytes += w->document_bytes;
     if (w->encode_error && !sink_error_) {
       sink_error_ = std::move(*w->encode_error);
       sink_failed_.store(true, std::memory_order_release);
     }
-    for (indexer::DocumentBatch& b : w->documents) {
+    for (document::DocumentBatch& b : w->documents) {
       if (b.empty() || sink_error_) continue;
       stats_.documents += b.size();
       stats_.document_packets += b.packets;
@@ -459,24 +566,36 @@ class PipelineRun {
 
   const PipelineOptions& options_;
   PacketInput& input_;
-  indexer::DocumentSink& sink_;
+  document::DocumentSink& sink_;
   PipelineStats& stats_;
   const ProgressCallback& progress_;
   SnapshotEngine engine_;
   tbb::enumerable_thread_specific<FlowEncoder> flow_encoders_;
   tbb::enumerable_thread_specific<PacketEncoder> packet_encoders_;
-  tbb::enumerable_thread_specific<BatchCompressor> compressors_;
+  tbb::enumerable_thread_specific<compress::InPlaceGzip> compressors_;
 
   // Pool: items are created on demand (at most `tokens` exist) and recycled by deliver().
   std::vector<std::unique_ptr<WorkItem>> items_;  // touched only by the serial read stage
   tbb::concurrent_queue<WorkItem*> free_items_;
   bool input_done_ = false;
   uint64_t batch_sequence_ = 0;
-  uint64_t completed_through_batch_ = 0;  // aggregate stage only
+  int64_t part_interval_ns_ = 0;          // read stage only
+  uint64_t completed_through_batch_ = 0;  // settle stage only
   uint64_t document_sequence_ = 0;
   std::optional<base::Error> read_error_;
   std::optional<base::Error> sink_error_;  // written and read by the serial deliver stage
   std::atomic<bool> sink_failed_{false};
+  std::atomic<int64_t> shard_cpu_ns_{0};  // summed by the shard lanes, read at the end
+  // Shard lanes (help_until): how far each shard has counted, and whether a thread holds it.
+  struct alignas(64) ShardLane {
+    std::atomic<uint64_t> done{0};  ///< settled batches 1..done are counted in this shard
+    std::atomic<bool> busy{false};
+  };
+  std::unique_ptr<ShardLane[]> lanes_;
+  std::vector<std::atomic<WorkItem*>> settled_items_;       // by settled number, modulo its size
+  std::atomic<uint32_t> lane_rotation_{0};                  // spreads the threads' first lanes
+  uint64_t settled_ = 0;                                    // settle stage only
+  document::BatchPool batch_pool_{kPooledDocumentBatches};  // given to the sink for the run
   std::optional<base::Error> commit_error_;
   std::deque<Checkpoint> checkpoints_;   // deliver stage only
   std::deque<CommitRule> commit_rules_;  // deliver stage only
@@ -488,7 +607,7 @@ class PipelineRun {
 }  // namespace
 
 base::Status run_pipeline(const PipelineOptions& options, PacketInput& input,
-                          indexer::DocumentSink& sink, PipelineStats& stats,
+                          document::DocumentSink& sink, PipelineStats& stats,
                           const ProgressCallback& progress) {
   PipelineRun run(options, input, sink, stats, progress);
   return run.run();

@@ -60,8 +60,11 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                   s.degraded_parts);
   }
   if (s.commits > 0) append_format(out, "cursor commits      %" PRIu64 "\n", s.commits);
-  append_format(out, "peak flow memory    %.1f MiB\n",
-                static_cast<double>(s.engine.peak_flow_memory_bytes) / (1 << 20));
+  append_format(out,
+                "peak flow memory    %.1f MiB (flow tables %.1f MiB, %" PRIu64 " flows at most)\n",
+                static_cast<double>(s.engine.peak_flow_memory_bytes) / (1 << 20),
+                static_cast<double>(s.engine.peak_flow_table_bytes) / (1 << 20),
+                s.engine.peak_flow_table_entries);
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) == 0) {
     append_format(out, "peak RSS            %.1f MiB\n",
@@ -72,8 +75,23 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                 static_cast<double>(s.bytes) * 8 / secs / 1e9,
                 static_cast<double>(s.documents) / secs);
   const auto share = [&](int64_t ns) { return static_cast<double>(ns) / 1e9 / secs * 100; };
-  append_format(out, "serial stages busy  read %.1f %%, aggregate %.1f %%, deliver %.1f %%\n",
-                share(s.read_busy_ns), share(s.aggregate_busy_ns), share(s.deliver_busy_ns));
+  append_format(
+      out, "serial stages busy  read %.1f %%, settle %.1f %%, close %.1f %%, deliver %.1f %%\n",
+      share(s.read_busy_ns), share(s.aggregate_busy_ns), share(s.close_busy_ns),
+      share(s.deliver_busy_ns));
+  // From CPU times: what each serial stage would hold of a core if the run kept every thread
+  // busy (no other process on the cores): stage CPU / (run CPU / threads).
+  if (s.process_cpu_ns > 0 && s.threads > 0) {
+    const double per_thread = static_cast<double>(s.process_cpu_ns) / s.threads;
+    const auto of_core = [&](int64_t ns) { return static_cast<double>(ns) / per_thread * 100; };
+    append_format(
+        out,
+        "serial stages cpu   read %.1f %%, settle %.1f %%, close %.1f %%, deliver %.1f "
+        "%% of a core at %u threads (shard counting, parallel: %.1f %% of the CPU)\n",
+        of_core(s.read_cpu_ns), of_core(s.aggregate_cpu_ns), of_core(s.close_cpu_ns),
+        of_core(s.deliver_cpu_ns), s.threads,
+        static_cast<double>(s.shard_cpu_ns) / static_cast<double>(s.process_cpu_ns) * 100);
+  }
   const bool exact = s.delivered.packets == s.packets && s.delivered.bytes == s.bytes &&
                      s.delivered.rejected_documents == 0;
   if (s.delivered.rejected_documents > 0) {
@@ -89,7 +107,7 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
 }
 
 base::Status check_account(const PipelineStats& s) {
-  const indexer::SinkAccount& held = s.delivered;
+  const document::SinkAccount& held = s.delivered;
   if (s.delivered.rejected_documents == 0 && held.packets == s.packets && held.bytes == s.bytes) {
     return base::ok_status();
   }

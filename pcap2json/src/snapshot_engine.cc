@@ -1,3 +1,5 @@
+// SnapshotEngine: the serial steps (watermark, snapshot assignment, fragments, shard plan) and
+// closing snapshots. Counting per shard is in snapshot_shard.cc.
 #include "snapflow/pcap2json/snapshot_engine.h"
 
 #include <algorithm>
@@ -12,55 +14,7 @@ namespace {
 constexpr int64_t kFragmentTimeoutNs = 60 * base::kNsPerSec;
 constexpr size_t kMaxTrackedFragments = 1 << 16;
 
-void fill_attributes(const packet::PacketView& view, FlowAttributes& out) {
-  out.has_ethernet = view.has_ethernet;
-  out.source_mac = view.source_mac;
-  out.destination_mac = view.destination_mac;
-  out.mpls_count = view.mpls_count;
-  out.mpls_labels = view.mpls_labels;
-  if (view.tunnel_count > 0) {
-    out.tunnel_source = view.tunnels[0].source;
-    out.tunnel_destination = view.tunnels[0].destination;
-  }
-}
-
-void count_packet(FlowCounters& c, const DecodedPacket& p) {
-  if (c.packets == 0 || p.ts_ns < c.first_ts_ns) c.first_ts_ns = p.ts_ns;
-  if (c.packets == 0 || p.ts_ns > c.last_ts_ns) c.last_ts_ns = p.ts_ns;
-  ++c.packets;
-  c.bytes += p.wire_length;
-  c.size_min = std::min(c.size_min, p.wire_length);
-  c.size_max = std::max(c.size_max, p.wire_length);
-  if (p.tcp_flags != 0) {
-    for (int bit = 0; bit < kTcpFlagCount; ++bit)
-      c.tcp_flag_packets[bit] += (p.tcp_flags >> bit) & 1u;
-  }
-  if (p.late) {
-    ++c.late_packets;
-    c.late_bytes += p.wire_length;
-  }
-}
-
 }  // namespace
-
-packet::DecodeStatus decode_packet(const pcap::PacketRecord& record, uint32_t record_index,
-                                   const packet::DecodeOptions& options, packet::PacketView& view,
-                                   DecodedPacket& out) {
-  const packet::DecodeStatus status =
-      packet::decode(record.bytes(), record.link_type, view, options);
-  out.key = packet::make_flow_key(view);
-  out.hash = packet::flow_hash(out.key);
-  out.ts_ns = record.ts_ns;
-  out.wire_length = record.wire_length;
-  out.record_index = record_index;
-  out.ip_id = view.ip_id;
-  out.tcp_flags = view.ip_protocol == 6 ? view.tcp_flags : 0;
-  out.fragment = !view.is_fragment        ? DecodedPacket::kNotFragment
-                 : view.is_first_fragment ? DecodedPacket::kFirstFragment
-                                          : DecodedPacket::kLaterFragment;
-  out.late = false;
-  return status;
-}
 
 size_t SnapshotEngine::FragmentIdHash::operator()(const FragmentId& id) const {
   return static_cast<size_t>(packet::flow_hash(id.key) ^
@@ -69,23 +23,10 @@ size_t SnapshotEngine::FragmentIdHash::operator()(const FragmentId& id) const {
 
 SnapshotEngine::SnapshotEngine(const SnapshotConfig& config)
     : config_(config),
-      shards_(std::bit_ceil(std::max<uint32_t>(config.shard_count, 1))),
+      shards_(std::bit_ceil(std::clamp<uint32_t>(config.shard_count, 1, kMaxShards))),
       interval_ns_(config.interval_ns) {}
 
-SnapshotEngine::OpenSnapshot& SnapshotEngine::Shard::snapshot_for(int64_t start_ns) {
-  for (OpenSnapshot& s : open) {
-    if (s.start_ns == start_ns) return s;
-  }
-  OpenSnapshot& s = open.emplace_back();
-  s.start_ns = start_ns;
-  if (!spare.empty()) {
-    s.table = std::move(spare.back());
-    spare.pop_back();
-  }
-  return s;
-}
-
-void SnapshotEngine::fix_fragment(DecodedPacket& p) {
+bool SnapshotEngine::fix_fragment(DecodedPacket& p) {
   FragmentId id{p.key, p.ip_id};
   id.key.source_port = id.key.destination_port = 0;
   id.key.flags &= static_cast<uint8_t>(~(packet::FlowKey::kHasPorts | packet::FlowKey::kHasIcmp));
@@ -97,12 +38,12 @@ void SnapshotEngine::fix_fragment(DecodedPacket& p) {
     auto [it, inserted] = fragments_.try_emplace(
         id, FragmentPorts{p.key.source_port, p.key.destination_port, p.ts_ns});
     if (inserted) fragment_expiry_.emplace_back(p.ts_ns, id);
-    return;
+    return false;
   }
   auto it = fragments_.find(id);
   if (it == fragments_.end()) {
     ++stats_.fragments_unmatched;
-    return;
+    return false;
   }
   ++stats_.fragments_matched;
   p.key.source_port = it->second.source_port;
@@ -113,6 +54,7 @@ void SnapshotEngine::fix_fragment(DecodedPacket& p) {
                                               ? packet::FlowKey::kHasIcmp
                                               : packet::FlowKey::kHasPorts));
   p.hash = packet::flow_hash(p.key);
+  return true;
 }
 
 void SnapshotEngine::advance_watermark(int64_t ts_ns) {
@@ -137,11 +79,15 @@ std::string_view to_string(Resolution resolution) {
   return "full";
 }
 
+int64_t SnapshotEngine::interval_for(const PartMode& mode) const {
+  return mode.resolution != Resolution::kFull && mode.interval_ns > 0 ? mode.interval_ns
+                                                                      : config_.interval_ns;
+}
+
 void SnapshotEngine::begin_part(const pcap::InputId& input, const PartMode& mode) {
   input_ = input;
   mode_ = mode;
-  interval_ns_ = mode.resolution != Resolution::kFull && mode.interval_ns > 0 ? mode.interval_ns
-                                                                              : config_.interval_ns;
+  interval_ns_ = interval_for(mode);
   watermark_ns_ = INT64_MIN;
   closed_before_ns_ = INT64_MIN;
   seen_packet_ = false;
@@ -149,131 +95,233 @@ void SnapshotEngine::begin_part(const pcap::InputId& input, const PartMode& mode
   fragment_expiry_.clear();
 }
 
-void SnapshotEngine::prepare(std::span<DecodedPacket> packets, ShardPlan& plan) {
-  const int64_t interval = interval_ns_;
-  const uint32_t shard_mask = shard_count() - 1;
-  plan.offsets.assign(shard_count() + 1, 0);
-  for (DecodedPacket& p : packets) {
-    advance_watermark(p.ts_ns);
-    p.snapshot_start_ns = base::align_down(p.ts_ns, interval);
-    if (p.snapshot_start_ns < closed_before_ns_) {
-      p.late = true;
-      p.snapshot_start_ns = closed_before_ns_;
-      ++stats_.late_packets;
-      stats_.late_bytes += p.wire_length;
-    }
-    if (p.fragment != DecodedPacket::kNotFragment) fix_fragment(p);
-    stats_.packets += 1;
-    stats_.bytes += p.wire_length;
-    ++plan.offsets[(p.hash & shard_mask) + 1];
-  }
-  // Counting sort of packet indices by shard, keeping batch order within a shard.
+namespace {
+
+// Counting sort of packet indices by shard, keeping batch order within a shard.
+void partition(std::span<const DecodedPacket> packets, uint32_t shards, BatchPlan& plan) {
+  const uint32_t mask = shards - 1;
+  plan.offsets.assign(shards + 1, 0);
+  for (const DecodedPacket& p : packets) ++plan.offsets[(p.hash & mask) + 1];
   for (size_t s = 1; s < plan.offsets.size(); ++s) plan.offsets[s] += plan.offsets[s - 1];
   plan.order.resize(packets.size());
-  std::vector<uint32_t> cursor(plan.offsets.begin(), plan.offsets.end() - 1);
+  plan.hashes.resize(packets.size());
+  uint32_t cursor[kMaxShards];
+  std::copy(plan.offsets.begin(), plan.offsets.end() - 1, cursor);
   for (uint32_t i = 0; i < packets.size(); ++i) {
-    plan.order[cursor[packets[i].hash & shard_mask]++] = i;
+    const uint32_t at = cursor[packets[i].hash & mask]++;
+    plan.order[at] = i;
+    plan.hashes[at] = packets[i].hash;
   }
+}
+
+void add_start(std::vector<int64_t>& starts, int64_t start) {
+  if (std::find(starts.begin(), starts.end(), start) == starts.end()) starts.push_back(start);
+}
+
+}  // namespace
+
+void SnapshotEngine::assign(std::span<DecodedPacket> packets, int64_t interval_ns,
+                            const SnapshotConfig& config, BatchPlan& plan) {
+  plan.packets = packets.size();
+  plan.bytes = 0;
+  plan.max_ts_ns = INT64_MIN;
+  plan.min_start_ns = INT64_MAX;
+  plan.starts.clear();
+  plan.special.clear();
+  plan.closing.clear();
+  // The watermark and closing boundary as if the batch were the whole input so far: a packet
+  // late against them is late whatever came before; settle() looks at the others only when
+  // the batch reaches back before what earlier batches closed.
+  const int64_t window = config.reorder_window_ns;
+  bool seen = false;
+  int64_t closed_before = INT64_MIN;
+  for (uint32_t i = 0; i < packets.size(); ++i) {
+    DecodedPacket& p = packets[i];
+    plan.bytes += p.wire_length;
+    if (!seen || p.ts_ns > plan.max_ts_ns) {
+      plan.max_ts_ns = p.ts_ns;
+      seen = true;
+      if (p.ts_ns >= INT64_MIN + window) {
+        closed_before = std::max(closed_before, base::align_down(p.ts_ns - window, interval_ns));
+      }
+    }
+    p.snapshot_start_ns = base::align_down(p.ts_ns, interval_ns);
+    p.late = p.snapshot_start_ns < closed_before;
+    if (p.late) {
+      p.snapshot_start_ns = closed_before;  // settle() raises it to the run's boundary
+    } else {
+      plan.min_start_ns = std::min(plan.min_start_ns, p.snapshot_start_ns);
+      if (plan.starts.empty() || plan.starts.back() != p.snapshot_start_ns) {
+        add_start(plan.starts, p.snapshot_start_ns);
+      }
+    }
+    if (p.late || p.fragment != DecodedPacket::kNotFragment) plan.special.push_back(i);
+  }
+  const uint32_t shards = std::bit_ceil(std::clamp<uint32_t>(config.shard_count, 1, kMaxShards));
+  partition(packets, shards, plan);
+}
+
+void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
+  plan.closing.clear();
+  if (packets.empty()) return;
+  // Lateness against everything before the batch: what assign() found late counts in the
+  // oldest snapshot still open at that packet; a batch reaching back before the boundary
+  // earlier batches closed has every packet looked at again.
+  const int64_t before = closed_before_ns_;
+  const auto count_late = [&](DecodedPacket& p) {
+    ++stats_.late_packets;
+    stats_.late_bytes += p.wire_length;
+    add_start(open_starts_, p.snapshot_start_ns);
+  };
+  if (plan.min_start_ns < before) {
+    plan.starts.clear();
+    for (DecodedPacket& p : packets) {
+      if (!p.late && p.snapshot_start_ns < before) {
+        p.late = true;
+        p.snapshot_start_ns = before;
+      } else if (p.late) {
+        p.snapshot_start_ns = std::max(before, p.snapshot_start_ns);
+      } else {
+        add_start(plan.starts, p.snapshot_start_ns);
+      }
+      if (p.late) count_late(p);
+    }
+  } else {
+    for (const uint32_t i : plan.special) {
+      DecodedPacket& p = packets[i];
+      if (!p.late) continue;
+      p.snapshot_start_ns = std::max(before, p.snapshot_start_ns);
+      count_late(p);
+    }
+  }
+  bool moved = false;
+  for (const uint32_t i : plan.special) {
+    if (packets[i].fragment != DecodedPacket::kNotFragment) moved |= fix_fragment(packets[i]);
+  }
+  if (moved) partition(packets, shard_count(), plan);  // a matched fragment's key changed
+  advance_watermark(plan.max_ts_ns);
+  stats_.packets += plan.packets;
+  stats_.bytes += plan.bytes;
+  for (const int64_t start : plan.starts) add_start(open_starts_, start);
   // Expire fragment state by capture time, not wall time, so replays behave like live runs.
   while (!fragment_expiry_.empty() &&
          fragment_expiry_.front().first < watermark_ns_ - kFragmentTimeoutNs) {
     fragments_.erase(fragment_expiry_.front().second);
     fragment_expiry_.pop_front();
   }
+  // The snapshots the watermark has passed close after this batch.
+  std::sort(open_starts_.begin(), open_starts_.end());
+  const auto end = std::lower_bound(open_starts_.begin(), open_starts_.end(), closed_before_ns_);
+  plan.closing.assign(open_starts_.begin(), end);
+  open_starts_.erase(open_starts_.begin(), end);
+  size_parts(plan);
+  plan.input = input_;
+  plan.interval_ns = interval_ns_;
+  plan.mode = mode_;
 }
 
-void SnapshotEngine::aggregate_shard(uint32_t shard_index, const ShardPlan& plan,
-                                     std::span<const DecodedPacket> packets,
-                                     const pcap::PacketBatch& batch) {
+void SnapshotEngine::close_shard(uint32_t shard_index, BatchPlan& plan) {
   Shard& shard = shards_[shard_index];
-  const uint32_t begin = plan.offsets[shard_index];
-  const uint32_t end = plan.offsets[shard_index + 1];
-  // Slots are fetched 16 packets ahead and records 8 ahead (see FlowTable::prefetch_*).
-  constexpr uint32_t kSlotPrefetchDistance = 64;
-  constexpr uint32_t kRecordPrefetchDistance = 32;
-  OpenSnapshot* current = nullptr;
-  for (uint32_t i = begin; i < end; ++i) {
-    const DecodedPacket& p = packets[plan.order[i]];
-    if (current == nullptr || current->start_ns != p.snapshot_start_ns) {
-      current = &shard.snapshot_for(p.snapshot_start_ns);
-    }
-    if (i + kSlotPrefetchDistance < end) {
-      current->table.prefetch_slot(packets[plan.order[i + kSlotPrefetchDistance]].hash);
-    }
-    if (i + kRecordPrefetchDistance < end) {
-      current->table.prefetch_record(packets[plan.order[i + kRecordPrefetchDistance]].hash);
-    }
-    bool inserted = false;
-    FlowRecord& record = current->table.find_or_insert(p.key, p.hash, inserted);
-    if (inserted) {
-      // Descriptive fields come from the flow's first packet; decoding it again here costs
-      // one decode per new flow per snapshot instead of carrying them for every packet.
-      packet::PacketView view;
-      packet::decode(batch.records[p.record_index].bytes(), batch.records[p.record_index].link_type,
-                     view, config_.decode_options);
-      fill_attributes(view, record.attributes);
-      // A snapshot's first packet in this shard is always some flow's first packet, so the
-      // minimum over new flows is the snapshot's first record.
-      record.attributes.first_record = batch.first_record_number + p.record_index;
-      current->first_record = std::min(current->first_record, record.attributes.first_record);
-    }
-    count_packet(record.counters, p);
-    ++current->packets;
-    current->bytes += p.wire_length;
+  // Memory is sampled when snapshots close (its high point), not every batch.
+  plan.shard_table_bytes[shard_index] = shard.table.memory_bytes();
+  plan.shard_entries[shard_index] = shard.table.size();
+  uint64_t records = 0;
+  for (const OpenSnapshot& s : shard.open) {
+    records += s.records.capacity() * sizeof(FlowRecord) + s.links.capacity() * sizeof(RecordLink);
+  }
+  plan.shard_records_bytes[shard_index] = records;
+  for (size_t c = 0; c < plan.closing.size(); ++c) {
+    auto it = std::find_if(shard.open.begin(), shard.open.end(),
+                           [&](const OpenSnapshot& s) { return s.start_ns == plan.closing[c]; });
+    if (it == shard.open.end()) continue;
+    complete(shard, *it);
+    BatchPlan::Part& part = plan.parts[shard_index][c];
+    part.present = true;
+    part.packets = it->packets;
+    part.bytes = it->bytes;
+    part.first_record = it->first_record;
+    shard.records_hint = it->records.size();
+    part.records = std::move(it->records);
+    it->records.clear();
+    it->links.clear();
+    it->by_entry.clear();
+    it->by_entry_built = false;
+    shard.spare.push_back(std::move(*it));
+    shard.open.erase(it);
   }
 }
 
-void SnapshotEngine::take_before(int64_t limit_ns, std::vector<ClosedSnapshot>& out) {
-  // Gather the distinct closing starts across shards, oldest first.
-  std::vector<int64_t> starts;
-  for (const Shard& shard : shards_) {
-    for (const OpenSnapshot& s : shard.open) {
-      if (s.start_ns < limit_ns) starts.push_back(s.start_ns);
-    }
+void SnapshotEngine::assemble(BatchPlan& plan, std::vector<ClosedSnapshot>& out) {
+  if (plan.closing.empty()) return;
+  uint64_t tables = 0;
+  uint64_t records = 0;
+  uint64_t entries = 0;
+  for (uint32_t s = 0; s < shard_count(); ++s) {
+    tables += plan.shard_table_bytes[s];
+    records += plan.shard_records_bytes[s];
+    entries += plan.shard_entries[s];
   }
-  if (starts.empty()) return;
-  std::sort(starts.begin(), starts.end());
-  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
-  // Peak table memory is sampled when snapshots close (its high point), not every batch.
-  uint64_t memory = 0;
-  for (const Shard& shard : shards_) {
-    for (const OpenSnapshot& s : shard.open) memory += s.table.memory_bytes();
-  }
-  stats_.peak_flow_memory_bytes = std::max(stats_.peak_flow_memory_bytes, memory);
-
-  for (const int64_t start : starts) {
+  stats_.peak_flow_table_bytes = std::max(stats_.peak_flow_table_bytes, tables);
+  stats_.peak_flow_table_entries = std::max(stats_.peak_flow_table_entries, entries);
+  stats_.peak_flow_memory_bytes = std::max(stats_.peak_flow_memory_bytes, tables + records);
+  for (size_t c = 0; c < plan.closing.size(); ++c) {
     ClosedSnapshot& closed = out.emplace_back();
-    closed.totals.start_ns = start;
-    closed.totals.interval_ns = interval_ns_;
-    closed.totals.resolution = mode_.resolution;
-    closed.totals.top_n = mode_.top_n;
-    closed.totals.input = input_;
+    closed.totals.start_ns = plan.closing[c];
+    closed.totals.interval_ns = plan.interval_ns;
+    closed.totals.resolution = plan.mode.resolution;
+    closed.totals.top_n = plan.mode.top_n;
+    closed.totals.input = plan.input;
     closed.totals.first_record = UINT64_MAX;
     closed.shards.resize(shards_.size());
-    for (size_t i = 0; i < shards_.size(); ++i) {
-      Shard& shard = shards_[i];
-      auto it = std::find_if(shard.open.begin(), shard.open.end(),
-                             [start](const OpenSnapshot& s) { return s.start_ns == start; });
-      if (it == shard.open.end()) continue;
-      closed.totals.packets += it->packets;
-      closed.totals.bytes += it->bytes;
-      closed.totals.first_record = std::min(closed.totals.first_record, it->first_record);
-      closed.shards[i] = it->table.take_records();
-      closed.totals.flows += closed.shards[i].size();
-      shard.spare.push_back(std::move(it->table));
-      shard.open.erase(it);
+    for (uint32_t s = 0; s < shard_count(); ++s) {
+      BatchPlan::Part& part = plan.parts[s][c];
+      if (!part.present) continue;
+      closed.totals.packets += part.packets;
+      closed.totals.bytes += part.bytes;
+      closed.totals.first_record = std::min(closed.totals.first_record, part.first_record);
+      closed.totals.flows += part.records.size();
+      closed.shards[s] = std::move(part.records);
     }
     stats_.snapshots += 1;
     stats_.flows += closed.totals.flows;
   }
+  plan.closing.clear();
 }
 
-void SnapshotEngine::take_closed(std::vector<ClosedSnapshot>& out) {
-  if (closed_before_ns_ != INT64_MIN) take_before(closed_before_ns_, out);
+void SnapshotEngine::take_closed(BatchPlan& plan, std::vector<ClosedSnapshot>& out) {
+  assemble(plan, out);
+}
+
+void SnapshotEngine::recycle(std::vector<std::vector<FlowRecord>>& spares) {
+  // Enough for every shard's open snapshots twice over; the rest is freed.
+  const size_t keep = 4 * shards_.size();
+  std::lock_guard lock(spare_records_mu_);
+  for (std::vector<FlowRecord>& records : spares) {
+    if (spare_records_.size() >= keep) break;
+    spare_records_.push_back(std::move(records));
+  }
+  spares.clear();
 }
 
 void SnapshotEngine::take_all(std::vector<ClosedSnapshot>& out) {
-  take_before(INT64_MAX, out);
+  std::sort(open_starts_.begin(), open_starts_.end());
+  BatchPlan& plan = final_plan_;
+  plan.closing = std::move(open_starts_);
+  open_starts_.clear();
+  size_parts(plan);
+  plan.input = input_;
+  plan.interval_ns = interval_ns_;
+  plan.mode = mode_;
+  for (uint32_t s = 0; s < shard_count(); ++s) close_shard(s, plan);
+  assemble(plan, out);
+}
+
+void SnapshotEngine::size_parts(BatchPlan& plan) const {
+  plan.parts.resize(shard_count());
+  for (auto& parts : plan.parts) parts.assign(plan.closing.size(), {});
+  plan.shard_table_bytes.assign(shard_count(), 0);
+  plan.shard_records_bytes.assign(shard_count(), 0);
+  plan.shard_entries.assign(shard_count(), 0);
 }
 
 }  // namespace snapflow::pcap2json

@@ -93,7 +93,7 @@ void renew_keys(std::vector<FlowRecord>& records, int64_t mode) {
 }
 
 void encode_all(FlowEncoder& encoder, const std::vector<FlowRecord>& records,
-                indexer::DocumentBatch& batch) {
+                document::DocumentBatch& batch) {
   batch.clear();
   SnapshotTotals snapshot;
   snapshot.start_ns = kSnapshotNs;
@@ -114,7 +114,7 @@ void BM_EncodeFlow(benchmark::State& state) {
       std::move(FlowEncoder::create(bench_config(format, state.range(1) != 0, state.range(2) != 0)))
           .value();
   std::vector<FlowRecord> records = make_records();
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   uint64_t docs = 0, bytes = 0;
   for (auto _ : state) {
     renew_keys(records, state.range(1));
@@ -142,7 +142,7 @@ void BM_EncodeFlowGzip(benchmark::State& state) {
           .value();
   compress::GzipCompressor gzip(static_cast<int>(state.range(1)));
   std::vector<FlowRecord> records = make_records();
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   std::string compressed;
   uint64_t docs = 0, bytes = 0, compressed_bytes = 0;
   for (auto _ : state) {
@@ -168,7 +168,7 @@ void BM_GzipOnly(benchmark::State& state) {
   FlowEncoder encoder =
       std::move(FlowEncoder::create(bench_config(DocumentFormat::kEcs, true))).value();
   compress::GzipCompressor gzip(static_cast<int>(state.range(0)));
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   encode_all(encoder, make_records(), batch);
   std::string compressed;
   uint64_t docs = 0, bytes = 0;
@@ -223,7 +223,7 @@ void BM_EncodePacket(benchmark::State& state) {
     v.tcp_flags = 0x18;
     v.ttl = 64;
   }
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   uint64_t docs = 0, bytes = 0, record = 0;
   for (auto _ : state) {
     batch.clear();

@@ -142,6 +142,39 @@ int main(int argc, char** argv) {
                                                   .next_protocol(6)
                                                   .raw_bytes(tcp_prefix)));
   }
+  // Shapes of the flow fast path (decode_flow_fast), and near misses it must leave to decode().
+  add("eth_ipv6_udp", std::move(FrameBuilder()
+                                    .ethernet(mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02"))
+                                    .ipv6(ip6("2001:db8::1"), ip6("2001:db8::2"))
+                                    .udp(5353, 53)
+                                    .payload(12)));
+  {
+    FrameBuilder b;
+    b.ethernet(mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02")).vlan(300);
+    add("eth_vlan_ipv4_icmp", std::move(b.ipv4(ip4("10.0.0.1"), ip4("10.0.0.2")).icmp(8, 0)));
+  }
+  {
+    FrameBuilder b;
+    b.ethernet(mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02")).vlan(7);
+    b.ipv4(ip4("10.0.0.1"), ip4("10.0.0.2")).udp(40000, 4789).vxlan(99);
+    b.ethernet(mac("02:00:00:00:00:03"), mac("02:00:00:00:00:04")).vlan(8);
+    add("eth_vlan_vxlan_vlan_ipv6_tcp",
+        std::move(b.ipv6(ip6("fd00::3"), ip6("fd00::4")).tcp(443, 50000, kTcpAck).payload(3)));
+  }
+  add("eth_ipv4_ospf", std::move(FrameBuilder()
+                                     .ethernet(mac("02:00:00:00:00:01"), mac("01:00:5e:00:00:05"))
+                                     .ipv4(ip4("10.0.0.1"), ip4("224.0.0.5"))
+                                     .next_protocol(89)
+                                     .payload(24)));
+  {
+    // A TCP header cut by the IP total length: decode() says kTruncatedTransport.
+    FrameBuilder b;
+    b.ethernet(mac("02:00:00:00:00:01"), mac("02:00:00:00:00:02"))
+        .ipv4(ip4("10.0.0.1"), ip4("10.0.0.2"))
+        .next_protocol(6)
+        .raw_bytes(std::vector<std::byte>(12, std::byte{7}));
+    add("eth_ipv4_short_tcp", std::move(b));
+  }
   add("arp",
       std::move(FrameBuilder()
                     .ethernet(mac("02:00:00:00:00:01"), mac("ff:ff:ff:ff:ff:ff"))

@@ -105,4 +105,11 @@ base::Status gunzip_append(std::string_view in, std::string& out) {
   return make_error(ErrorCode::kFormat, "corrupt gzip data: " + message);
 }
 
+base::Status InPlaceGzip::compress(std::string& text) {
+  if (text.empty()) return base::ok_status();
+  SNAPFLOW_TRY_STATUS(gzip_.compress(text, scratch_), "gzip in place");
+  text.swap(scratch_);
+  return base::ok_status();
+}
+
 }  // namespace snapflow::compress

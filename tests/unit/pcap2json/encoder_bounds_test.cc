@@ -70,7 +70,7 @@ EncoderConfig config(DocumentFormat format) {
   return c;
 }
 
-void expect_within_bound(const indexer::DocumentBatch& batch) {
+void expect_within_bound(const document::DocumentBatch& batch) {
   simdjson::dom::parser parser;
   for (size_t i = 0; i < batch.size(); ++i) {
     const std::string_view doc = batch.document(i);
@@ -90,7 +90,7 @@ void expect_within_bound(const indexer::DocumentBatch& batch) {
 TEST(EncoderBounds, LargestFlowOtherTotalsAndGapDocumentsStayWellInsideTheBound) {
   for (const DocumentFormat format : {DocumentFormat::kEcs, DocumentFormat::kFmadio}) {
     FlowEncoder encoder = std::move(FlowEncoder::create(config(format))).value();
-    indexer::DocumentBatch batch;
+    document::DocumentBatch batch;
     SnapshotTotals snapshot{.start_ns = INT64_MIN,
                             .interval_ns = 1,
                             .packets = UINT64_MAX,
@@ -138,7 +138,7 @@ TEST(EncoderBounds, LargestPacketDocumentsStayWellInsideTheBound) {
   const packet::FlowKey key = largest_key();
   for (const DocumentFormat format : {DocumentFormat::kEcs, DocumentFormat::kFmadio}) {
     PacketEncoder encoder = std::move(PacketEncoder::create(config(format))).value();
-    indexer::DocumentBatch batch;
+    document::DocumentBatch batch;
     encoder.encode({.ts_ns = INT64_MIN,
                     .record_number = UINT64_MAX,
                     .wire_length = UINT32_MAX,

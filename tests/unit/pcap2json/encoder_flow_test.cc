@@ -38,7 +38,7 @@ struct Parsed {
 };
 
 // Splits document i of a batch into its action and source lines and parses both.
-void parse_document(const indexer::DocumentBatch& batch, size_t i, Parsed& out) {
+void parse_document(const document::DocumentBatch& batch, size_t i, Parsed& out) {
   const std::string_view doc = batch.document(i);
   ASSERT_FALSE(doc.empty());
   ASSERT_EQ(doc.back(), '\n');
@@ -130,7 +130,7 @@ FlowEncoder make_encoder(const EncoderConfig& c) {
 
 TEST(EncoderFlow, EcsTcpFlowEveryField) {
   FlowEncoder encoder = make_encoder(config());
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   const FlowRecord r = tcp_record();
   encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   ASSERT_EQ(batch.size(), 1u);
@@ -220,7 +220,7 @@ TEST(EncoderFlow, EcsIpv6IcmpTunnelLateAndNoCommunityId) {
   r.counters.late_bytes = 86;
   r.attributes.tunnel_source = ip("172.31.0.1");
   r.attributes.tunnel_destination = ip("172.31.0.2");
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   batch.bulk_form = false;
   SnapshotTotals one_second = snapshot_at(kSnapshotNs);
   one_second.interval_ns = 1'000'000'000;  // the engine names the interval it cut with
@@ -265,7 +265,7 @@ TEST(EncoderFlow, EcsNonIpFlowHasMacsAndEthertypeOnly) {
   r.attributes.has_ethernet = true;
   r.attributes.source_mac = {1, 2, 3, 4, 5, 6};
   r.attributes.destination_mac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   Parsed p;
   ASSERT_NO_FATAL_FAILURE(parse_document(batch, 0, p));
@@ -283,7 +283,7 @@ TEST(EncoderFlow, EcsNonIpFlowHasMacsAndEthertypeOnly) {
 
 TEST(EncoderFlow, DegradedSnapshotsSayTheirIntervalAndResolution) {
   FlowEncoder encoder = make_encoder(config());
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   SnapshotTotals coarse = snapshot_at(kSnapshotNs);
   coarse.interval_ns = 1'000'000'000;
   coarse.resolution = Resolution::kCoarseTopFlows;
@@ -314,7 +314,7 @@ TEST(EncoderFlow, DegradedSnapshotsSayTheirIntervalAndResolution) {
 TEST(EncoderFlow, OtherDocumentFoldsCountsWithoutAddresses) {
   FlowEncoder encoder = make_encoder(config());
   FlowRecord other = tcp_record();
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   encoder.encode_flow(snapshot_at(kSnapshotNs), tcp_record(), batch);
   encoder.encode_other(snapshot_at(kSnapshotNs), other, 977, batch);
   ASSERT_EQ(batch.size(), 2u);
@@ -338,7 +338,7 @@ TEST(EncoderFlow, OtherDocumentFoldsCountsWithoutAddresses) {
 
 TEST(EncoderFlow, TotalsAndGapDocumentsDoNotCountPackets) {
   FlowEncoder encoder = make_encoder(config());
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   SnapshotTotals totals = snapshot_at(kSnapshotNs);
   totals.packets = 1000;
   totals.bytes = 123456;
@@ -406,7 +406,7 @@ TEST(EncoderFlow, WeirdObserverAndCaptureNamesAreEscaped) {
   c.observer = "probe \"north\"\\rack\t7\n\x01 caf\xc3\xa9";
   c.capture = std::string("cap\0ture\x7f", 9);
   FlowEncoder encoder = make_encoder(c);
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   encoder.encode_flow(snapshot_at(kSnapshotNs), tcp_record(), batch);
   encoder.encode_totals(snapshot_at(kSnapshotNs), batch);
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -433,7 +433,7 @@ TEST(EncoderFlow, WeirdObserverAndCaptureNamesAreEscaped) {
 
 TEST(EncoderFlow, FmadioFieldNames) {
   FlowEncoder encoder = make_encoder(config(DocumentFormat::kFmadio));
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   const FlowRecord r = tcp_record();
   encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
   encoder.encode_flow(snapshot_at(kSnapshotNs), r, batch);
@@ -504,7 +504,7 @@ TEST(EncoderFlow, RejectsInvalidConfig) {
 
 TEST(EncoderFlow, BatchOffsetsDelimitEveryDocument) {
   FlowEncoder encoder = make_encoder(config());
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   FlowRecord r = tcp_record();
   for (uint16_t i = 0; i < 100; ++i) {
     r.key.source_port = static_cast<uint16_t>(1000 + i);

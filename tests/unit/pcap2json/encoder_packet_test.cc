@@ -97,7 +97,7 @@ PacketEncoder make_encoder(DocumentFormat format) {
   return std::move(encoder).value();
 }
 
-void parse(const indexer::DocumentBatch& batch, size_t i, simdjson::dom::parser& ap,
+void parse(const document::DocumentBatch& batch, size_t i, simdjson::dom::parser& ap,
            simdjson::dom::parser& sp, simdjson::dom::element& action,
            simdjson::dom::element& source) {
   const std::string_view doc = batch.document(i);
@@ -112,7 +112,7 @@ void parse(const indexer::DocumentBatch& batch, size_t i, simdjson::dom::parser&
 TEST(EncoderPacket, EcsPacketDocumentEveryField) {
   PacketEncoder encoder = make_encoder(DocumentFormat::kEcs);
   const Sample sample;
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   encoder.encode(sample.fields(42), batch);
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_EQ(batch.packets, 1u);
@@ -171,7 +171,7 @@ TEST(EncoderPacket, DecodeErrorsAndTruncatedPackets) {
   view.ethertype = 0x0800;
   packet::FlowKey key;
   key.ethertype = 0x0800;
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   encoder.encode({.ts_ns = kTs,
                   .record_number = 7,
                   .wire_length = 20,
@@ -193,7 +193,7 @@ TEST(EncoderPacket, DecodeErrorsAndTruncatedPackets) {
 TEST(EncoderPacket, FmadioPacketDocument) {
   PacketEncoder encoder = make_encoder(DocumentFormat::kFmadio);
   const Sample sample;
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   encoder.encode(sample.fields(1), batch);
   simdjson::dom::parser ap, sp;
   simdjson::dom::element action, s;

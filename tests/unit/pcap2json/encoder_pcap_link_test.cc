@@ -65,7 +65,7 @@ EncoderConfig config(std::string_view base, DocumentFormat format = DocumentForm
 }
 
 // The source line of the only document of batch, parsed.
-simdjson::dom::element parse(const indexer::DocumentBatch& batch, simdjson::dom::parser& parser) {
+simdjson::dom::element parse(const document::DocumentBatch& batch, simdjson::dom::parser& parser) {
   EXPECT_EQ(batch.size(), 1u);
   std::string_view doc = batch.document(0);
   doc = doc.substr(doc.find('\n') + 1);  // after the bulk action line
@@ -90,7 +90,7 @@ TEST(EncoderPcapLink, FlowDocumentsLinkToTheirSnapshotAndFlow) {
       // The configured interval, and a degraded part's longer one (decision 0006).
       for (int64_t interval : {kIntervalNs, 10 * kIntervalNs}) {
         const FlowRecord r = flow(version, tunnel);
-        indexer::DocumentBatch batch;
+        document::DocumentBatch batch;
         encoder->encode_flow(snapshot(interval), r, batch);
         const std::string link = link_of(parse(batch, parser));
         EXPECT_EQ(link, filter::pcap_link({kBase, kSnapshotNs, interval, {}}, r.key));
@@ -110,23 +110,23 @@ TEST(EncoderPcapLink, OnlyEcsFlowDocumentsCarryIt) {
   simdjson::dom::parser parser;
   auto ecs = FlowEncoder::create(config(kBase));
   ASSERT_TRUE(ecs.ok());
-  indexer::DocumentBatch other;
+  document::DocumentBatch other;
   ecs->encode_other(snapshot(), flow(4, packet::TunnelType::kNone), 7, other);
   EXPECT_EQ(link_of(parse(other, parser)), "");
-  indexer::DocumentBatch totals;
+  document::DocumentBatch totals;
   SnapshotTotals t = snapshot();
   t.packets = 3;
   ecs->encode_totals(t, totals);
   EXPECT_EQ(link_of(parse(totals, parser)), "");
   auto fmadio = FlowEncoder::create(config(kBase, DocumentFormat::kFmadio));
   ASSERT_TRUE(fmadio.ok());
-  indexer::DocumentBatch f;
+  document::DocumentBatch f;
   fmadio->encode_flow(snapshot(), flow(4, packet::TunnelType::kNone), f);
   EXPECT_EQ(std::string(f.document(0)).find("pcap_link"), std::string::npos);
   // Without the option the document is what it always was.
   auto plain = FlowEncoder::create(config(""));
   ASSERT_TRUE(plain.ok());
-  indexer::DocumentBatch with, without;
+  document::DocumentBatch with, without;
   ecs->encode_flow(snapshot(), flow(4, packet::TunnelType::kNone), with);
   plain->encode_flow(snapshot(), flow(4, packet::TunnelType::kNone), without);
   std::string expected(with.document(0));
@@ -140,7 +140,7 @@ TEST(EncoderPcapLink, LongestBaseAndKeyStayWithinTheBound) {
   const std::string base = "https://" + std::string(1000, 'h');
   auto encoder = FlowEncoder::create(config(base));
   ASSERT_TRUE(encoder.ok());
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   for (packet::TunnelType t : {packet::TunnelType::kErspan3, packet::TunnelType::kGeneve}) {
     FlowRecord r = flow(6, t);
     r.key.ip_protocol = 132;

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "snapflow/compress/gzip.h"
+
 namespace snapflow::pcap2json {
 namespace {
 
@@ -53,8 +55,8 @@ std::string gunzip_with_zlib(const std::string& data, int* members) {
   return out;
 }
 
-indexer::DocumentBatch make_batch(uint64_t sequence, int documents) {
-  indexer::DocumentBatch batch;
+document::DocumentBatch make_batch(uint64_t sequence, int documents) {
+  document::DocumentBatch batch;
   batch.sequence = sequence;
   for (int i = 0; i < documents; ++i) {
     batch.offsets.push_back(static_cast<uint32_t>(batch.body.size()));
@@ -71,14 +73,14 @@ TEST(FileSink, PlainRoundTripWithBufferingAndDelivery) {
   std::string expected;
   uint64_t documents = 0;
   for (uint64_t seq = 1; seq <= 50; ++seq) {
-    indexer::DocumentBatch batch = make_batch(seq, static_cast<int>(seq * 7));
+    document::DocumentBatch batch = make_batch(seq, static_cast<int>(seq * 7));
     expected += batch.body;
     documents += batch.size();
     ASSERT_TRUE((*sink)->write(std::move(batch)).ok());
     EXPECT_LE((*sink)->delivered_through(), seq);
   }
   // Batches large enough to bypass the buffer are delivered at once.
-  indexer::DocumentBatch big = make_batch(51, 2000);
+  document::DocumentBatch big = make_batch(51, 2000);
   ASSERT_GT(big.body.size(), 32u * 1024);
   expected += big.body;
   documents += big.size();
@@ -101,7 +103,7 @@ TEST(FileSink, GzipRoundTripReadableByZlib) {
   ASSERT_TRUE(sink.ok()) << sink.error().to_string();
   std::string expected;
   for (uint64_t seq = 1; seq <= 40; ++seq) {
-    indexer::DocumentBatch batch = make_batch(seq, 500);
+    document::DocumentBatch batch = make_batch(seq, 500);
     expected += batch.body;
     ASSERT_TRUE((*sink)->write(std::move(batch)).ok());
   }
@@ -119,21 +121,21 @@ TEST(FileSink, GzipRoundTripReadableByZlib) {
   std::filesystem::remove(path);
 }
 
-// Batches compressed by a BatchCompressor (as the pipeline's parallel stage would, with one
+// Batches compressed by compress::InPlaceGzip (as the pipeline's parallel stage does, with one
 // compressor per thread) and written by a precompressed sink: the file is their concatenated
 // members, zlib reads back exactly the plain text, and batch metadata survives compression.
 TEST(FileSink, PrecompressedBatchesFromCompressBatch) {
   const std::string path = temp_path("pre.ndjson.gz");
   auto sink = FileSink::open(path, {.precompressed = true});
   ASSERT_TRUE(sink.ok()) << sink.error().to_string();
-  BatchCompressor compressor(1);
+  compress::InPlaceGzip compressor(1);
   std::string expected;
   for (uint64_t seq = 1; seq <= 30; ++seq) {
-    indexer::DocumentBatch batch = make_batch(seq, static_cast<int>(seq * 40));
+    document::DocumentBatch batch = make_batch(seq, static_cast<int>(seq * 40));
     expected += batch.body;
     const size_t plain_bytes = batch.body.size();
     const size_t documents = batch.size();
-    ASSERT_TRUE(compressor.compress(batch).ok());
+    ASSERT_TRUE(compressor.compress(batch.body).ok());
     ASSERT_GE(batch.body.size(), 2u);
     EXPECT_EQ(static_cast<uint8_t>(batch.body[0]), 0x1f);  // gzip magic
     EXPECT_EQ(static_cast<uint8_t>(batch.body[1]), 0x8b);
@@ -142,9 +144,9 @@ TEST(FileSink, PrecompressedBatchesFromCompressBatch) {
     EXPECT_EQ(batch.sequence, seq);
     ASSERT_TRUE((*sink)->write(std::move(batch)).ok());
   }
-  indexer::DocumentBatch empty;
+  document::DocumentBatch empty;
   empty.sequence = 31;
-  ASSERT_TRUE(compressor.compress(empty).ok());
+  ASSERT_TRUE(compressor.compress(empty.body).ok());
   EXPECT_TRUE(empty.body.empty());  // nothing to compress: no empty member either
   ASSERT_TRUE((*sink)->write(std::move(empty)).ok());
   ASSERT_TRUE((*sink)->finish().ok());
@@ -176,7 +178,7 @@ TEST(FileSink, DestructorFlushesWithoutFinish) {
   {
     auto sink = FileSink::open(path);
     ASSERT_TRUE(sink.ok());
-    indexer::DocumentBatch batch = make_batch(1, 10);
+    document::DocumentBatch batch = make_batch(1, 10);
     expected = batch.body;
     ASSERT_TRUE((*sink)->write(std::move(batch)).ok());
   }

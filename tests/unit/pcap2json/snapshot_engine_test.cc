@@ -15,7 +15,7 @@ using base::kNsPerMs;
 
 constexpr int64_t kBase = 1'700'000'000'000'000'000;  // 2023-11-14T22:13:20Z, interval-aligned
 
-// A minimal Ethernet/IPv4/UDP frame: aggregate_shard re-decodes a new flow's first packet.
+// A minimal Ethernet/IPv4/UDP frame: a flow's record takes its MACs from its first packet's frame.
 pcap::PacketBatch one_frame_batch() {
   static const uint8_t kFrame[] = {
       0x02, 0,    0,    0,    0, 2, 0x02, 0, 0,  0,  0, 1, 0x08, 0x00,  // Ethernet
@@ -53,14 +53,16 @@ std::vector<ClosedSnapshot> run(SnapshotEngine& engine, std::vector<DecodedPacke
                                 size_t batch_size = 64) {
   const pcap::PacketBatch batch = one_frame_batch();
   std::vector<ClosedSnapshot> out;
-  ShardPlan plan;
+  BatchPlan plan;
+  DecodedBatch decoded;
   for (size_t begin = 0; begin < packets.size(); begin += batch_size) {
-    std::span<DecodedPacket> chunk(packets.data() + begin,
-                                   std::min(batch_size, packets.size() - begin));
-    engine.prepare(chunk, plan);
+    const size_t n = std::min(batch_size, packets.size() - begin);
+    decoded.packets.assign(packets.begin() + static_cast<ptrdiff_t>(begin),
+                           packets.begin() + static_cast<ptrdiff_t>(begin + n));
+    engine.prepare(decoded.packets, plan);
     for (uint32_t s = 0; s < engine.shard_count(); ++s)
-      engine.aggregate_shard(s, plan, chunk, batch);
-    engine.take_closed(out);
+      engine.aggregate_shard(s, plan, decoded, batch);
+    engine.take_closed(plan, out);
   }
   engine.take_all(out);
   return out;
@@ -234,19 +236,22 @@ TEST(SnapshotEngine, EachPartStartsCleanAndNamesItsInputAndFirstRecords) {
   pcap::PacketBatch batch = one_frame_batch();
   const pcap::PacketRecord frame = batch.records.front();
   batch.records.assign(8, frame);
-  ShardPlan plan;
+  BatchPlan plan;
+  DecodedBatch decoded;
+  std::vector<ClosedSnapshot> out;
   const auto feed = [&](std::vector<DecodedPacket> packets, uint64_t first_record) {
     for (uint32_t i = 0; i < packets.size(); ++i) packets[i].record_index = i;
     batch.first_record_number = first_record;
-    engine.prepare(packets, plan);
+    decoded.packets = std::move(packets);
+    engine.prepare(decoded.packets, plan);
     for (uint32_t s = 0; s < engine.shard_count(); ++s)
-      engine.aggregate_shard(s, plan, packets, batch);
+      engine.aggregate_shard(s, plan, decoded, batch);
+    engine.take_closed(plan, out);
   };
   pcap::InputId a{};
   pcap::InputId b{};
   a.fill(0xaa);
   b.fill(0xbb);
-  std::vector<ClosedSnapshot> out;
   engine.begin_part(a);
   // Part a runs to 450 ms: snapshots up to 300 ms close.
   feed({packet_at(kBase + 10 * kNsPerMs, 1, 100), packet_at(kBase + 20 * kNsPerMs, 2, 100),
@@ -296,6 +301,128 @@ TEST(SnapshotEngine, ACoarsePartIsCutAtItsOwnInterval) {
   ASSERT_EQ(fine.size(), 1u);
   EXPECT_EQ(fine[0].totals.interval_ns, kDefaultIntervalNs);
   EXPECT_EQ(fine[0].totals.resolution, Resolution::kFull);
+}
+
+// A model of what the engine must produce: per (shard, snapshot), one record per flow in the
+// order its first packet was aggregated, counted packet by packet. The engine keeps flows in
+// a table across snapshots, writes records out when flows move on, counts stragglers into
+// older snapshots' records and reclaims idle entries; none of that may change a byte.
+struct ModelRecord {
+  packet::FlowKey key;
+  FlowCounters counters;
+  uint64_t first_record = 0;
+};
+
+void model_count(FlowCounters& c, const DecodedPacket& p) {
+  if (c.packets == 0 || p.ts_ns < c.first_ts_ns) c.first_ts_ns = p.ts_ns;
+  if (c.packets == 0 || p.ts_ns > c.last_ts_ns) c.last_ts_ns = p.ts_ns;
+  ++c.packets;
+  c.bytes += p.wire_length;
+  c.size_min = std::min(c.size_min, p.wire_length);
+  c.size_max = std::max(c.size_max, p.wire_length);
+  for (int bit = 0; bit < kTcpFlagCount; ++bit)
+    c.tcp_flag_packets[bit] += (p.tcp_flags >> bit) & 1u;
+  if (p.late) {
+    ++c.late_packets;
+    c.late_bytes += p.wire_length;
+  }
+}
+
+TEST(SnapshotEngine, MatchesASimpleModelUnderReorderingLatenessAndFlowChurn) {
+  for (const int64_t interval_ms : {1, 3, 100}) {
+    SnapshotConfig config;
+    config.interval_ns = interval_ms * kNsPerMs;
+    config.reorder_window_ns = 5 * kNsPerMs;  // up to 6 snapshots open at 1 ms
+    config.shard_count = 4;
+    SnapshotEngine engine(config);
+    const uint32_t shards = engine.shard_count();
+    std::mt19937_64 rng(static_cast<uint64_t>(interval_ms));
+    // model[(start, shard)] = records in first-appearance order; index by key for counting
+    std::map<std::pair<int64_t, uint32_t>, std::vector<ModelRecord>> model;
+    std::map<std::pair<int64_t, uint32_t>, std::map<uint64_t, size_t>> where;
+    std::vector<ClosedSnapshot> closed;
+    const pcap::PacketBatch frames = [] {
+      pcap::PacketBatch b = one_frame_batch();
+      b.records.assign(512, b.records.front());
+      return b;
+    }();
+    pcap::PacketBatch batch = frames;
+    BatchPlan plan;
+    DecodedBatch decoded;
+    int64_t ts = kBase;
+    uint64_t record_number = 1;
+    for (int round = 0; round < 400; ++round) {
+      const size_t n = 1 + rng() % 300;
+      decoded.packets.clear();
+      for (size_t i = 0; i < n; ++i) {
+        ts += static_cast<int64_t>(rng() % (200 * 1000));
+        // One flow carries a third of the packets (hundreds per snapshot: its 8-bit counters
+        // fold), most others are few and recur, some come once (churn); a few packets are
+        // reordered by up to 12 ms (stragglers of open snapshots, and late ones).
+        const uint64_t r = rng() % 100;
+        const auto flow = static_cast<uint16_t>(r < 33   ? 0
+                                                : r < 75 ? rng() % 40
+                                                         : 1000 + rng() % 60000);
+        int64_t when = ts;
+        if (rng() % 10 == 0) when -= static_cast<int64_t>(rng() % (12 * kNsPerMs));
+        // Sizes across the 64 KiB boundary and near 2^32 (32-bit sums must carry).
+        const uint32_t size = rng() % 50 == 0    ? 65530 + static_cast<uint32_t>(rng() % 12)
+                              : rng() % 200 == 0 ? 4'000'000'000u
+                                                 : 60 + static_cast<uint32_t>(rng() % 1400);
+        DecodedPacket p = packet_at(when, flow, size, static_cast<uint8_t>(rng()));
+        p.record_index = static_cast<uint32_t>(i);
+        decoded.packets.push_back(p);
+      }
+      batch.first_record_number = record_number;
+      record_number += n;
+      engine.prepare(decoded.packets, plan);
+      for (uint32_t s = 0; s < shards; ++s) engine.aggregate_shard(s, plan, decoded, batch);
+      // The model counts what prepare() decided (snapshot, late), shard by shard.
+      for (uint32_t s = 0; s < shards; ++s) {
+        for (const DecodedPacket& p : decoded.packets) {
+          if ((p.hash & (shards - 1)) != s) continue;
+          const auto at = std::make_pair(p.snapshot_start_ns, s);
+          auto [it, inserted] = where[at].try_emplace(p.hash, model[at].size());
+          if (inserted) {
+            ModelRecord& m = model[at].emplace_back();
+            m.key = p.key;
+            m.first_record = batch.first_record_number + p.record_index;
+          }
+          model_count(model[at][it->second].counters, p);
+        }
+      }
+      engine.take_closed(plan, closed);
+    }
+    engine.take_all(closed);
+    size_t compared = 0;
+    for (const ClosedSnapshot& snapshot : closed) {
+      for (uint32_t s = 0; s < shards; ++s) {
+        const auto at = std::make_pair(snapshot.totals.start_ns, s);
+        const std::vector<ModelRecord>& expected = model[at];
+        const std::vector<FlowRecord>& got = snapshot.shards[s];
+        ASSERT_EQ(got.size(), expected.size()) << "interval " << interval_ms << " ms";
+        for (size_t i = 0; i < got.size(); ++i, ++compared) {
+          const FlowCounters& a = got[i].counters;
+          const FlowCounters& b = expected[i].counters;
+          ASSERT_TRUE(got[i].key == expected[i].key) << i;
+          EXPECT_EQ(got[i].attributes.first_record, expected[i].first_record);
+          EXPECT_EQ(a.packets, b.packets);
+          EXPECT_EQ(a.bytes, b.bytes);
+          EXPECT_EQ(a.first_ts_ns, b.first_ts_ns);
+          EXPECT_EQ(a.last_ts_ns, b.last_ts_ns);
+          EXPECT_EQ(a.size_min, b.size_min);
+          EXPECT_EQ(a.size_max, b.size_max);
+          EXPECT_EQ(a.tcp_flag_packets, b.tcp_flag_packets);
+          EXPECT_EQ(a.late_packets, b.late_packets);
+          EXPECT_EQ(a.late_bytes, b.late_bytes);
+        }
+        model.erase(at);
+      }
+    }
+    EXPECT_TRUE(model.empty()) << "every snapshot the model saw was closed";
+    EXPECT_GT(compared, 10000u);
+    EXPECT_GT(engine.stats().late_packets, 0u) << "the traffic must reach the late path";
+  }
 }
 
 TEST(TopN, KeepsTheLargestAndFoldsTheRestExactly) {

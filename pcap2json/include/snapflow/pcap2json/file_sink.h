@@ -18,7 +18,7 @@
 #include <string>
 
 #include "snapflow/base/result.h"
-#include "snapflow/indexer/document_batch.h"
+#include "snapflow/document/batch.h"
 
 namespace snapflow::compress {
 class GzipCompressor;
@@ -31,32 +31,14 @@ struct FileSinkOptions {
   int gzip_level = 1;             ///< igzip level 0..3
   size_t buffer_bytes = 4 << 20;  ///< plain bytes gathered before one write(2)/member
   // Batch bodies arrive already gzip-compressed, each one or more complete gzip members
-  // (see BatchCompressor), and are written as they are. This moves compression out of the
+  // (see compress::InPlaceGzip), and are written as they are. This moves compression out of the
   // sink's single writing thread into the producer's parallel stage: igzip costs ~0.7 us per
   // ~800-byte document, which in the sink caps a whole run at ~1.3 M documents/s however
   // many threads encode. Exclusive with `gzip` (open() rejects both).
   bool precompressed = false;
 };
 
-// For FileSinkOptions::precompressed: compress(batch) replaces batch.body with one gzip member
-// holding it (an empty body stays empty; offsets, counts and sequence are left alone, so
-// offsets then describe the plain text). One per thread of the pipeline's parallel stage
-// (not thread-safe); it keeps igzip's state and a buffer whose capacity is reused.
-class BatchCompressor {
- public:
-  explicit BatchCompressor(int gzip_level = 1);
-  ~BatchCompressor();
-  BatchCompressor(BatchCompressor&&) noexcept;
-  BatchCompressor& operator=(BatchCompressor&&) noexcept;
-
-  base::Status compress(indexer::DocumentBatch& batch);
-
- private:
-  std::unique_ptr<compress::GzipCompressor> gzip_;
-  std::string scratch_;  ///< receives the plain text after the swap; capacity reused
-};
-
-class FileSink : public indexer::DocumentSink {
+class FileSink : public document::DocumentSink {
  public:
   // path "-" writes to stdout (not closed, not fsynced). A file is created or truncated (0644).
   static base::Result<std::unique_ptr<FileSink>> open(const std::string& path,
@@ -66,11 +48,11 @@ class FileSink : public indexer::DocumentSink {
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
 
-  base::Status write(indexer::DocumentBatch batch) override;
+  base::Status write(document::DocumentBatch batch) override;
   base::Status finish() override;
   uint64_t delivered_through() const override { return delivered_through_; }
   // Every document written (a file keeps whatever it is given; errors fail the run instead).
-  indexer::SinkAccount account() const override { return account_; }
+  document::SinkAccount account() const override { return account_; }
 
   const std::string& path() const { return path_; }
   // Body bytes accepted (compressed ones when precompressed).
@@ -99,7 +81,7 @@ class FileSink : public indexer::DocumentSink {
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   uint64_t documents_ = 0;
-  indexer::SinkAccount account_;
+  document::SinkAccount account_;
 };
 
 }  // namespace snapflow::pcap2json

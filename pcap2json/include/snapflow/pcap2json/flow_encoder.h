@@ -23,7 +23,7 @@
 #include <string_view>
 
 #include "snapflow/base/result.h"
-#include "snapflow/indexer/document_batch.h"
+#include "snapflow/document/batch.h"
 #include "snapflow/pcap2json/document_id.h"
 #include "snapflow/pcap2json/encoder_config.h"
 #include "snapflow/pcap2json/flow_record.h"
@@ -43,18 +43,18 @@ class FlowEncoder {
 
   // One flow document for a flow's activity in `snapshot` (one interval of one input part).
   void encode_flow(const SnapshotTotals& snapshot, const FlowRecord& record,
-                   indexer::DocumentBatch& batch);
+                   document::DocumentBatch& batch);
   // The --top-n "other" document: counters of `folded_flows` flows summed into `record`
   // (its key is ignored: the document carries no addresses).
   void encode_other(const SnapshotTotals& snapshot, const FlowRecord& record, uint64_t folded_flows,
-                    indexer::DocumentBatch& batch);
+                    document::DocumentBatch& batch);
   // One `event.kind: metric` document per snapshot and part (always ECS form).
-  void encode_totals(const SnapshotTotals& totals, indexer::DocumentBatch& batch);
+  void encode_totals(const SnapshotTotals& totals, document::DocumentBatch& batch);
   // Ring data lost before a consumer read it: [start_ns, end_ns] (always ECS form).
-  void encode_gap(const GapRecord& gap, std::string_view consumer, indexer::DocumentBatch& batch);
+  void encode_gap(const GapRecord& gap, std::string_view consumer, document::DocumentBatch& batch);
   // A ring consumer's accounting sample (always ECS form).
   void encode_accounting(const AccountingRecord& record, std::string_view consumer,
-                         indexer::DocumentBatch& batch);
+                         document::DocumentBatch& batch);
 
   // Documents not written because they overflowed the scratch buffer. The buffer is sized
   // from the config so this stays 0; the pipeline fails the run if it is not.
@@ -68,7 +68,7 @@ class FlowEncoder {
   static DocumentOrigin origin(const SnapshotTotals& snapshot, const FlowRecord& record);
   DocumentWriter start_document(int64_t index_ts_ns, const DocumentId& id);
   // Appends the document; returns false when it was dropped (see oversize_documents()).
-  bool finish_document(DocumentWriter& writer, indexer::DocumentBatch& batch);
+  bool finish_document(DocumentWriter& writer, document::DocumentBatch& batch);
   int64_t interval_of(const SnapshotTotals& snapshot) const;
   // `,"snapflow":{"interval_ns":N` and, for a degraded snapshot, its resolution.
   void write_snapflow_open(DocumentWriter& w, const SnapshotTotals& snapshot);

@@ -16,9 +16,8 @@ namespace snapflow::pcap2json {
 // Indices into FlowCounters::tcp_flag_packets, in the order of the TCP flags byte's bits.
 enum TcpFlagIndex { kFin, kSyn, kRst, kPsh, kAck, kUrg, kEce, kCwr, kTcpFlagCount };
 
-// Field order is a cache layout: inside a FlowRecord (64-byte aligned), key + hash + the size
-// range fill the first cache line and packets/bytes/times/flags the second, so counting a
-// packet touches exactly two lines; the late counters and attributes are rarely touched.
+// The counters of one flow in one snapshot. The snapshot engine counts most packets in its
+// flow table's compact entries and writes the totals here when the snapshot closes.
 struct FlowCounters {
   uint32_t size_min = UINT32_MAX;  ///< smallest frame (wire length)
   uint32_t size_max = 0;
@@ -45,14 +44,12 @@ struct FlowAttributes {
   packet::IpAddress tunnel_destination;
 };
 
-struct alignas(64) FlowRecord {
+struct FlowRecord {
   packet::FlowKey key;
   uint64_t hash = 0;  ///< packet::flow_hash(key)
   FlowCounters counters;
   FlowAttributes attributes;
 };
-static_assert(offsetof(FlowRecord, counters) + offsetof(FlowCounters, packets) == 64,
-              "the per-packet counters must start the second cache line");
 
 // How finely a part is aggregated. A live consumer falling behind coarsens its parts before
 // the ring would overwrite what it has not read (docs/decisions/0006-graceful-degradation.md).

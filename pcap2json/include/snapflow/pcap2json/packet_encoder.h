@@ -17,7 +17,7 @@
 #include <string>
 
 #include "snapflow/base/result.h"
-#include "snapflow/indexer/document_batch.h"
+#include "snapflow/document/batch.h"
 #include "snapflow/packet/flow_key.h"
 #include "snapflow/packet/view.h"
 #include "snapflow/pcap2json/document_id.h"
@@ -45,7 +45,7 @@ class PacketEncoder {
   PacketEncoder& operator=(PacketEncoder&&) noexcept;
 
   const EncoderConfig& config() const { return config_; }
-  void encode(const PacketFields& packet, indexer::DocumentBatch& batch);
+  void encode(const PacketFields& packet, document::DocumentBatch& batch);
   uint64_t oversize_documents() const { return oversize_documents_; }
 
  private:

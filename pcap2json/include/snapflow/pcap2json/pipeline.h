@@ -1,10 +1,14 @@
 // The pcap2json pipeline: packets in, documents out, on a TBB parallel_pipeline.
 //
 //   read (serial, in order)      PacketReader::next_batch into a pooled WorkItem
-//   decode (parallel)            decode + flow key + hash per packet; in packet mode, encode
-//   aggregate (serial, in order) SnapshotEngine: watermark, fragments, then a parallel_for
-//                                over shards (lock-free: one task per shard), then take the
-//                                snapshots that closed
+//   decode (parallel)            decode + flow key + hash per packet, snapshot starts and the
+//                                shard plan (SnapshotEngine::assign); in packet mode, encode
+//   settle (serial, in order)    SnapshotEngine::settle: lateness, fragments, watermark,
+//                                parts, which snapshots close; per packet only for late
+//                                packets and fragments
+//   count (parallel)             every shard counts the batch, each shard's batches in order:
+//                                shard lanes, taken by whichever thread gets there first
+//   close (serial, in order)     the closed snapshots, assembled from the shards' parts
 //   encode (parallel)            flow/totals documents per shard vector, top-N folding
 //   deliver (serial, in order)   DocumentSink::write (blocks when the sink is slow)
 //
@@ -21,7 +25,8 @@
 
 #include "snapflow/base/log.h"
 #include "snapflow/base/result.h"
-#include "snapflow/indexer/document_batch.h"
+#include "snapflow/document/batch.h"
+#include "snapflow/packet/decode.h"
 #include "snapflow/packet/view.h"
 #include "snapflow/pcap2json/flow_encoder.h"
 #include "snapflow/pcap2json/input.h"
@@ -34,6 +39,7 @@ inline constexpr size_t kDocumentBatchBytes = 4 << 20;
 
 struct PipelineOptions {
   SnapshotConfig snapshot;
+  packet::DecodeOptions decode;
   EncoderConfig encoder;
   uint32_t threads = 0;  ///< 0: every core
   size_t batch_packets = kDefaultBatchPackets;
@@ -57,7 +63,7 @@ struct PipelineStats {
   uint64_t document_wire_bytes = 0;  ///< wire bytes counted by the documents handed to the sink
   /// What the sink holds for good at the end: for Elasticsearch, acknowledged or verified
   /// present; what it rejected is not in here.
-  indexer::SinkAccount delivered;
+  document::SinkAccount delivered;
   uint64_t document_bytes = 0;  ///< uncompressed bytes handed to the sink
   uint64_t batches = 0;
   uint64_t gaps = 0;  ///< gap documents (data lost before it was read)
@@ -73,8 +79,19 @@ struct PipelineStats {
   /// its parallel_for over shards, during which the stage admits no other batch; the read
   /// stage's includes waiting for input, all of an idle --follow run).
   int64_t read_busy_ns = 0;
-  int64_t aggregate_busy_ns = 0;
+  int64_t aggregate_busy_ns = 0;  ///< the settle stage (watermark, lateness, parts)
+  int64_t close_busy_ns = 0;      ///< assembling closed snapshots
   int64_t deliver_busy_ns = 0;
+  /// CPU time of the same stages (thread CPU clocks: independent of other processes), with the
+  /// aggregate stage's shard counting, which runs on every thread, apart; and the whole run's.
+  /// From these, what each serial stage would take of a core on an idle machine (report.cc).
+  int64_t read_cpu_ns = 0;
+  int64_t aggregate_cpu_ns = 0;  ///< the settle stage (with shard counting it helps at part ends)
+  int64_t close_cpu_ns = 0;
+  int64_t shard_cpu_ns = 0;  ///< counting in the shards (a parallel stage), on all threads
+  int64_t deliver_cpu_ns = 0;
+  int64_t process_cpu_ns = 0;  ///< user + system time of the process during the run
+  uint32_t threads = 0;        ///< worker threads the run used
 };
 
 struct Progress {
@@ -92,7 +109,7 @@ using ProgressCallback = std::function<void(const Progress&)>;
 // delivered_through). On a read or sink error returns it (with context); the stats of what
 // was done are in `stats` either way.
 base::Status run_pipeline(const PipelineOptions& options, PacketInput& input,
-                          indexer::DocumentSink& sink, PipelineStats& stats,
+                          document::DocumentSink& sink, PipelineStats& stats,
                           const ProgressCallback& progress = {});
 
 }  // namespace snapflow::pcap2json

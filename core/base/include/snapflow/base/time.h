@@ -36,5 +36,8 @@ size_t format_index_day(int64_t ts_ns, char* out);
 
 int64_t now_realtime_ns();
 int64_t now_monotonic_ns();
+// CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID): what a stage costs, apart
+// from the time other processes held the core.
+int64_t now_thread_cpu_ns();
 
 }  // namespace snapflow::base

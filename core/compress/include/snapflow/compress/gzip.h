@@ -47,6 +47,21 @@ class GzipCompressor {
   uint32_t level_buf_bytes_ = 0;
 };
 
+// Replaces a text with one gzip member holding it, reusing the compressor's state and a scratch
+// buffer: for producers that compress each batch of documents in a parallel stage (pcap2json's
+// encode stage), so that the single thread writing the output only writes bytes. Not
+// thread-safe: one per thread.
+class InPlaceGzip {
+ public:
+  explicit InPlaceGzip(int level = kDefaultGzipLevel) : gzip_(level) {}
+  // An empty text stays empty (no member is written for it).
+  base::Status compress(std::string& text);
+
+ private:
+  GzipCompressor gzip_;
+  std::string scratch_;  ///< receives the plain text after the swap; its capacity is reused
+};
+
 // Decompresses every gzip member in `in` (concatenated members are read one after another)
 // and appends the result to out. Fails on corrupt or truncated input.
 base::Status gunzip_append(std::string_view in, std::string& out);
