@@ -300,7 +300,7 @@ void BM_EncodeFlowCloud(benchmark::State& state) {
     config.cloud = *cloud;
   }
   FlowEncoder encoder = std::move(FlowEncoder::create(config)).value();
-  indexer::DocumentBatch batch;
+  document::DocumentBatch batch;
   uint64_t docs = 0, bytes = 0;
   for (auto _ : state) {
     encode_all(encoder, records, batch);

@@ -119,7 +119,7 @@ class EncoderCloud : public ::testing::Test {
     SnapshotTotals s;
     s.start_ns = r.counters.first_ts_ns - r.counters.first_ts_ns % kInterval;
     s.interval_ns = kInterval;
-    indexer::DocumentBatch batch;
+    document::DocumentBatch batch;
     encoder->encode_flow(s, r, batch);
     EXPECT_EQ(encoder->oversize_documents(), 0u);
     return std::string(batch.document(0));
