@@ -112,7 +112,7 @@ TEST_P(ForwardDpdk, NetAfPacketVdevsForwardAndCaptureExactly) {
     std::sort(ring_frames.begin(), ring_frames.end());
     EXPECT_TRUE(sent == ring_frames) << "stored frames differ from what the probe sent";
   }
-  EXPECT_EQ(bad_checksums(stored_pcap), 0);
+  EXPECT_EQ(bad_checksums(stored_pcap), 0) << bad_checksum_details(stored_pcap);
   EXPECT_GT(good_checksums(stored_pcap, "tcp"), 1000);
   EXPECT_GT(good_checksums(stored_pcap, "udp"), 600);
   EXPECT_EQ(bad_checksums(dir_ + "/a-link.pcap"), 0);

@@ -210,14 +210,21 @@ inline int64_t tshark_count(const std::string& path, const std::string& filter,
 }
 
 // tshark's own checksum verification switched on for IPv4, TCP and UDP (ICMP is always
-// verified); returns the number of packets with a bad checksum anywhere.
+// verified): the packets with a bad checksum anywhere, or an error-level expert note.
+constexpr const char* kBadChecksumFilter =
+    "ip.checksum.status == 0 || tcp.checksum.status == 0 || udp.checksum.status == 0 || "
+    "icmp.checksum.status == 0 || icmpv6.checksum.status == 0 || _ws.expert.severity == error";
+constexpr const char* kChecksumOptions =
+    "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE";
+
 inline int64_t bad_checksums(const std::string& path) {
-  return tshark_count(path,
-                      "ip.checksum.status == 0 || tcp.checksum.status == 0 || "
-                      "udp.checksum.status == 0 || icmp.checksum.status == 0 || "
-                      "icmpv6.checksum.status == 0 || _ws.expert.severity == error",
-                      "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "
-                      "-o udp.check_checksum:TRUE");
+  return tshark_count(path, kBadChecksumFilter, kChecksumOptions);
+}
+
+// What tshark says of those packets (for a failure message): number, summary, expert notes.
+inline std::string bad_checksum_details(const std::string& path) {
+  return run("tshark -n -r " + path + " " + kChecksumOptions + " -Y '" + kBadChecksumFilter +
+             "' -T fields -e frame.number -e _ws.col.Info -e _ws.expert.message 2>&1 | head -5");
 }
 inline int64_t good_checksums(const std::string& path, const std::string& proto) {
   return tshark_count(path, proto + ".checksum.status == 1",
