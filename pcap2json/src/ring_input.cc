@@ -406,7 +406,12 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
   pulled.accounting = std::move(resend_);
   resend_.clear();
   const bool accounting = !options_.consumer.empty() && options_.accounting_interval_ns > 0;
-  if (accounting && base::now_monotonic_ns() >= next_sample_ns_) {
+  // One sample in flight at a time: a restart re-sends only the last one, so a second one
+  // taken before the first is acknowledged could be lost with a kill -9. While the cluster
+  // stalls, the next sample waits and covers a longer interval instead.
+  const bool sample_acknowledged =
+      pulled.accounting.empty() && unacked_sample_token_.load(std::memory_order_acquire) == 0;
+  if (accounting && sample_acknowledged && base::now_monotonic_ns() >= next_sample_ns_) {
     SNAPFLOW_TRY_STATUS(sample_accounting(pulled), "read --ring " + options_.dir);
     next_sample_ns_ = base::now_monotonic_ns() + options_.accounting_interval_ns;
   }
@@ -498,6 +503,7 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
       if (accounting) SNAPFLOW_TRY_STATUS(sample_accounting(pulled), "final accounting");
       break;
   }
+  sample_in_batch_ = !pulled.accounting.empty();
   return pulled;
 }
 
@@ -505,12 +511,21 @@ uint64_t RingInput::checkpoint() {
   std::lock_guard lock(mu_);
   const uint64_t token = ++next_token_;
   if (!options_.consumer.empty()) pending_.emplace_back(token, reader_->cursor());
+  if (sample_in_batch_) {
+    unacked_sample_token_.store(token, std::memory_order_release);
+    sample_in_batch_ = false;
+  }
   return token;
 }
 
 base::Status RingInput::commit(uint64_t token) {
   if (options_.consumer.empty()) return base::ok_status();
   std::lock_guard lock(mu_);
+  // Every document up to this batch is delivered, the sample's included.
+  const uint64_t sample_token = unacked_sample_token_.load(std::memory_order_acquire);
+  if (sample_token != 0 && token >= sample_token) {
+    unacked_sample_token_.store(0, std::memory_order_release);
+  }
   std::optional<ring::Cursor> cursor;
   while (!pending_.empty() && pending_.front().first <= token) {
     cursor = pending_.front().second;

@@ -236,6 +236,39 @@ TEST(RingInput, AccountingSamplesAreDeltasAndTheLastIsSentAgain) {
   EXPECT_EQ(later[0].sequence, a.sequence + 1);
 }
 
+// A restart re-sends only the last sample, so no second sample is taken before a commit
+// shows the first delivered (the 1-hour soak lost the samples a stalled cluster held when
+// pcap2json was killed); the waiting sample then covers the whole longer interval.
+TEST(RingInput, OneAccountingSampleInFlightUntilACommitShowsItDelivered) {
+  TempRing ring;
+  ring.write(0, 400);
+  RingInputOptions o = options(ring, "acct1");
+  o.accounting_interval_ns = 1;  // due at every batch
+  auto input = RingInput::open(o);
+  ASSERT_TRUE(input.ok());
+  pcap::PacketBatch batch;
+  std::vector<uint64_t> sample_tokens;
+  uint64_t exported = 0;
+  bool end = false;
+  const auto pull = [&] {
+    auto pulled = (*input)->next(batch, 16);
+    ASSERT_TRUE(pulled.ok());
+    const uint64_t token = (*input)->checkpoint();
+    for (const AccountingRecord& a : pulled->accounting) exported += a.exported_packets;
+    if (!pulled->accounting.empty()) sample_tokens.push_back(token);
+    end = pulled->end;
+  };
+  for (int i = 0; i < 6; ++i) pull();
+  ASSERT_EQ(sample_tokens.size(), 1u);  // the first batch's; five more batches, no sample
+  ASSERT_TRUE((*input)->commit(sample_tokens[0]).ok());
+  pull();
+  ASSERT_EQ(sample_tokens.size(), 2u);  // delivered: the next one is taken at once
+  EXPECT_GT(exported, 16u * 5);         // and it counted what the five batches read
+  for (int i = 0; i < 1000 && !end; ++i) pull();
+  ASSERT_TRUE(end);
+  EXPECT_EQ(exported, 400u);  // the final sample is taken whatever is in flight
+}
+
 // Degradation (docs/decisions/0006-graceful-degradation.md): a backlog over half the ring makes
 // the next parts coarse, a restart cuts the parts an earlier run began as that run did, and
 // the mode in effect at the cursor survives commits.

@@ -22,6 +22,7 @@
 // packet twice; the second is refused at open() with a message naming the first.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -137,6 +138,10 @@ class RingInput final : public PacketInput {
   /// Ring position (packets, wire bytes) up to which samples have counted what was read.
   std::pair<uint64_t, uint64_t> accounted_through_{0, 0};
   std::vector<AccountingRecord> resend_;  ///< the previous run's last sample, sent again
+  bool sample_in_batch_ = false;          ///< the batch next() returned carries a sample
+  /// The checkpoint token of the batch whose sample is not yet known delivered (0: none);
+  /// set by the read stage, cleared by the deliver stage's commit.
+  std::atomic<uint64_t> unacked_sample_token_{0};
 };
 
 }  // namespace snapflow::pcap2json
