@@ -40,6 +40,10 @@ bool resolve_field(std::string_view word, FieldRef& out, std::string* why);
 // The table row of a field (never null for a Field the parser produced).
 const FieldSpec* spec_of(Field field);
 
+// The name the grammar gives a number of a field (`tunnel.type` 1 -> "vxlan"); empty when it
+// has none. Printing and links use it, so they only ever write names the parser accepts.
+std::string_view value_name(Field field, int64_t value);
+
 // Space-separated list of the field names, for error messages.
 std::string_view field_names();
 

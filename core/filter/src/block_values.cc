@@ -251,6 +251,13 @@ const FieldSpec* spec_of(Field field) {
   return nullptr;
 }
 
+std::string_view value_name(Field field, int64_t value) {
+  for (const NamedValue& n : spec_of(field)->names) {
+    if (n.value == value) return n.name;
+  }
+  return {};
+}
+
 std::string_view field_names() {
   return "ether.addr ether.proto vlan.id ipv4.addr ipv6.addr ip.proto ipv4.proto ipv6.proto "
          "tcp.port udp.port sctp.port icmp.type icmp.code frame.size frame.time vxlan.vni "

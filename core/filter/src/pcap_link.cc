@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "block_spec.h"
 #include "snapflow/packet/view.h"
 
 namespace snapflow::filter {
@@ -119,27 +120,6 @@ class Sink {
   size_t len_ = 0;
 };
 
-std::string_view tunnel_name(packet::TunnelType t) {
-  switch (t) {
-    case packet::TunnelType::kVxlan:
-      return "vxlan";
-    case packet::TunnelType::kGeneve:
-      return "geneve";
-    case packet::TunnelType::kGre:
-      return "gre";
-    case packet::TunnelType::kErspan2:
-      return "erspan2";
-    case packet::TunnelType::kErspan3:
-      return "erspan3";
-    case packet::TunnelType::kGtpU:
-      return "gtpu";
-    case packet::TunnelType::kIpInIp:
-      return "ipip";
-    default:
-      return {};
-  }
-}
-
 bool is_tunnelled(const FlowKey& key) {
   return key.tunnel_type != packet::TunnelType::kNone;
 }
@@ -215,7 +195,9 @@ void write_filter(Sink& w, const FlowKey& key) {
     w.text(field);
     w.text("==");
   };
-  if (const std::string_view name = tunnel_name(key.tunnel_type); !name.empty()) {
+  if (const std::string_view name =
+          detail::value_name(Field::kTunnelType, static_cast<int64_t>(key.tunnel_type));
+      !name.empty()) {
     term("", "tunnel.type");
     w.text(name);
   }

@@ -33,13 +33,8 @@ std::string_view compare_text(Compare c) {
 
 void append_number(std::string& out, const detail::FieldSpec& spec, const FilterValue& v) {
   if (v.lo == v.hi) {
-    for (const detail::NamedValue& n : spec.names) {
-      if (n.value == v.lo) {
-        out.append(n.name);
-        return;
-      }
-    }
-    out += std::to_string(v.lo);
+    const std::string_view name = detail::value_name(spec.field, v.lo);
+    out += name.empty() ? std::to_string(v.lo) : std::string(name);
     return;
   }
   out += std::to_string(v.lo) + "-" + std::to_string(v.hi);
