@@ -25,50 +25,17 @@ std::string rule6(const std::string& mode) {
          ",b=" + kAddr6B + ",mode=" + mode;
 }
 
-class ForwardAfPacket : public ::testing::Test {
+class ForwardAfPacket : public ForwardTopologyTest<::testing::Test> {
  protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (ip netns, veth, AF_PACKET)";
-    if (std::string tool = missing_tool(); !tool.empty())
-      GTEST_SKIP() << tool << " is not installed";
-    topo_ = std::make_unique<Topology>("cl");
-    const std::string error = topo_->create();
-    ASSERT_EQ(error, "") << error;
-    dir_ = temp_dir("forward-afpacket");
-    ring_dir_ = dir_ + "/ring";
-  }
-  void TearDown() override {
-    traffic_.reset();
-    daemon_.reset();
-    topo_.reset();
-    if (!dir_.empty()) run("rm -rf " + dir_);
-  }
+  void SetUp() override { set_up_topology("cl", "forward-afpacket", "ip netns, veth, AF_PACKET"); }
 
   void start_daemon(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {
-        "/usr/bin/env",
-        "ip",
-        "netns",
-        "exec",
-        topo_->ns_p,
-        SNAPFLOW_CAPTURE_BIN,
-        "--source=forward:afpacket:" + topo_->if_pa + "," + topo_->if_pb,
-        std::string("--forward-port0=") + kAddrCapture + "/24," + kAddr6Capture + "/64",
-        std::string("--forward-port1=") + kAddrEgress + "/24," + kAddr6Egress + "/64",
-        "--ring-dir=" + ring_dir_,
-        "--ring-bytes=256M",
-        "--ring-segment-bytes=16M",
-        "--api-listen=off",
-        "--flush-interval=20ms"};
+    std::vector<std::string> args = afpacket_forwarder_args();
+    args.push_back("--api-listen=off");
     args.insert(args.end(), extra.begin(), extra.end());
     daemon_ = std::make_unique<Daemon>(args, dir_ + "/daemon.log");
     ASSERT_NE(daemon_->wait_ready(), "") << daemon_->log();
   }
-
-  std::unique_ptr<Topology> topo_;
-  std::unique_ptr<Daemon> daemon_;
-  std::unique_ptr<ForwardTraffic> traffic_;
-  std::string dir_, ring_dir_;
 };
 
 struct ModeCase {

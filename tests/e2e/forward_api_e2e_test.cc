@@ -24,15 +24,11 @@ namespace {
 constexpr const char* kAddrA2 = "10.10.1.3";  // the second rule's client, on A's link
 constexpr const char* kAddrB2 = "10.20.1.3";  // and its server, on B's link
 
-class ForwardApi : public ::testing::Test {
+class ForwardApi : public ForwardTopologyTest<::testing::Test> {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (ip netns, veth, AF_PACKET)";
-    if (std::string tool = missing_tool(); !tool.empty())
-      GTEST_SKIP() << tool << " is not installed";
-    topo_ = std::make_unique<Topology>("ca");
-    const std::string error = topo_->create();
-    ASSERT_EQ(error, "") << error;
+    set_up_topology("ca", "forward-api", "ip netns, veth, AF_PACKET");
+    if (HasFatalFailure() || IsSkipped()) return;
     int rc = 0;
     std::string out = run(Topology::in(topo_->ns_a, "ip addr add " + std::string(kAddrA2) +
                                                         "/24 dev " + topo_->if_a) +
@@ -41,34 +37,13 @@ class ForwardApi : public ::testing::Test {
                                                             "/24 dev " + topo_->if_b),
                           &rc);
     ASSERT_EQ(rc, 0) << out;
-    dir_ = temp_dir("forward-api");
-    ring_dir_ = dir_ + "/ring";
     std::ofstream(dir_ + "/creds") << "admin:e2e-secret\n";
-  }
-  void TearDown() override {
-    traffic_.reset();
-    daemon_.reset();
-    topo_.reset();
-    if (!dir_.empty()) run("rm -rf " + dir_);
   }
 
   void start_daemon(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {
-        "/usr/bin/env",
-        "ip",
-        "netns",
-        "exec",
-        topo_->ns_p,
-        SNAPFLOW_CAPTURE_BIN,
-        "--source=forward:afpacket:" + topo_->if_pa + "," + topo_->if_pb,
-        std::string("--forward-port0=") + kAddrCapture + "/24," + kAddr6Capture + "/64",
-        std::string("--forward-port1=") + kAddrEgress + "/24," + kAddr6Egress + "/64",
-        "--ring-dir=" + ring_dir_,
-        "--ring-bytes=256M",
-        "--ring-segment-bytes=16M",
-        "--api-listen=127.0.0.1:0",
-        "--api-credentials-file=" + dir_ + "/creds",
-        "--flush-interval=20ms"};
+    std::vector<std::string> args = afpacket_forwarder_args();
+    args.push_back("--api-listen=127.0.0.1:0");
+    args.push_back("--api-credentials-file=" + dir_ + "/creds");
     args.insert(args.end(), extra.begin(), extra.end());
     // A log per start: wait_ready() looks for the "ready" line.
     daemon_ = std::make_unique<Daemon>(args, dir_ + "/daemon" + std::to_string(++starts_) + ".log");
@@ -108,10 +83,7 @@ class ForwardApi : public ::testing::Test {
            "&B=" + b + "&Mode=" + mode + "&Name=" + name;
   }
 
-  std::unique_ptr<Topology> topo_;
-  std::unique_ptr<Daemon> daemon_;
-  std::unique_ptr<ForwardTraffic> traffic_;
-  std::string dir_, ring_dir_, api_;
+  std::string api_;
   int starts_ = 0;
 };
 

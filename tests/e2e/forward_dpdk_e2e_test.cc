@@ -11,29 +11,9 @@
 namespace snapflow::e2e {
 namespace {
 
-class ForwardDpdk : public ::testing::TestWithParam<const char*> {
+class ForwardDpdk : public ForwardTopologyTest<::testing::TestWithParam<const char*>> {
  protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (ip netns, veth, DPDK EAL)";
-    if (std::string tool = missing_tool(); !tool.empty())
-      GTEST_SKIP() << tool << " is not installed";
-    topo_ = std::make_unique<Topology>("cd");
-    const std::string error = topo_->create();
-    ASSERT_EQ(error, "") << error;
-    dir_ = temp_dir("forward-dpdk");
-    ring_dir_ = dir_ + "/ring";
-  }
-  void TearDown() override {
-    traffic_.reset();
-    daemon_.reset();
-    topo_.reset();
-    if (!dir_.empty()) run("rm -rf " + dir_);
-  }
-
-  std::unique_ptr<Topology> topo_;
-  std::unique_ptr<Daemon> daemon_;
-  std::unique_ptr<ForwardTraffic> traffic_;
-  std::string dir_, ring_dir_;
+  void SetUp() override { set_up_topology("cd", "forward-dpdk", "ip netns, veth, DPDK EAL"); }
 };
 
 TEST_P(ForwardDpdk, NetAfPacketVdevsForwardAndCaptureExactly) {

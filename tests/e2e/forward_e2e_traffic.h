@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "forward_e2e_util.h"
@@ -182,6 +183,55 @@ class ForwardTraffic {
   int fetches_ = 0;
   std::unique_ptr<BackgroundProcess> tcpdump_a_, tcpdump_b_;
   std::unique_ptr<BackgroundProcess> servers_[2];
+};
+
+// What every forwarder e2e test sets up and tears down: the A <-> probe <-> B namespaces
+// (Topology), a work directory with the ring in it, and the daemon and traffic it runs.
+// Base is ::testing::Test or ::testing::TestWithParam<...>.
+template <class Base>
+class ForwardTopologyTest : public Base {
+ protected:
+  // Skips (not root, a tool missing) or builds the topology named by tag; call from SetUp.
+  void set_up_topology(const char* tag, const char* work_name, const char* needs) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (" << needs << ")";
+    if (std::string tool = missing_tool(); !tool.empty()) {
+      GTEST_SKIP() << tool << " is not installed";
+    }
+    topo_ = std::make_unique<Topology>(tag);
+    const std::string error = topo_->create();
+    ASSERT_EQ(error, "") << error;
+    dir_ = temp_dir(work_name);
+    ring_dir_ = dir_ + "/ring";
+  }
+  void TearDown() override {
+    traffic_.reset();
+    daemon_.reset();
+    topo_.reset();
+    if (!dir_.empty()) run("rm -rf " + dir_);
+  }
+
+  // snapflow-capture as an AF_PACKET forwarder in the probe's namespace, its two ports holding
+  // the capture and egress addresses; the caller appends the API and any other options.
+  std::vector<std::string> afpacket_forwarder_args() const {
+    return {"/usr/bin/env",
+            "ip",
+            "netns",
+            "exec",
+            topo_->ns_p,
+            SNAPFLOW_CAPTURE_BIN,
+            "--source=forward:afpacket:" + topo_->if_pa + "," + topo_->if_pb,
+            std::string("--forward-port0=") + kAddrCapture + "/24," + kAddr6Capture + "/64",
+            std::string("--forward-port1=") + kAddrEgress + "/24," + kAddr6Egress + "/64",
+            "--ring-dir=" + ring_dir_,
+            "--ring-bytes=256M",
+            "--ring-segment-bytes=16M",
+            "--flush-interval=20ms"};
+  }
+
+  std::unique_ptr<Topology> topo_;
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<ForwardTraffic> traffic_;
+  std::string dir_, ring_dir_;
 };
 
 }  // namespace snapflow::e2e
