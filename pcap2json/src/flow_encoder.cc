@@ -155,6 +155,10 @@ void FlowEncoder::write_ecs_flow(DocumentWriter& w, const SnapshotTotals& snapsh
   w.close(object);
 
   write_snapflow_open(w, snapshot);
+  // The first record counted: with the cursor, which documents a restarted ring consumer
+  // retracts (docs/decisions/0009-retraction-at-resume.md).
+  w.lit(",\"record\":");
+  w.u64(a.first_record);
   if (other) {
     w.lit(",\"other\":true,\"other_flows\":");
     w.u64(folded_flows);
@@ -307,6 +311,8 @@ void FlowEncoder::encode_totals(const SnapshotTotals& totals, document::Document
   w.u64(totals.bytes);
   w.ch('}');
   write_snapflow_open(w, totals);
+  w.lit(",\"record\":");
+  w.u64(totals.first_record);
   w.lit(",\"flows\":");
   w.u64(totals.flows);
   w.lit(",\"bits_per_second\":");
@@ -341,6 +347,8 @@ void FlowEncoder::encode_gap(const GapRecord& gap, std::string_view consumer,
   // Capped at 256 bytes so the document stays within its bound (<= 6x escaped).
   w.lit("},\"snapflow\":{\"consumer\":");
   w.text(json_quoted(consumer.substr(0, 256)));
+  w.lit(",\"record\":");
+  w.u64(gap.first_record);
   if (gap.reason == GapReason::kCorrupt) {
     w.lit(",\"gap\":{\"reason\":\"corrupt\"");
   } else {
@@ -355,16 +363,17 @@ void FlowEncoder::encode_accounting(const AccountingRecord& a, std::string_view 
                                     document::DocumentBatch& batch) {
   // Samples are named by their number and time: a restarted consumer re-sends its last sample
   // unchanged (docs/formats.md), and the indexer verifies it like any other document.
-  DocumentWriter w = start_document(a.start_ns, ids_.make(DocumentKind::kAccounting, a.start_ns,
-                                                          {a.input, a.sequence, a.exported_packets,
-                                                           a.exported_bytes, a.end_ns - a.start_ns},
-                                                          {}));
-  const auto pair = [&](std::string_view name, uint64_t packets, uint64_t bytes) {
+  DocumentWriter w = start_document(
+      a.start_ns, ids_.make(DocumentKind::kAccounting, a.start_ns,
+                            {a.input, a.sequence, static_cast<uint64_t>(a.exported_packets),
+                             static_cast<uint64_t>(a.exported_bytes), a.end_ns - a.start_ns},
+                            {}));
+  const auto pair = [&](std::string_view name, int64_t packets, int64_t bytes) {
     w.text(name);
     w.lit("\":{\"packets\":");
-    w.u64(packets);
+    w.i64(packets);
     w.lit(",\"bytes\":");
-    w.u64(bytes);
+    w.i64(bytes);
     w.ch('}');
   };
   w.lit("{\"@timestamp\":");
@@ -386,7 +395,8 @@ void FlowEncoder::encode_accounting(const AccountingRecord& a, std::string_view 
     w.lit("},\"dropped\":{\"packets\":");
     w.u64(a.dropped_packets);
     w.lit("},");
-    pair("\"spooled", a.spooled_packets, a.spooled_bytes);
+    pair("\"spooled", static_cast<int64_t>(a.spooled_packets),
+         static_cast<int64_t>(a.spooled_bytes));
     w.lit(",\"pending\":{\"packets\":");
     w.u64(a.pending_packets);
     w.lit("},");
