@@ -13,6 +13,7 @@
 #include "snapflow/base/time.h"
 #include "snapflow/indexer/bulk_indexer.h"
 #include "snapflow/indexer/index_admin.h"
+#include "snapflow/indexer/retraction.h"
 
 namespace snapflow::indexer {
 namespace {
@@ -231,6 +232,63 @@ TEST_F(SearchServerTest, StarvedWritePoolAnswers429AndEverythingLands) {
   EXPECT_GT(s.documents_retried, 0u) << "no 429 seen: " << format_stats(s);
   EXPECT_EQ(t.count, static_cast<int64_t>(docs.documents));
   EXPECT_EQ(t.bytes, static_cast<int64_t>(docs.bytes));
+}
+
+// A restarted ring consumer's retraction (decision 0009): only its own flow, totals, gap and
+// packet documents above the record, never its accounting samples, another capture's
+// documents, or documents older than the time bound.
+TEST_F(SearchServerTest, RetractionDeletesOnlyTheConsumersDocumentsAfterTheRecord) {
+  const int64_t now_ns = 1'795'000'000LL * base::kNsPerSec;
+  DocumentBatch batch;
+  uint64_t expected_left = 0;
+  uint64_t expected_deleted = 0;
+  char ts[base::kRfc3339NsLength + 1];
+  char day[11];
+  const char* datasets[] = {"snapflow.flow", "snapflow.totals", "snapflow.gap", "snapflow.packet",
+                            "snapflow.accounting"};
+  for (int i = 0; i < 400; ++i) {
+    const std::string capture = i % 7 == 0 ? "other" : "itest";
+    const std::string dataset = datasets[i % 5];
+    const uint64_t record = static_cast<uint64_t>(i) + 1;
+    // Every tenth document is two hours older than the bound.
+    const int64_t start_ns =
+        now_ns + i * base::kNsPerMs - (i % 10 == 3 ? 7200 * base::kNsPerSec : 0);
+    base::format_rfc3339_ns(start_ns, ts);
+    ts[base::kRfc3339NsLength] = '\0';
+    base::format_index_day(start_ns, day);
+    day[10] = '\0';
+    const bool retracted =
+        capture == "itest" && dataset != "snapflow.accounting" && record > 150 && i % 10 != 3;
+    (retracted ? expected_deleted : expected_left) += 1;
+    batch.offsets.push_back(static_cast<uint32_t>(batch.body.size()));
+    batch.body += "{\"create\":{\"_index\":\"" + prefix_ + "-" + day + "\",\"_id\":\"r" +
+                  std::to_string(i) + "\"}}\n";
+    batch.body += std::string("{\"@timestamp\":\"") + ts + "\",\"event\":{\"dataset\":\"" +
+                  dataset + "\"},\"observer\":{\"name\":\"probe-a\"},\"labels\":{\"capture\":\"" +
+                  capture + "\"},\"snapflow\":{\"record\":" + std::to_string(record) +
+                  "},\"network\":{\"packets\":1,\"bytes\":60}}\n";
+  }
+  batch.sequence = 1;
+  batch.packets = 400;
+  batch.bytes = 400 * 60;
+  GeneratedDocs docs;
+  docs.batches.push_back(std::move(batch));
+  docs.documents = docs.packets = 400;
+  docs.bytes = 400 * 60;
+  ingest(docs, config_);
+
+  BackoffPolicy backoff(config_.retry_initial_ns, config_.retry_max_ns, config_.retry_total_ns, 1);
+  const RetractionScope scope{prefix_, "probe-a", "itest", 150, now_ns - 600 * base::kNsPerSec};
+  auto retracted = retract_documents(*client_, scope, backoff);
+  ASSERT_TRUE(retracted.ok()) << retracted.error().to_string();
+  EXPECT_EQ(retracted->deleted, expected_deleted);
+  EXPECT_GT(expected_deleted, 100u);
+  EXPECT_EQ(index_totals(*client_, prefix_).count, static_cast<int64_t>(expected_left));
+  // Again: nothing left to retract, one empty search.
+  auto again = retract_documents(*client_, scope, backoff);
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(again->deleted, 0u);
+  EXPECT_EQ(again->passes, 1);
 }
 
 TEST_F(SearchServerTest, PruneDeletesOnlyExpiredDailyIndices) {

@@ -1,0 +1,40 @@
+// Retraction: deleting the documents a ring consumer's previous run delivered after the cursor
+// it resumes from (docs/decisions/0009-retraction-at-resume.md). pcap2json calls it once at
+// start, before it writes anything, so the run can count everything from the cursor again:
+// what the ring still holds is made again, what it lost since goes into the gap document.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "snapflow/base/result.h"
+#include "snapflow/indexer/es_client.h"
+#include "snapflow/indexer/retry.h"
+
+namespace snapflow::indexer {
+
+struct RetractionScope {
+  std::string index_prefix;   ///< indices `<prefix>-*` (flow and packet indices)
+  std::string observer;       ///< observer.name
+  std::string capture;        ///< labels.capture
+  uint64_t after_record = 0;  ///< documents whose snapflow.record is above this
+  int64_t since_ns = 0;       ///< and whose @timestamp is not older (0: no time bound)
+};
+
+// The query for scope: flow, totals, gap and packet documents (never the accounting samples,
+// which are deltas the next sample corrects).
+std::string retraction_query_json(const RetractionScope& scope);
+
+struct RetractionResult {
+  uint64_t deleted = 0;
+  int passes = 0;  ///< searches made (the last one found nothing)
+};
+
+// Refreshes, searches a page of the documents of scope, deletes them with one bulk request,
+// and repeats until a search finds none (a request the previous run sent before it died may
+// still be landing). Unavailable hosts, 429/5xx and transient blocks are retried with backoff
+// within its budget; anything else is an error naming the server's answer.
+base::Result<RetractionResult> retract_documents(EsClient& client, const RetractionScope& scope,
+                                                 BackoffPolicy& backoff);
+
+}  // namespace snapflow::indexer

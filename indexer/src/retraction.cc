@@ -1,0 +1,230 @@
+#include "snapflow/indexer/retraction.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <simdjson.h>
+
+#include <thread>
+
+#include "snapflow/base/time.h"
+
+namespace snapflow::indexer {
+
+using base::ErrorCode;
+using base::make_error;
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void term(JsonWriter& w, const char* field, const std::string& value) {
+  w.StartObject();
+  w.Key("term");
+  w.StartObject();
+  w.Key(field);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  w.EndObject();
+  w.EndObject();
+}
+
+// One page of matching documents: bulk "delete" actions for them.
+struct Page {
+  size_t hits = 0;
+  std::string deletes;
+};
+
+base::Result<Page> read_page(const HttpResponse& response) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(response.body).get(root) != simdjson::SUCCESS) {
+    return make_error(ErrorCode::kFormat,
+                      "search from " + response.host + ": the answer is not a JSON object");
+  }
+  // filter_path leaves out "hits" altogether when nothing matched.
+  simdjson::dom::array hits;
+  if (root.at_pointer("/hits/hits").get(hits) != simdjson::SUCCESS) return Page{};
+  Page page;
+  rapidjson::StringBuffer buffer;
+  for (simdjson::dom::element hit : hits) {
+    std::string_view index;
+    std::string_view id;
+    if (hit["_index"].get(index) != simdjson::SUCCESS || hit["_id"].get(id) != simdjson::SUCCESS) {
+      return make_error(ErrorCode::kFormat,
+                        "search from " + response.host + ": a hit without _index or _id");
+    }
+    buffer.Clear();
+    JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("delete");
+    w.StartObject();
+    w.Key("_index");
+    w.String(index.data(), static_cast<rapidjson::SizeType>(index.size()));
+    w.Key("_id");
+    w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    w.EndObject();
+    w.EndObject();
+    page.deletes.append(buffer.GetString(), buffer.GetSize());
+    page.deletes += '\n';
+    ++page.hits;
+  }
+  return page;
+}
+
+// The bulk answer's items: "deleted" or "not_found" (gone already) are both done.
+base::Status check_deletes(const HttpResponse& response) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  bool errors = true;
+  if (parser.parse(response.body).get(root) != simdjson::SUCCESS ||
+      root["errors"].get(errors) != simdjson::SUCCESS) {
+    return make_error(ErrorCode::kFormat,
+                      "bulk delete from " + response.host + ": not a bulk answer");
+  }
+  if (!errors) return base::ok_status();
+  simdjson::dom::array items;
+  if (root["items"].get(items) != simdjson::SUCCESS) return base::ok_status();
+  for (simdjson::dom::element item : items) {
+    int64_t status = 0;
+    if (item["delete"]["status"].get(status) != simdjson::SUCCESS) continue;
+    if (status == 200 || status == 404) continue;
+    return make_error(
+        ErrorCode::kUnavailable,
+        "bulk delete from " + response.host + ": an item answered HTTP " + std::to_string(status));
+  }
+  return base::ok_status();
+}
+
+}  // namespace
+
+std::string retraction_query_json(const RetractionScope& scope) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("query");
+  w.StartObject();
+  w.Key("bool");
+  w.StartObject();
+  w.Key("filter");
+  w.StartArray();
+  term(w, "observer.name", scope.observer);
+  term(w, "labels.capture", scope.capture);
+  w.StartObject();
+  w.Key("terms");
+  w.StartObject();
+  w.Key("event.dataset");
+  w.StartArray();
+  for (const char* dataset :
+       {"snapflow.flow", "snapflow.totals", "snapflow.gap", "snapflow.packet"}) {
+    w.String(dataset);
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  w.StartObject();
+  w.Key("range");
+  w.StartObject();
+  w.Key("snapflow.record");
+  w.StartObject();
+  w.Key("gt");
+  w.Uint64(scope.after_record);
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  if (scope.since_ns != 0) {
+    w.StartObject();
+    w.Key("range");
+    w.StartObject();
+    w.Key("@timestamp");
+    w.StartObject();
+    w.Key("gte");
+    // Milliseconds, rounded down: the bound only has to leave older data alone.
+    const int64_t ms = scope.since_ns / base::kNsPerMs - (scope.since_ns % base::kNsPerMs < 0);
+    w.Int64(ms);
+    w.Key("format");
+    w.String("epoch_millis");
+    w.EndObject();
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+base::Result<RetractionResult> retract_documents(EsClient& client, const RetractionScope& scope,
+                                                 BackoffPolicy& backoff) {
+  // Search and bulk delete rather than _delete_by_query: the reindex module that serves it is
+  // missing from minimal distributions, and a page loop needs nothing but the core APIs. Each
+  // round refreshes, so a round that finds nothing has seen every write that had landed,
+  // including any the previous run sent just before it died.
+  constexpr int kPageSize = 5000;
+  const std::string indices = "/" + scope.index_prefix + "-*";
+  const std::string search_path =
+      indices +
+      "/_search?filter_path=hits.hits._index,hits.hits._id&ignore_unavailable=true"
+      "&allow_no_indices=true";
+  const std::string refresh_path =
+      indices + "/_refresh?ignore_unavailable=true&allow_no_indices=true";
+  std::string search_body = retraction_query_json(scope);
+  search_body.pop_back();  // the query object stays open for the page size
+  search_body += ",\"size\":" + std::to_string(kPageSize) + ",\"_source\":false}";
+
+  RetractionResult result;
+  const int64_t started = base::now_monotonic_ns();
+  int attempt = 0;
+  for (;;) {
+    std::string why;
+    auto step = [&]() -> base::Result<bool> {  // true: nothing left
+      auto refreshed = client.send({"POST", refresh_path, {}});
+      if (!refreshed.ok()) return std::move(refreshed).error();
+      if (refreshed->status != 200) {
+        return make_error(is_retryable_response(refreshed->status, refreshed->body)
+                              ? ErrorCode::kUnavailable
+                              : ErrorCode::kRejected,
+                          describe_http_error(*refreshed, "refresh"));
+      }
+      auto found = client.send({"POST", search_path, search_body});
+      if (!found.ok()) return std::move(found).error();
+      if (found->status != 200) {
+        return make_error(is_retryable_response(found->status, found->body)
+                              ? ErrorCode::kUnavailable
+                              : ErrorCode::kRejected,
+                          describe_http_error(*found, "search"));
+      }
+      auto page = read_page(*found);
+      if (!page.ok()) return std::move(page).error();
+      ++result.passes;
+      if (page->hits == 0) return true;
+      auto deleted = client.send({"POST", "/_bulk?filter_path=errors,items.*.status", page->deletes,
+                                  "application/x-ndjson"});
+      if (!deleted.ok()) return std::move(deleted).error();
+      if (deleted->status != 200) {
+        return make_error(is_retryable_response(deleted->status, deleted->body)
+                              ? ErrorCode::kUnavailable
+                              : ErrorCode::kRejected,
+                          describe_http_error(*deleted, "bulk delete"));
+      }
+      SNAPFLOW_TRY_STATUS(check_deletes(*deleted), "bulk delete");
+      result.deleted += page->hits;
+      attempt = 0;  // progress: the backoff starts over
+      return false;
+    };
+    auto done = step();
+    if (done.ok()) {
+      if (*done) return result;
+      continue;
+    }
+    if (done.error().code() != ErrorCode::kUnavailable) {
+      return std::move(done).error().context("retract the previous run's documents");
+    }
+    const int64_t delay = backoff.delay_ns(attempt++);
+    if (!backoff.within_budget(started, base::now_monotonic_ns(), delay)) {
+      return std::move(done).error().context("retract the previous run's documents: gave up");
+    }
+    std::this_thread::sleep_for(std::chrono::nanoseconds(delay));
+  }
+}
+
+}  // namespace snapflow::indexer
