@@ -10,7 +10,9 @@
 
 #include "snapflow/base/log.h"
 #include "snapflow/base/stop_signals.h"
+#include "snapflow/base/time.h"
 #include "snapflow/indexer/bulk_indexer.h"
+#include "snapflow/indexer/retraction.h"
 #include "snapflow/pcap2json/config.h"
 #include "snapflow/pcap2json/file_sink.h"
 #include "snapflow/pcap2json/input.h"
@@ -31,11 +33,45 @@ int fail(const base::Error& error, int code) {
   return code;
 }
 
-base::Result<std::unique_ptr<pcap2json::PacketInput>> open_input(
-    pcap2json::Pcap2JsonConfig& config) {
+// A ring consumer restarted with a cluster as its sink first removes the documents its
+// previous run delivered after the cursor (RingInput::resume_point): they may count packets the
+// ring has overwritten since, which this run's gap document counts too.
+base::Status retract_after_resume(pcap2json::RingInput& ring,
+                                  const pcap2json::Pcap2JsonConfig& config,
+                                  const base::Logger& logger) {
+  const auto point = ring.resume_point();
+  if (!point) return base::ok_status();
+  auto client = indexer::EsClient::create(config.indexer, logger);
+  if (!client.ok()) return std::move(client).error();
+  indexer::BackoffPolicy backoff(config.indexer.retry_initial_ns, config.indexer.retry_max_ns,
+                                 config.indexer.retry_total_ns,
+                                 static_cast<uint64_t>(base::now_monotonic_ns()));
+  const indexer::RetractionScope scope{config.indexer.index_prefix, config.ring.observer,
+                                       config.ring.capture, point->after_record, point->since_ns};
+  auto retracted = indexer::retract_documents(**client, scope, backoff);
+  if (!retracted.ok()) {
+    return std::move(retracted).error().context("--consumer " + config.ring.consumer);
+  }
+  ring.previous_documents_retracted();
+  if (retracted->deleted > 0) {
+    logger.info("consumer " + config.ring.consumer + " resumes after ring record " +
+                std::to_string(point->after_record) + ": removed " +
+                std::to_string(retracted->deleted) +
+                " documents its previous run delivered after it (made again from the ring, or "
+                "counted in a gap document where the ring no longer has them)");
+  }
+  return base::ok_status();
+}
+
+base::Result<std::unique_ptr<pcap2json::PacketInput>> open_input(pcap2json::Pcap2JsonConfig& config,
+                                                                 const base::Logger& logger) {
   if (config.use_ring) {
     auto ring = pcap2json::RingInput::open(config.ring);
     if (!ring.ok()) return std::move(ring).error();
+    if (config.upload) {
+      SNAPFLOW_TRY_STATUS(retract_after_resume(**ring, config, logger),
+                          "--ring " + config.ring.dir);
+    }
     return std::unique_ptr<pcap2json::PacketInput>(std::move(*ring));
   }
   auto reader = pcap::open_files(config.inputs, config.reader, config.files);
@@ -96,7 +132,7 @@ int run(int argc, char** argv) {
   auto signals = base::StopSignals::create();
   if (!signals.ok()) return fail(signals.error(), kExitRuntime);
   const base::Logger logger("pcap2json");
-  auto input = open_input(config);
+  auto input = open_input(config, logger);
   if (!input.ok()) return fail(input.error(), kExitRuntime);
   SignalWatcher watcher(*signals, **input);
   if (config.gzip) config.pipeline.gzip_level = 1;

@@ -40,6 +40,7 @@ enum Option : int {
   kOptRingStart,
   kOptIdleLag,
   kOptCheckpoint,
+  kOptCommitEvery,
   kOptShard,
   kOptDegrade,
   kOptDegradeInterval,
@@ -74,6 +75,7 @@ const option kLongOptions[] = {
     {"ring-start", required_argument, nullptr, kOptRingStart},
     {"idle-close", required_argument, nullptr, kOptIdleLag},
     {"checkpoint", required_argument, nullptr, kOptCheckpoint},
+    {"commit-every", required_argument, nullptr, kOptCommitEvery},
     {"shard", required_argument, nullptr, kOptShard},
     {"degrade", required_argument, nullptr, kOptDegrade},
     {"degrade-interval", required_argument, nullptr, kOptDegradeInterval},
@@ -161,6 +163,7 @@ Live ring (instead of FILE):
                              (default: the interval + the reorder window + 250ms)
       --checkpoint DURATION  the consumer's cursor advances at multiples of this capture time
                              (default: 1s); a restart re-reads at most about this much
+      --commit-every DURATION  write the cursor at most this often (an fsync; default 1s)
       --degrade auto|on|off  when the unread backlog passes half the ring, emit coarser
                              snapshots (then only the top flows) until caught up, so the ring
                              does not overwrite unread data (default auto: on with --follow)
@@ -324,6 +327,9 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
       case kOptCheckpoint:
         SNAPFLOW_TRY_STATUS(duration(config.ring.checkpoint_ns), "parse options");
         break;
+      case kOptCommitEvery:
+        SNAPFLOW_TRY_STATUS(duration(config.pipeline.commit_every_ns), "parse options");
+        break;
       case kOptDegrade:
         if (arg != "auto" && arg != "on" && arg != "off") {
           return make_error(ErrorCode::kInvalidArgument,
@@ -459,6 +465,9 @@ base::Status validate(Pcap2JsonConfig& config) {
   }
   if (config.ring.checkpoint_ns < kMinIntervalNs || config.ring.checkpoint_ns > kMaxIntervalNs) {
     return bad("--checkpoint: must be from 1ms to 1h");
+  }
+  if (config.pipeline.commit_every_ns < 0 || config.pipeline.commit_every_ns > kMaxIntervalNs) {
+    return bad("--commit-every: must be at most 1h");
   }
   if (config.ring.idle_close_ns < 0 || config.ring.idle_close_ns > kMaxIntervalNs) {
     return bad("--idle-close: must be at most 1h");

@@ -597,9 +597,9 @@ class PipelineRun {
   uint64_t settled_ = 0;                                    // settle stage only
   document::BatchPool batch_pool_{kPooledDocumentBatches};  // given to the sink for the run
   std::optional<base::Error> commit_error_;
-  std::deque<Checkpoint> checkpoints_;   // deliver stage only
-  std::deque<CommitRule> commit_rules_;  // deliver stage only
-  int64_t last_commit_ns_ = 0;
+  std::deque<Checkpoint> checkpoints_;      // deliver stage only
+  std::deque<CommitRule> commit_rules_;     // deliver stage only
+  int64_t last_commit_ns_ = INT64_MIN / 2;  ///< the first commit is never held back
   int64_t started_ns_ = 0;
   int64_t last_progress_ns_ = 0;
 };

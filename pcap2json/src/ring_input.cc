@@ -72,10 +72,10 @@ std::array<uint64_t, std::size(kLastFields)> fields_of(const AccountingRecord& a
           a.spooled_packets,
           a.spooled_bytes,
           a.pending_packets,
-          a.exported_packets,
-          a.exported_bytes,
-          a.overwritten_packets,
-          a.overwritten_bytes,
+          static_cast<uint64_t>(a.exported_packets),
+          static_cast<uint64_t>(a.exported_bytes),
+          static_cast<uint64_t>(a.overwritten_packets),
+          static_cast<uint64_t>(a.overwritten_bytes),
           a.unread_packets,
           a.unread_bytes,
           static_cast<uint64_t>(a.lag_ns)};
@@ -93,10 +93,10 @@ AccountingRecord record_of(const std::array<uint64_t, std::size(kLastFields)>& f
   a.spooled_packets = f[6];
   a.spooled_bytes = f[7];
   a.pending_packets = f[8];
-  a.exported_packets = f[9];
-  a.exported_bytes = f[10];
-  a.overwritten_packets = f[11];
-  a.overwritten_bytes = f[12];
+  a.exported_packets = static_cast<int64_t>(f[9]);
+  a.exported_bytes = static_cast<int64_t>(f[10]);
+  a.overwritten_packets = static_cast<int64_t>(f[11]);
+  a.overwritten_bytes = static_cast<int64_t>(f[12]);
   a.unread_packets = f[13];
   a.unread_bytes = f[14];
   a.lag_ns = static_cast<int64_t>(f[15]);
@@ -171,13 +171,18 @@ base::Status RingInput::sample_accounting(Pulled& pulled) {
     a.spooled_bytes = now->daemon.spooled_bytes - get("acct.spool_b");
     a.pending_packets = now->daemon.pending_packets;
   }
-  // A restarted consumer re-reads from its cursor, behind what its earlier samples counted:
-  // only progress past that high-water mark counts (the re-read documents are 409s anyway).
-  const bool ahead = now->position.packets > get("acct.pass_p");
-  const uint64_t passed_p = ahead ? now->position.packets - get("acct.pass_p") : 0;
-  const uint64_t passed_b = ahead ? now->position.wire_bytes - get("acct.pass_b") : 0;
-  a.overwritten_packets = overwritten_packets_ - get("acct.over_p");
-  a.overwritten_bytes = overwritten_bytes_ - get("acct.over_b");
+  // A restarted consumer re-reads from its cursor, behind what its earlier samples counted.
+  // Its previous documents after the cursor kept (a file sink): only progress past that
+  // high-water mark counts (the re-read documents are 409s anyway). Retracted: counting starts
+  // again at the cursor, and the deltas telescope (one may be negative) so the sums stay exact.
+  const auto delta = [](uint64_t now_value, uint64_t then) {
+    return static_cast<int64_t>(now_value - then);  // two's complement: may be negative
+  };
+  const bool ahead = recount_from_cursor_ || now->position.packets > get("acct.pass_p");
+  const int64_t passed_p = ahead ? delta(now->position.packets, get("acct.pass_p")) : 0;
+  const int64_t passed_b = ahead ? delta(now->position.wire_bytes, get("acct.pass_b")) : 0;
+  a.overwritten_packets = delta(overwritten_packets_, get("acct.over_p"));
+  a.overwritten_bytes = delta(overwritten_bytes_, get("acct.over_b"));
   a.exported_packets = passed_p - a.overwritten_packets;
   a.exported_bytes = passed_b - a.overwritten_bytes;
   if (now->newest.packets > now->position.packets) {
@@ -207,6 +212,35 @@ base::Status RingInput::sample_accounting(Pulled& pulled) {
   SNAPFLOW_TRY_STATUS(cursors_.save(options_.consumer, state_), "save accounting sample");
   if (a.start_ns != 0) pulled.accounting.push_back(a);  // the first sample only sets the base
   return base::ok_status();
+}
+
+std::optional<RingInput::ResumePoint> RingInput::resume_point() const {
+  if (!resumed_from_ || options_.consumer.empty()) return std::nullopt;
+  ResumePoint point;
+  point.after_record = resumed_from_->position.packets;
+  // Records after the cursor are no older than the last one before it, but for stragglers the
+  // reorder window folds in: a generous margin keeps them, and still leaves out the documents
+  // of an older ring exported under the same names.
+  constexpr int64_t kMarginNs = 10 * 60 * base::kNsPerSec;
+  int64_t since = resumed_from_->last_ts_ns;
+  if (since == 0) {
+    auto segments = ring::list_segments(reader_->layout());
+    if (segments.ok() && !segments->empty()) since = segments->front().first_ts_ns;
+  }
+  if (since > INT64_MIN + kMarginNs && since != 0) point.since_ns = since - kMarginNs;
+  return point;
+}
+
+void RingInput::previous_documents_retracted() {
+  if (!resumed_from_) return;
+  std::lock_guard lock(mu_);
+  const auto& c = state_.counters;
+  // Older cursor files lack the gaps counted at the cursor: keep the high-water counting.
+  if (!c.count("acct.cur_over_p") || !c.count("acct.cur_over_b")) return;
+  overwritten_packets_ = c.at("acct.cur_over_p");
+  overwritten_bytes_ = c.at("acct.cur_over_b");
+  accounted_through_ = {resumed_from_->position.packets, resumed_from_->position.wire_bytes};
+  recount_from_cursor_ = true;
 }
 
 RingInput::RingInput(RingInputOptions options, std::unique_ptr<ring::RingReader> reader)
@@ -286,7 +320,11 @@ base::Result<std::unique_ptr<RingInput>> RingInput::open(const RingInputOptions&
   if (has_consumer) {
     // Saving at once registers the consumer (under the block policy the writer waits for it
     // from now on) and records the names it exports as.
-    if (!in.resumed_from_) in.state_.cursor = in.reader_->cursor();
+    if (!in.resumed_from_) {
+      in.state_.cursor = in.reader_->cursor();
+      in.state_.counters["acct.cur_over_p"] = 0;  // no gap counted at the first cursor
+      in.state_.counters["acct.cur_over_b"] = 0;
+    }
     in.state_.observer = options.observer;
     in.state_.capture = options.capture;
     in.restore_accounting(in.resend_);
@@ -510,7 +548,9 @@ base::Result<Pulled> RingInput::next(pcap::PacketBatch& batch, size_t max_packet
 uint64_t RingInput::checkpoint() {
   std::lock_guard lock(mu_);
   const uint64_t token = ++next_token_;
-  if (!options_.consumer.empty()) pending_.emplace_back(token, reader_->cursor());
+  if (!options_.consumer.empty()) {
+    pending_.push_back({token, reader_->cursor(), overwritten_packets_, overwritten_bytes_});
+  }
   if (sample_in_batch_) {
     unacked_sample_token_.store(token, std::memory_order_release);
     sample_in_batch_ = false;
@@ -526,13 +566,17 @@ base::Status RingInput::commit(uint64_t token) {
   if (sample_token != 0 && token >= sample_token) {
     unacked_sample_token_.store(0, std::memory_order_release);
   }
-  std::optional<ring::Cursor> cursor;
-  while (!pending_.empty() && pending_.front().first <= token) {
-    cursor = pending_.front().second;
+  std::optional<PendingCheckpoint> passed_checkpoint;
+  while (!pending_.empty() && pending_.front().token <= token) {
+    passed_checkpoint = pending_.front();
     pending_.pop_front();
   }
-  if (!cursor) return base::ok_status();
+  if (!passed_checkpoint) return base::ok_status();
+  const ring::Cursor* cursor = &passed_checkpoint->cursor;
   state_.cursor = *cursor;
+  // What a restart that retracts the documents after this cursor counts from.
+  state_.counters["acct.cur_over_p"] = passed_checkpoint->overwritten_packets;
+  state_.counters["acct.cur_over_b"] = passed_checkpoint->overwritten_bytes;
   // The cursor is itself a part start; the recorded ones up to it are history now, and the
   // last of them says the mode in effect there.
   const uint64_t next_record = cursor->position.packets + 1;

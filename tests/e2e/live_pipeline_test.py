@@ -363,6 +363,52 @@ class LivePipeline(unittest.TestCase):
                          first_stats["accounting"] + stats["accounting"] - stats["present"])
         self.assertEqual(self.cursor_packets("late"), total[0])
 
+    def test_kill9_then_overrun(self):
+        # The first run indexes everything but commits its cursor only once (--commit-every
+        # 1h), is killed, and the ring then overwrites all it had read. Its documents after the
+        # cursor count packets the restart's gap document counts too, unless the restart
+        # retracts them: it does, and flows + gap equal the ring exactly.
+        ring = {"ring_bytes": "8M", "segment_bytes": "1M"}
+        # The capture replays in some 20 ms: 1 ms parts make a cursor that can lag.
+        self.snapshot_args = ["--interval", "1ms", "--reorder-window", "0",
+                              "--checkpoint", "1ms"]
+        first_capture = self.capture("b", **ring)
+        # Small requests, one at a time: the first commit comes with the first acknowledged
+        # request, long before the rest is indexed.
+        first = self.pcap2json("crash", extra=("--commit-every", "1h", "--es-bulk-bytes", "64K",
+                                               "--es-in-flight", "1"))
+        self.assertTrue(wait_until(lambda: self.cursor_packets("crash") > 0, 60, 0.05),
+                        first.log())
+        self.wait_indexed(*first_capture, proc=first)
+        first.kill()
+        cursor = ps.read_cursor(self.ring, "crash")
+        self.assertLess(cursor["packets"], first_capture[0], "the cursor did not lag")
+        self.capture("big", **ring)  # 22 MB into an 8 MiB ring: the first capture is gone
+        oldest = ps.ring_oldest_base(self.ring)
+        self.assertGreater(oldest[0], first_capture[0])
+        ring_end = ps.ring_totals(self.ring)
+        lost = (oldest[0] - cursor["packets"], oldest[1] - cursor["wire_bytes"])
+        second = self.pcap2json("crash")
+        self.wait_indexed(ring_end[0] - lost[0], ring_end[1] - lost[1], second)
+        stats = self.finish(second)
+        self.assertRegex(second.log(), r"removed \d+ documents its previous run delivered")
+        self.assertEqual((stats["gaps"], stats["gap_packets"], stats["gap_bytes"]), (1,) + lost)
+        flows = self.search.sums(self.prefix, "snapflow.flow")
+        totals = self.search.sums(self.prefix, "snapflow.totals", refresh=False)
+        gaps = self.search.sums(self.prefix, "snapflow.gap", refresh=False)
+        self.assertEqual((flows[1] + gaps[1], flows[2] + gaps[2]), ring_end)
+        self.assertEqual(totals[1:], flows[1:])
+        self.assertEqual(gaps[1:], lost)
+        ids = self.search.ids(self.prefix, exclude=ACCOUNTING)
+        self.assertEqual(len(ids), len(set(ids)), "a document id is stored twice")
+        self.assertTrue(wait_until(lambda: self.accounting_sums()["unread"] == 0, 10, 0.5))
+        acc = self.accounting_sums()
+        sys.stderr.write("kill -9 with the cursor at %d of %d packets, then an overrun; "
+                         "restart: gap %s, accounting %s\n" %
+                         (cursor["packets"], first_capture[0], lost, acc))
+        self.assertEqual(acc["exported"], flows[1])
+        self.assertEqual(acc["overwritten"], gaps[1])
+
     def test_two_consumers(self):
         a = self.capture("a")
         first = self.pcap2json("first", follow=False)

@@ -88,11 +88,14 @@ struct AccountingRecord {
   uint64_t dropped_packets = 0;  ///< lost there (kernel/NIC)
   uint64_t spooled_packets = 0;  ///< written to the ring
   uint64_t spooled_bytes = 0;
-  uint64_t pending_packets = 0;   ///< gauge: handed over, not yet in the ring
-  uint64_t exported_packets = 0;  ///< read by this consumer
-  uint64_t exported_bytes = 0;
-  uint64_t overwritten_packets = 0;  ///< lost to the ring's overwriting before it read them
-  uint64_t overwritten_bytes = 0;
+  uint64_t pending_packets = 0;  ///< gauge: handed over, not yet in the ring
+  // Signed: a restart that retracted its previous run's documents after the cursor moves
+  // what that run counted as exported to overwritten where the ring lost it since (the first
+  // sample after the restart may carry negative deltas; the sums stay exact).
+  int64_t exported_packets = 0;  ///< read by this consumer (its documents are in the sink)
+  int64_t exported_bytes = 0;
+  int64_t overwritten_packets = 0;  ///< lost to the ring's overwriting before it read them
+  int64_t overwritten_bytes = 0;
   uint64_t unread_packets = 0;  ///< gauge: in the ring, not yet read (the consumer's lag)
   uint64_t unread_bytes = 0;
   int64_t lag_ns = 0;  ///< gauge: newest ring time minus the consumer's last record's time
@@ -110,8 +113,9 @@ struct GapRecord {
   uint64_t bytes = 0;  ///< wire bytes
   pcap::InputId input{};
   uint64_t first_record = 0;  ///< ring record number of the first lost record
-  /// The loss starts at the cursor a restarted consumer resumed from: documents its previous
-  /// run delivered but had not yet committed may already count some of these packets.
+  /// The loss starts at the cursor a restarted consumer resumed from. Writing to a search
+  /// cluster, the documents its previous run delivered after that cursor were retracted at
+  /// start (ResumeRetraction); written to a file, they may already count some of these packets.
   bool at_resume = false;
   GapReason reason = GapReason::kOverwritten;
 };

@@ -84,6 +84,21 @@ class RingInput final : public PacketInput {
   // The cursor the consumer resumed from (nullopt for a new consumer).
   const std::optional<ring::Cursor>& resumed_from() const { return resumed_from_; }
 
+  // A restarted consumer's previous run may have delivered documents after the cursor
+  // without committing them; if the ring has overwritten that data since, those documents and
+  // this run's gap document would count the same packets. Documents name their first record
+  // (`snapflow.record`), and the cursor is always a part start, so "the previous run's
+  // documents after the cursor" are exactly those with a record number above it. A sink that
+  // can delete them does so before this run writes anything and then calls
+  // previous_documents_retracted(): this run counts everything from the cursor again, gaps
+  // and accounting included (docs/decisions/0009-retraction-at-resume.md).
+  struct ResumePoint {
+    uint64_t after_record = 0;  ///< documents with a first record above this are retracted
+    int64_t since_ns = 0;       ///< none of them is older than this (0: unknown; bounds the query)
+  };
+  std::optional<ResumePoint> resume_point() const;
+  void previous_documents_retracted();
+
  private:
   RingInput(RingInputOptions options, std::unique_ptr<ring::RingReader> reader);
   base::Status check_registration() const;
@@ -116,7 +131,14 @@ class RingInput final : public PacketInput {
   // both go through mu_ (a few times a second, never per packet).
   std::mutex mu_;
   ring::ConsumerState state_;  ///< what the cursor file says (consumers only)
-  std::deque<std::pair<uint64_t, ring::Cursor>> pending_;  ///< checkpoints not yet committed
+  // A checkpoint not yet committed: its token, the cursor, and the gaps counted up to it.
+  struct PendingCheckpoint {
+    uint64_t token = 0;
+    ring::Cursor cursor;
+    uint64_t overwritten_packets = 0;
+    uint64_t overwritten_bytes = 0;
+  };
+  std::deque<PendingCheckpoint> pending_;
   uint64_t next_token_ = 0;
   /// Part starts a previous run recorded after the cursor, still ahead (read stage only).
   std::deque<ring::PartStart> replay_starts_;
@@ -137,6 +159,9 @@ class RingInput final : public PacketInput {
   uint64_t overwritten_bytes_ = 0;
   /// Ring position (packets, wire bytes) up to which samples have counted what was read.
   std::pair<uint64_t, uint64_t> accounted_through_{0, 0};
+  /// This run counts from the cursor again (previous_documents_retracted()), not only past
+  /// what earlier samples counted.
+  bool recount_from_cursor_ = false;
   std::vector<AccountingRecord> resend_;  ///< the previous run's last sample, sent again
   bool sample_in_batch_ = false;          ///< the batch next() returned carries a sample
   /// The checkpoint token of the batch whose sample is not yet known delivered (0: none);
