@@ -17,7 +17,8 @@ At the end (traffic stopped, capture stopped, pcap2json caught up and stopped wi
     = exported + overwritten + unread (0 at the end), exported = flow documents' packets,
     overwritten = gap documents' packets;
   - received = packets tcpreplay reports it sent (every packet from the wire accounted for);
-  - no document id stored twice.
+  - no document id stored twice, and no document refused (the dead-letter file, shared by
+    every pcap2json run of the soak, is empty).
 
 Usage: soak.py SECONDS BUILD_DIR WORKDIR
 Environment: SNAPFLOW_SEARCH_FLAVOUR (default opensearch), SNAPFLOW_SEARCH_INSTANCE (the
@@ -236,7 +237,13 @@ class Soak:
         gaps = search.sums(PREFIX, "snapflow.gap", refresh=False)
         acc = accounting(search)
         ids = search.ids(PREFIX)
+        dead_letter = os.path.join(WORKDIR, "dead-letter.ndjson")
+        refused = 0
+        if os.path.exists(dead_letter):
+            with open(dead_letter) as f:
+                refused = sum(1 for line in f if line.strip())
         result = {"seconds": SECONDS, "faults": faults, "sent": sent, "ring_records": ring_end,
+                  "dead_lettered": refused,
                   "flow_packets": flows[1], "totals_packets": totals[1],
                   "gap_packets": gaps[1], "documents": len(ids),
                   "duplicate_ids": len(ids) - len(set(ids)), "accounting": acc}
@@ -249,6 +256,7 @@ class Soak:
         expect("flow + gap packets = ring records", flows[1] + gaps[1], ring_end)
         expect("totals packets = flow packets", totals[1], flows[1])
         expect("duplicate ids", result["duplicate_ids"], 0)
+        expect("documents refused (dead-letter lines, every run)", refused, 0)
         expect("received = dropped + spooled + pending", acc["received"],
                acc["dropped"] + acc["spooled"] + acc["pending"])
         expect("spooled = exported + overwritten + unread", acc["spooled"],
