@@ -27,6 +27,7 @@ using namespace snapflow;
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;  ///< the shell's code for SIGINT
 
 int fail(const base::Error& error, int code) {
   std::fprintf(stderr, "pcap2json: %s\n", error.to_string().c_str());
@@ -164,6 +165,16 @@ int run(int argc, char** argv) {
   // (dead-lettered, or a different document stored under its id) is a loss, and says so.
   if (auto exact = pcap2json::check_account(stats); !exact.ok()) {
     return fail(exact.error(), kExitRuntime);
+  }
+  if (stats.interrupted) {
+    std::fprintf(stderr,
+                 "pcap2json: interrupted after %llu packets: the last %llu (%llu bytes), in "
+                 "snapshots still open, were not exported; run the same command again to "
+                 "finish (the documents already written are made again, with the same ids)\n",
+                 static_cast<unsigned long long>(stats.packets),
+                 static_cast<unsigned long long>(stats.unexported_packets),
+                 static_cast<unsigned long long>(stats.unexported_bytes));
+    return kExitInterrupted;
   }
   return kExitOk;
 }

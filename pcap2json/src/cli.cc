@@ -187,7 +187,8 @@ Cloud capture (docs/aws.md):
 
 Exit status: 0 when every input was processed and delivered, 1 on a runtime error (bad input,
 output failure; documents for every packet before the fault are still written), 2 on a usage
-error.
+error, 130 when SIGINT/SIGTERM cut a file or stdin input short (the snapshots still open are
+not exported; running the same command again finishes the job exactly).
 )";
   const std::string marker = "%ES_FLAGS%";
   text.replace(text.find(marker), marker.size(), indexer::indexer_flags_help());

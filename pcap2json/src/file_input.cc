@@ -3,6 +3,13 @@
 namespace snapflow::pcap2json {
 
 base::Result<Pulled> FileInput::next(pcap::PacketBatch& batch, size_t max_packets) {
+  if (cancelled_.load(std::memory_order_relaxed)) {
+    batch.clear();
+    Pulled pulled;
+    pulled.end = true;
+    pulled.interrupted = true;
+    return pulled;
+  }
   auto n = reader_->next_batch(batch, max_packets);
   if (!n.ok()) return std::move(n).error();
   Pulled pulled;

@@ -55,6 +55,7 @@ struct WorkItem {
   std::vector<GapRecord> gaps;
   std::vector<AccountingRecord> accounting;
   bool end_of_input = false;
+  bool interrupted = false;     ///< with end_of_input: the open snapshots are dropped
   bool end_part = false;        ///< the input ended the current part (idle ring, gap)
   PartMode part_mode;           ///< how to aggregate the part the batch begins
   int64_t interval_ns = 0;      ///< snapshot length of the batch's part
@@ -80,6 +81,7 @@ struct WorkItem {
     gaps.clear();
     accounting.clear();
     end_of_input = false;
+    interrupted = false;
     end_part = false;
     part_mode = {};
     interval_ns = 0;
@@ -262,6 +264,7 @@ class PipelineRun {
       w->gaps = std::move(pulled->gaps);
       w->accounting = std::move(pulled->accounting);
       w->end_of_input = pulled->end;
+      w->interrupted = pulled->interrupted;
       w->end_part = pulled->end_part;
       w->part_mode = pulled->part_mode;
       // The decode stage cuts the batch into snapshots of its part's length.
@@ -340,6 +343,7 @@ class PipelineRun {
     if (w->end_of_input) {
       engine_.take_all(w->closed);
       completed_through_batch_ = w->batch.sequence;
+      if (w->interrupted) drop_open_snapshots(*w);
     }
     w->committable_batch = completed_through_batch_;
     // Release pairs with the acquire in help_until(): a lane that counts this batch sees it
@@ -353,6 +357,17 @@ class PipelineRun {
   WorkItem* count(WorkItem* w) {
     if (!options_.packet_mode) help_until(w->settled);
     return w;
+  }
+
+  // A run cut short does not emit the snapshots still open: their documents would differ from
+  // a complete run's, so running it again could not finish exactly. Counted, and reported.
+  void drop_open_snapshots(WorkItem& w) {
+    stats_.interrupted = true;
+    for (const ClosedSnapshot& snapshot : w.closed) {
+      stats_.unexported_packets += snapshot.totals.packets;
+      stats_.unexported_bytes += snapshot.totals.bytes;
+    }
+    w.closed.clear();
   }
 
   // Serial: the snapshots that closed after the batch, assembled from the shards' parts.

@@ -8,9 +8,12 @@ Usage: pcap2json_cli_test.py PCAP2JSON SNAPFLOW_GEN WORKDIR
 import gzip
 import json
 import os
+import re
+import signal
 import struct
 import subprocess
 import sys
+import time
 import unittest
 
 PCAP2JSON, SNAPFLOW_GEN, WORKDIR = sys.argv[1:4]
@@ -203,6 +206,50 @@ class Pcap2JsonCli(unittest.TestCase):
         open(empty, "wb").close()
         self.assert_one_line_error(pcap2json(empty), "empty.pcap")
         self.assert_one_line_error(pcap2json(os.path.join(WORKDIR, "missing.pcap")), "missing.pcap")
+
+    def test_sigint_stops_a_replay_and_the_same_command_finishes_it(self):
+        # Half the capture through stdin, SIGINT once documents are out, then the rest (a read
+        # blocked on the pipe returns with it). The snapshots still open are not exported, so
+        # every document written is one a complete run writes too: running again finishes.
+        path = generate("interrupted", "--flows", "200", "--packets", "400000", "--size",
+                        str(PACKET), "--rate", "100000", "--seed", "8")
+        full = pcap2json("--capture", "replay", path)
+        self.assertEqual(full.returncode, 0, full.stderr)
+        with open(path, "rb") as f:
+            data = f.read()
+        half = 24 + 200000 * RECORD
+        out = os.path.join(WORKDIR, "interrupted.ndjson")
+        proc = subprocess.Popen([PCAP2JSON, "--no-progress", "--stats", "--capture", "replay",
+                                 "-o", out, "-"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Returns once pcap2json has taken all but a pipe's worth: 16 MB are far more than its
+        # read buffer, so closed snapshots' documents are on their way.
+        proc.stdin.write(data[:half])
+        proc.stdin.flush()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.stdin.write(data[half:])
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        self.assertEqual(proc.wait(60), 130, err)
+        last = err.strip().splitlines()[-1]
+        self.assertRegex(last, r"^pcap2json: interrupted after \d+ packets: the last \d+ "
+                               r"\(\d+ bytes\), in snapshots still open, were not exported; "
+                               r"run the same command again")
+        self.assertIn("exact", err)
+        read, unexported = (int(x) for x in
+                            re.match(r"pcap2json: interrupted after (\d+) packets: the last (\d+)",
+                                     last).groups())
+        self.assertGreater(unexported, 0)
+        with open(out, "rb") as f:
+            cut = f.read().splitlines()
+        whole = set(full.stdout.splitlines())
+        self.assertTrue(cut, err)
+        self.assertEqual([line for line in cut if line not in whole], [],
+                         "a document the complete run does not write")
+        self.assertEqual(flow_sums(docs(b"\n".join(cut)))[0], read - unexported)
 
     def test_sharded_workers_produce_exactly_the_single_runs_documents(self):
         # Eight rotated files, overlapping in time in pairs (two capture queues). Four workers,

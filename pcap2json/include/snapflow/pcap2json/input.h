@@ -8,6 +8,7 @@
 // from one pipeline stage at a time; cancel() from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -25,8 +26,12 @@ namespace snapflow::pcap2json {
 // before the batch's records; either way every snapshot still open is emitted first, because
 // no document may count packets of two parts.
 struct Pulled {
-  size_t packets = 0;           ///< records now in the batch
-  bool end = false;             ///< no more input will come (the open snapshots are emitted)
+  size_t packets = 0;  ///< records now in the batch
+  bool end = false;    ///< no more input will come (the open snapshots are emitted)
+  /// With end: cancel() cut a file input short. Its open snapshots are not emitted: a document
+  /// of a snapshot cut short would differ from the one a complete run makes, so running the
+  /// same command again could not finish the job exactly (the closed ones it recognises).
+  bool interrupted = false;
   bool end_part = false;        ///< the part ended (idle ring, gap): emit the open snapshots
   std::vector<GapRecord> gaps;  ///< data lost before the packets of this batch
   PartMode part_mode;           ///< how to aggregate the part this batch begins (starts_part)
@@ -64,12 +69,14 @@ class FileInput final : public PacketInput {
   base::Result<Pulled> next(pcap::PacketBatch& batch, size_t max_packets) override;
   uint64_t checkpoint() override { return 0; }
   base::Status commit(uint64_t) override { return base::ok_status(); }
-  void cancel() override {}
+  // SIGINT/SIGTERM: the next batch ends the input, interrupted (Pulled::interrupted).
+  void cancel() override { cancelled_.store(true, std::memory_order_relaxed); }
   InputProgress progress() const override;
   const pcap::ReaderStats* reader_stats() const override { return &reader_->stats(); }
 
  private:
   std::unique_ptr<pcap::PacketReader> reader_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace snapflow::pcap2json

@@ -69,6 +69,11 @@ struct PipelineStats {
   uint64_t gaps = 0;  ///< gap documents (data lost before it was read)
   uint64_t gap_packets = 0;
   uint64_t gap_bytes = 0;
+  /// A file input cut short (SIGINT/SIGTERM): the packets of the snapshots still open then,
+  /// read but not exported (Pulled::interrupted).
+  bool interrupted = false;
+  uint64_t unexported_packets = 0;
+  uint64_t unexported_bytes = 0;
   uint64_t commits = 0;  ///< input positions committed
   uint64_t degraded_parts = 0;
   uint64_t accounting_documents = 0;  ///< ring consumer samples (docs/formats.md)  ///< parts
