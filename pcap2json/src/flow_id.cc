@@ -21,8 +21,7 @@ FlowIdKey::FlowIdKey() : secret_{} {
 
 FlowId FlowIdKey::operator()(const packet::FlowKey& key) const {
   const XXH128_hash_t h = XXH3_128bits_withSecret(&key, sizeof key, secret_.data(), secret_.size());
-  // The upper half odd: a flow table marks its empty and deleted entries with an even one.
-  return FlowId{h.low64, h.high64 | 1};
+  return FlowId{h.low64, h.high64};
 }
 
 }  // namespace snapflow::pcap2json

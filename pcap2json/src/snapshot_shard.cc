@@ -164,19 +164,6 @@ SnapshotEngine::OpenSnapshot* SnapshotEngine::Shard::open_with_generation(uint32
   return nullptr;
 }
 
-// The table grew and moved its entries: the records' links follow them, and the indexes by
-// entry are built again when a straggler next needs one.
-void SnapshotEngine::Shard::follow_moved_entries() {
-  for (OpenSnapshot& s : open) {
-    for (RecordLink& link : s.links) {
-      if (link.entry != FlowTable::kMoved) link.entry = table.new_index(link.entry);
-    }
-    s.by_entry.clear();
-    s.by_entry_built = false;
-  }
-  table.clear_moved();
-}
-
 SnapshotEngine::OpenSnapshot& SnapshotEngine::snapshot_for(Shard& shard, int64_t start_ns) {
   std::vector<OpenSnapshot>& open = shard.open;
   std::vector<OpenSnapshot>& spare = shard.spare;
@@ -216,15 +203,20 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
   const FlowId* ids = plan.ids.data();
   const uint32_t begin = plan.offsets[shard_index];
   const uint32_t end = plan.offsets[shard_index + 1];
-  // Entries (and the packets themselves) are fetched kEntryAhead packets ahead, the first ones
-  // before the loop starts.
-  constexpr uint32_t kEntryAhead = 16;
+  // Slots are fetched kSlotAhead packets ahead, then entries (and the packets themselves)
+  // kEntryAhead ahead, once their slot is cached; the first ones before the loop starts.
+  constexpr uint32_t kSlotAhead = 24;
+  constexpr uint32_t kEntryAhead = 12;
   constexpr uint32_t kFrameAhead = 6;
-  for (uint32_t i = begin; i < std::min(end, begin + kEntryAhead); ++i) table.prefetch(ids[i]);
+  for (uint32_t i = begin; i < std::min(end, begin + kSlotAhead); ++i) table.prefetch_slot(ids[i]);
+  for (uint32_t i = begin; i < std::min(end, begin + kEntryAhead); ++i) {
+    table.prefetch_entry(ids[i]);
+  }
   OpenSnapshot* current = nullptr;
   for (uint32_t i = begin; i < end; ++i) {
+    if (i + kSlotAhead < end) table.prefetch_slot(ids[i + kSlotAhead]);
     if (i + kEntryAhead < end) {
-      table.prefetch(ids[i + kEntryAhead]);
+      table.prefetch_entry(ids[i + kEntryAhead]);
       __builtin_prefetch(&packets[order[i + kEntryAhead]]);
       __builtin_prefetch(reinterpret_cast<const char*>(&packets[order[i + kEntryAhead]]) + 64);
     }
@@ -250,8 +242,6 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
     }
     bool inserted = false;
     const uint32_t index = table.find_or_insert(ids[i], inserted);
-    if (table.moved()) [[unlikely]]
-      shard.follow_moved_entries();
     Entry& e = table.entry(index);
     current->packets += 1;
     current->bytes += p.wire_length;
@@ -283,20 +273,25 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
 
 void SnapshotEngine::complete(Shard& shard, OpenSnapshot& snapshot) {
   FlowTable& table = shard.table;
-  // Entries and records are fetched 16 records ahead.
+  // Entries are fetched 16 records ahead and their slots 8 ahead, once the entry is cached.
   constexpr uint32_t kEntryAhead = 16;
+  constexpr uint32_t kSlotAhead = 8;
   const auto count = static_cast<uint32_t>(snapshot.records.size());
+  const auto current = [&](uint32_t i) {
+    const Entry& e = table.entry(snapshot.links[i].entry);
+    return e.generation == snapshot.generation && e.record == i;
+  };
   for (uint32_t i = 0; i < count; ++i) {
-    if (i + kEntryAhead < count && snapshot.links[i + kEntryAhead].entry != FlowTable::kMoved) {
+    if (i + kEntryAhead < count) {
       __builtin_prefetch(&table.entry(snapshot.links[i + kEntryAhead].entry));
       __builtin_prefetch(&snapshot.records[i + kEntryAhead].counters);
     }
+    if (i + kSlotAhead < count && current(i + kSlotAhead)) {
+      table.prefetch_slot_of(snapshot.links[i + kSlotAhead].entry);
+    }
     // A flow already counting in a newer snapshot keeps its entry (its record here is
-    // complete); the others are written out and leave the table. (A link to no live entry
-    // cannot occur while the snapshot is open; it is skipped all the same.)
-    if (snapshot.links[i].entry == FlowTable::kMoved) continue;
-    const Entry& e = table.entry(snapshot.links[i].entry);
-    if (e.generation != snapshot.generation || e.record != i) continue;
+    // complete); the others are written out and leave the table.
+    if (!current(i)) continue;
     const uint32_t index = snapshot.links[i].entry;
     write_out(table.entry(index), snapshot.records[i].counters);
     table.release(index);

@@ -2,12 +2,12 @@
 // (docs/decisions/0059-keyed-flow-ids.md).
 //
 // A FlowId is XXH3-128 of the key under a secret drawn once per engine from the system's
-// random source, with the lowest bit of its upper half set (127 bits left). The flow table
-// trusts it as the key: two keys with the same id would be counted as one flow. With a secret
-// nobody outside the process knows, no traffic can be crafted towards such a merge, and by
-// chance it is about n^2 / 2^128 for n flows in one table (3e-27 for a million). Ids never leave
-// the process: document ids, snapflow.flow_id and the shard of a flow come from the key and
-// packet::flow_hash(), so output does not depend on the secret.
+// random source. The flow table trusts it as the key: two keys with the same id would be
+// counted as one flow. With a secret nobody outside the process knows, no traffic can be
+// crafted towards such a merge, and by chance it is about n^2 / 2^129 for n flows in one
+// table (1e-27 for a million). Ids never leave the process: document ids, snapflow.flow_id and
+// the shard of a flow come from the key and packet::flow_hash(), so output does not depend on
+// the secret.
 #pragma once
 
 #include <array>

@@ -205,7 +205,6 @@ class SnapshotEngine {
     size_t records_hint = 0;  ///< records of the last snapshot closed: reserved for the next
 
     OpenSnapshot* open_with_generation(uint32_t generation);
-    void follow_moved_entries();
   };
   struct Context;  // one shard's view of the batch being aggregated (snapshot_engine.cc)
 
