@@ -6,12 +6,12 @@ namespace snapflow::pcap2json {
 
 FlowTable::FlowTable(size_t initial_slots) : slots_(std::max<size_t>(initial_slots, 16)) {}
 
-uint32_t FlowTable::find_or_insert(const FlowId& id, bool& inserted) {
-  const uint32_t tag = tag_of(id);
+uint32_t FlowTable::find_or_insert(const packet::FlowKey& key, uint64_t hash, bool& inserted) {
+  const uint32_t tag = tag_of(hash);
   size_t room = SIZE_MAX;  // first deleted slot on the way: where a new flow goes
   for (size_t i = home(tag);; i = next(i)) {
     const Slot slot = slots_[i];
-    if (slot.tag == tag && entry(slot.index).id == id) {
+    if (slot.tag == tag && entry(slot.index).key == key) {
       inserted = false;
       return slot.index;
     }
@@ -20,7 +20,7 @@ uint32_t FlowTable::find_or_insert(const FlowId& id, bool& inserted) {
     if (room == SIZE_MAX && (live_ + deleted_ + 1) * 4 > slots_.size() * 3) {
       // Grows by half when live slots fill it; deleted ones are only dropped.
       rehash(live_ * 2 > slots_.size() ? slots_.size() + slots_.size() / 2 : slots_.size());
-      return find_or_insert(id, inserted);
+      return find_or_insert(key, hash, inserted);
     }
     const uint32_t index = allocate_entry();
     // Reclaiming an entry deleted a slot, possibly on this probe sequence: find room again.
@@ -29,7 +29,7 @@ uint32_t FlowTable::find_or_insert(const FlowId& id, bool& inserted) {
     deleted_ -= slots_[room].tag == kDeleted;
     slots_[room] = Slot{tag, index};
     Entry& e = entry(index);
-    e.id = id;
+    e.key = key;
     e.tag = tag;
     e.generation = 0;
     ++live_;

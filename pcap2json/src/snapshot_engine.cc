@@ -26,7 +26,7 @@ SnapshotEngine::SnapshotEngine(const SnapshotConfig& config)
       shards_(std::bit_ceil(std::clamp<uint32_t>(config.shard_count, 1, kMaxShards))),
       interval_ns_(config.interval_ns) {}
 
-bool SnapshotEngine::fix_fragment(DecodedPacket& p, FlowId& flow_id) {
+bool SnapshotEngine::fix_fragment(DecodedPacket& p) {
   FragmentId id{p.key, p.ip_id};
   id.key.source_port = id.key.destination_port = 0;
   id.key.flags &= static_cast<uint8_t>(~(packet::FlowKey::kHasPorts | packet::FlowKey::kHasIcmp));
@@ -54,7 +54,6 @@ bool SnapshotEngine::fix_fragment(DecodedPacket& p, FlowId& flow_id) {
                                               ? packet::FlowKey::kHasIcmp
                                               : packet::FlowKey::kHasPorts));
   p.hash = packet::flow_hash(p.key);
-  flow_id = flow_ids_(p.key);
   return true;
 }
 
@@ -105,13 +104,13 @@ void partition(std::span<const DecodedPacket> packets, uint32_t shards, BatchPla
   for (const DecodedPacket& p : packets) ++plan.offsets[(p.hash & mask) + 1];
   for (size_t s = 1; s < plan.offsets.size(); ++s) plan.offsets[s] += plan.offsets[s - 1];
   plan.order.resize(packets.size());
-  plan.ids.resize(packets.size());
+  plan.hashes.resize(packets.size());
   uint32_t cursor[kMaxShards];
   std::copy(plan.offsets.begin(), plan.offsets.end() - 1, cursor);
   for (uint32_t i = 0; i < packets.size(); ++i) {
     const uint32_t at = cursor[packets[i].hash & mask]++;
     plan.order[at] = i;
-    plan.ids[at] = plan.packet_ids[i];
+    plan.hashes[at] = packets[i].hash;
   }
 }
 
@@ -122,8 +121,7 @@ void add_start(std::vector<int64_t>& starts, int64_t start) {
 }  // namespace
 
 void SnapshotEngine::assign(std::span<DecodedPacket> packets, int64_t interval_ns,
-                            BatchPlan& plan) const {
-  const SnapshotConfig& config = config_;
+                            const SnapshotConfig& config, BatchPlan& plan) {
   plan.packets = packets.size();
   plan.bytes = 0;
   plan.max_ts_ns = INT64_MIN;
@@ -135,12 +133,10 @@ void SnapshotEngine::assign(std::span<DecodedPacket> packets, int64_t interval_n
   // late against them is late whatever came before; settle() looks at the others only when
   // the batch reaches back before what earlier batches closed.
   const int64_t window = config.reorder_window_ns;
-  plan.packet_ids.resize(packets.size());
   bool seen = false;
   int64_t closed_before = INT64_MIN;
   for (uint32_t i = 0; i < packets.size(); ++i) {
     DecodedPacket& p = packets[i];
-    plan.packet_ids[i] = flow_ids_(p.key);
     plan.bytes += p.wire_length;
     if (!seen || p.ts_ns > plan.max_ts_ns) {
       plan.max_ts_ns = p.ts_ns;
@@ -200,9 +196,7 @@ void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
   }
   bool moved = false;
   for (const uint32_t i : plan.special) {
-    if (packets[i].fragment != DecodedPacket::kNotFragment) {
-      moved |= fix_fragment(packets[i], plan.packet_ids[i]);
-    }
+    if (packets[i].fragment != DecodedPacket::kNotFragment) moved |= fix_fragment(packets[i]);
   }
   if (moved) partition(packets, shard_count(), plan);  // a matched fragment's key changed
   advance_watermark(plan.max_ts_ns);

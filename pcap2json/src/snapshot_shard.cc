@@ -1,7 +1,6 @@
 // SnapshotEngine::aggregate_shard(): counting one shard's packets of a batch, and completing a
 // shard's records when their snapshot closes. The per-packet path touches the packet, one
-// slot and one flow-table entry (one cache line: the flow's keyed id stands in for its key,
-// decision 0059); records are touched on a flow's first packet in a snapshot
+// slot and one flow-table entry; records are touched on a flow's first packet in a snapshot
 // and on rare events (see flow_table.h).
 #include <algorithm>
 #include <array>
@@ -200,7 +199,7 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
   const Context context{shard, decoded, batch};
   const DecodedPacket* packets = decoded.packets.data();
   const uint32_t* order = plan.order.data();
-  const FlowId* ids = plan.ids.data();
+  const uint64_t* hashes = plan.hashes.data();
   const uint32_t begin = plan.offsets[shard_index];
   const uint32_t end = plan.offsets[shard_index + 1];
   // Slots are fetched kSlotAhead packets ahead, then entries (and the packets themselves)
@@ -208,40 +207,30 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
   constexpr uint32_t kSlotAhead = 24;
   constexpr uint32_t kEntryAhead = 12;
   constexpr uint32_t kFrameAhead = 6;
-  for (uint32_t i = begin; i < std::min(end, begin + kSlotAhead); ++i) table.prefetch_slot(ids[i]);
+  for (uint32_t i = begin; i < std::min(end, begin + kSlotAhead); ++i)
+    table.prefetch_slot(hashes[i]);
   for (uint32_t i = begin; i < std::min(end, begin + kEntryAhead); ++i) {
-    table.prefetch_entry(ids[i]);
+    table.prefetch_entry(hashes[i]);
   }
   OpenSnapshot* current = nullptr;
   for (uint32_t i = begin; i < end; ++i) {
-    if (i + kSlotAhead < end) table.prefetch_slot(ids[i + kSlotAhead]);
+    if (i + kSlotAhead < end) table.prefetch_slot(hashes[i + kSlotAhead]);
     if (i + kEntryAhead < end) {
-      table.prefetch_entry(ids[i + kEntryAhead]);
+      table.prefetch_entry(hashes[i + kEntryAhead]);
       __builtin_prefetch(&packets[order[i + kEntryAhead]]);
       __builtin_prefetch(reinterpret_cast<const char*>(&packets[order[i + kEntryAhead]]) + 64);
     }
     if (i + kFrameAhead < end) {
-      // A flow's first packet in a snapshot gives its record the MACs from the frame, and
-      // writes out what its entry counted into its record in the snapshot it moves on from:
-      // that record is a random place among the open snapshots' records, fetch it too.
+      // A flow's first packet in a snapshot gives its record the MACs from the frame.
       const DecodedPacket& ahead = packets[order[i + kFrameAhead]];
       __builtin_prefetch(batch.records[ahead.record_index].data + ahead.mac_offset);
-      if (const Entry* e = table.peek(ids[i + kFrameAhead]); e != nullptr && e->generation != 0) {
-        const OpenSnapshot* counting = shard.open_with_generation(e->generation);
-        if (counting != nullptr && counting->start_ns != ahead.snapshot_start_ns &&
-            e->record < counting->records.size()) {
-          const auto* line = reinterpret_cast<const char*>(&counting->records[e->record].counters);
-          __builtin_prefetch(line);
-          __builtin_prefetch(line + 64);
-        }
-      }
     }
     const DecodedPacket& p = packets[order[i]];
     if (current == nullptr || current->start_ns != p.snapshot_start_ns) {
       current = &snapshot_for(shard, p.snapshot_start_ns);
     }
     bool inserted = false;
-    const uint32_t index = table.find_or_insert(ids[i], inserted);
+    const uint32_t index = table.find_or_insert(p.key, p.hash, inserted);
     Entry& e = table.entry(index);
     current->packets += 1;
     current->bytes += p.wire_length;
@@ -283,7 +272,10 @@ void SnapshotEngine::complete(Shard& shard, OpenSnapshot& snapshot) {
   };
   for (uint32_t i = 0; i < count; ++i) {
     if (i + kEntryAhead < count) {
-      __builtin_prefetch(&table.entry(snapshot.links[i + kEntryAhead].entry));
+      const auto* line =
+          reinterpret_cast<const char*>(&table.entry(snapshot.links[i + kEntryAhead].entry));
+      __builtin_prefetch(line);
+      __builtin_prefetch(line + 64);
       __builtin_prefetch(&snapshot.records[i + kEntryAhead].counters);
     }
     if (i + kSlotAhead < count && current(i + kSlotAhead)) {

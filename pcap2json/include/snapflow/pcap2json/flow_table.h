@@ -2,13 +2,11 @@
 // (docs/decisions/0054-persistent-flow-table.md).
 //
 // A packet touches a slot and its flow's Entry, nothing else: the slot array (8 bytes per slot,
-// linear probing, live and deleted slots <= 3/4) holds a 32-bit tag of the flow id and the entry's
-// index; the Entry (one 64-byte cache line) holds the flow's keyed 128-bit id (flow_id.h, decision
-// 0059: it stands in for the 48-byte key, which the table does not keep) and the counters of the
-// flow's record in its current snapshot. Records themselves (the documents to be, with the key and
-// the descriptive fields, taken from the flow's first packet in their snapshot) live with their
-// snapshot and are written on that packet, on rare events (a counter about to wrap, a late
-// packet, a frame of 64 KiB or more) and when the snapshot closes.
+// linear probing, live and deleted slots <= 3/4) holds a 32-bit hash tag and the entry's index; the
+// Entry (96 bytes, two cache lines) holds the flow key and the counters of the flow's record in its
+// current snapshot. Records themselves (the documents to be, with the descriptive fields) live
+// with their snapshot and are written on a flow's first packet in it, on rare events (a counter
+// about to wrap, a late packet, a frame of 64 KiB or more) and when the snapshot closes.
 //
 // Entries are not emptied when a snapshot closes while their flow is already counting in a
 // newer one (the reorder window keeps two snapshots open for a while): a steady flow is looked
@@ -26,7 +24,7 @@
 #include <memory>
 #include <vector>
 
-#include "snapflow/pcap2json/flow_id.h"
+#include "snapflow/packet/flow_key.h"
 
 namespace snapflow::pcap2json {
 
@@ -36,8 +34,8 @@ class FlowTable {
   // packet and flag counters fold every kFoldPackets packets, bytes before they would wrap.
   static constexpr uint8_t kFoldPackets = 128;
 
-  struct alignas(64) Entry {
-    FlowId id;            ///< the flow key's keyed hash, compared instead of the key
+  struct alignas(32) Entry {
+    packet::FlowKey key;
     uint32_t generation;  ///< the snapshot (of this shard) whose record it counts; 0: none yet
     uint32_t record;      ///< index of the flow's record in that snapshot
     uint32_t tag;         ///< its slot's tag, to find the slot again on release
@@ -49,40 +47,38 @@ class FlowTable {
     uint16_t size_max;
     uint8_t packets;
   };
-  static_assert(sizeof(Entry) == 64, "an entry is one cache line");
+  static_assert(sizeof(Entry) == 96, "an entry spans two cache lines");
 
   explicit FlowTable(size_t initial_slots = 1024);
 
-  // The index of the entry of the flow with id `id` (its upper half also picks the slot, so
-  // probe sequences are as hard to steer from outside as merges). A new entry has generation 0
-  // and `inserted` set; its counters are unset. Indexes stay valid until the entry is released.
-  uint32_t find_or_insert(const FlowId& id, bool& inserted);
+  // The index of key's entry (hash = packet::flow_hash(key)). A new entry has generation 0 and
+  // `inserted` set; its counters are unset. Indexes stay valid until the entry is released.
+  uint32_t find_or_insert(const packet::FlowKey& key, uint64_t hash, bool& inserted);
   Entry& entry(uint32_t index) { return chunks_[index >> kChunkShift][index & kChunkMask]; }
   const Entry& entry(uint32_t index) const {
     return chunks_[index >> kChunkShift][index & kChunkMask];
   }
 
-  // Two-stage prefetch for a run of lookups: prefetch_slot(id) some packets ahead, then
-  // prefetch_entry(id) closer, once the slot is cached and tells which entry to fetch.
+  // Two-stage prefetch for a run of lookups: prefetch_slot(hash) some packets ahead, then
+  // prefetch_entry(hash) closer, once the slot is cached and tells which entry to fetch.
   // Always inlined: GCC 12 deems a function whose only effect is a prefetch pure, and deletes
   // the calls to it when it is not inlined before that analysis (docs/decisions/0054).
-  [[gnu::always_inline]] void prefetch_slot(const FlowId& id) const {
-    __builtin_prefetch(&slots_[home(tag_of(id))]);
+  [[gnu::always_inline]] void prefetch_slot(uint64_t hash) const {
+    __builtin_prefetch(&slots_[home(tag_of(hash))]);
   }
-  [[gnu::always_inline]] void prefetch_entry(const FlowId& id) const {
-    if (const Entry* e = peek(id)) __builtin_prefetch(e);
-  }
-  // For prefetching only: the entry of the first slot near id's home with its tag (the
-  // flow's entry, or rarely another flow's with the same tag), or null.
-  [[gnu::always_inline]] const Entry* peek(const FlowId& id) const {
-    const uint32_t tag = tag_of(id);
+  [[gnu::always_inline]] void prefetch_entry(uint64_t hash) const {
+    const uint32_t tag = tag_of(hash);
     size_t i = home(tag);
     for (int probe = 0; probe < 4; ++probe, i = next(i)) {
       const Slot& slot = slots_[i];
-      if (slot.tag == tag) return &entry(slot.index);
-      if (slot.tag == kEmpty) return nullptr;
+      if (slot.tag == tag) {
+        const auto* line = reinterpret_cast<const char*>(&entry(slot.index));
+        __builtin_prefetch(line);
+        __builtin_prefetch(line + 64);
+        return;
+      }
+      if (slot.tag == kEmpty) return;
     }
-    return nullptr;
   }
 
   // Removes the entry (its flow's records are complete): its index may be handed out again.
@@ -101,11 +97,11 @@ class FlowTable {
   static constexpr uint32_t kEmpty = 0;
   static constexpr uint32_t kDeleted = 2;  ///< a released entry's slot (tags are odd)
   struct Slot {
-    uint32_t tag = kEmpty;  ///< upper bits of the flow id, forced odd; or kEmpty, kDeleted
+    uint32_t tag = kEmpty;  ///< upper hash bits, forced odd; or kEmpty, kDeleted
     uint32_t index = 0;
   };
 
-  static uint32_t tag_of(const FlowId& id) { return static_cast<uint32_t>(id.high >> 32) | 1u; }
+  static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1u; }
   // Home slot: the tag scaled to the capacity (any capacity, not only powers of two).
   size_t home(uint32_t tag) const { return (uint64_t{tag} * slots_.size()) >> 32; }
   size_t next(size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
