@@ -26,7 +26,7 @@ SnapshotEngine::SnapshotEngine(const SnapshotConfig& config)
       shards_(std::bit_ceil(std::clamp<uint32_t>(config.shard_count, 1, kMaxShards))),
       interval_ns_(config.interval_ns) {}
 
-bool SnapshotEngine::fix_fragment(DecodedPacket& p) {
+bool SnapshotEngine::fix_fragment(DecodedPacket& p, FlowId& flow_id) {
   FragmentId id{p.key, p.ip_id};
   id.key.source_port = id.key.destination_port = 0;
   id.key.flags &= static_cast<uint8_t>(~(packet::FlowKey::kHasPorts | packet::FlowKey::kHasIcmp));
@@ -54,6 +54,7 @@ bool SnapshotEngine::fix_fragment(DecodedPacket& p) {
                                               ? packet::FlowKey::kHasIcmp
                                               : packet::FlowKey::kHasPorts));
   p.hash = packet::flow_hash(p.key);
+  flow_id = flow_ids_(p.key);
   return true;
 }
 
@@ -104,13 +105,17 @@ void partition(std::span<const DecodedPacket> packets, uint32_t shards, BatchPla
   for (const DecodedPacket& p : packets) ++plan.offsets[(p.hash & mask) + 1];
   for (size_t s = 1; s < plan.offsets.size(); ++s) plan.offsets[s] += plan.offsets[s - 1];
   plan.order.resize(packets.size());
-  plan.hashes.resize(packets.size());
+  plan.hot.resize(packets.size());
+  plan.position.resize(packets.size());
   uint32_t cursor[kMaxShards];
   std::copy(plan.offsets.begin(), plan.offsets.end() - 1, cursor);
   for (uint32_t i = 0; i < packets.size(); ++i) {
-    const uint32_t at = cursor[packets[i].hash & mask]++;
+    const DecodedPacket& p = packets[i];
+    const uint32_t at = cursor[p.hash & mask]++;
     plan.order[at] = i;
-    plan.hashes[at] = packets[i].hash;
+    plan.position[i] = at;
+    plan.hot[at] = HotPacket{plan.packet_ids[i], p.ts_ns,     p.snapshot_start_ns,
+                             p.wire_length,      p.tcp_flags, p.late};
   }
 }
 
@@ -121,7 +126,8 @@ void add_start(std::vector<int64_t>& starts, int64_t start) {
 }  // namespace
 
 void SnapshotEngine::assign(std::span<DecodedPacket> packets, int64_t interval_ns,
-                            const SnapshotConfig& config, BatchPlan& plan) {
+                            BatchPlan& plan) const {
+  const SnapshotConfig& config = config_;
   plan.packets = packets.size();
   plan.bytes = 0;
   plan.max_ts_ns = INT64_MIN;
@@ -133,10 +139,12 @@ void SnapshotEngine::assign(std::span<DecodedPacket> packets, int64_t interval_n
   // late against them is late whatever came before; settle() looks at the others only when
   // the batch reaches back before what earlier batches closed.
   const int64_t window = config.reorder_window_ns;
+  plan.packet_ids.resize(packets.size());
   bool seen = false;
   int64_t closed_before = INT64_MIN;
   for (uint32_t i = 0; i < packets.size(); ++i) {
     DecodedPacket& p = packets[i];
+    plan.packet_ids[i] = flow_ids_(p.key);
     plan.bytes += p.wire_length;
     if (!seen || p.ts_ns > plan.max_ts_ns) {
       plan.max_ts_ns = p.ts_ns;
@@ -173,9 +181,16 @@ void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
     stats_.late_bytes += p.wire_length;
     add_start(open_starts_, p.snapshot_start_ns);
   };
+  // The shard lanes read lateness and snapshots from the plan's hot packets.
+  const auto keep_in_step = [&](uint32_t i) {
+    HotPacket& hot = plan.hot[plan.position[i]];
+    hot.late = packets[i].late;
+    hot.snapshot_start_ns = packets[i].snapshot_start_ns;
+  };
   if (plan.min_start_ns < before) {
     plan.starts.clear();
-    for (DecodedPacket& p : packets) {
+    for (uint32_t i = 0; i < packets.size(); ++i) {
+      DecodedPacket& p = packets[i];
       if (!p.late && p.snapshot_start_ns < before) {
         p.late = true;
         p.snapshot_start_ns = before;
@@ -184,7 +199,10 @@ void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
       } else {
         add_start(plan.starts, p.snapshot_start_ns);
       }
-      if (p.late) count_late(p);
+      if (p.late) {
+        count_late(p);
+        keep_in_step(i);
+      }
     }
   } else {
     for (const uint32_t i : plan.special) {
@@ -192,11 +210,14 @@ void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
       if (!p.late) continue;
       p.snapshot_start_ns = std::max(before, p.snapshot_start_ns);
       count_late(p);
+      keep_in_step(i);
     }
   }
   bool moved = false;
   for (const uint32_t i : plan.special) {
-    if (packets[i].fragment != DecodedPacket::kNotFragment) moved |= fix_fragment(packets[i]);
+    if (packets[i].fragment != DecodedPacket::kNotFragment) {
+      moved |= fix_fragment(packets[i], plan.packet_ids[i]);
+    }
   }
   if (moved) partition(packets, shard_count(), plan);  // a matched fragment's key changed
   advance_watermark(plan.max_ts_ns);
