@@ -4,65 +4,84 @@
 
 namespace snapflow::pcap2json {
 
-FlowTable::FlowTable(size_t initial_capacity) : entries_(std::max<size_t>(initial_capacity, 16)) {}
+FlowTable::FlowTable(size_t initial_slots) : slots_(std::max<size_t>(initial_slots, 16)) {}
 
-uint32_t FlowTable::find_or_insert(const FlowId& id, bool& inserted) {
-  size_t room = SIZE_MAX;  // first deleted entry on the way: where a new flow goes
-  for (size_t i = home(id);; i = next(i)) {
-    const FlowId& here = entries_[i].id;
-    if (here == id) {
+uint32_t FlowTable::find_or_insert(const packet::FlowKey& key, uint64_t hash, bool& inserted) {
+  const uint32_t tag = tag_of(hash);
+  size_t room = SIZE_MAX;  // first deleted slot on the way: where a new flow goes
+  for (size_t i = home(tag);; i = next(i)) {
+    const Slot slot = slots_[i];
+    if (slot.tag == tag && entry(slot.index).key == key) {
       inserted = false;
-      return static_cast<uint32_t>(i);
+      return slot.index;
     }
-    if (here == kDeleted) {
-      if (room == SIZE_MAX) room = i;
-      continue;
+    if (slot.tag == kDeleted && room == SIZE_MAX) room = i;
+    if (slot.tag != kEmpty) continue;
+    if (room == SIZE_MAX && (live_ + deleted_ + 1) * 4 > slots_.size() * 3) {
+      // Grows by half when live slots fill it; deleted ones are only dropped.
+      rehash(live_ * 2 > slots_.size() ? slots_.size() + slots_.size() / 2 : slots_.size());
+      return find_or_insert(key, hash, inserted);
     }
-    if (here != kEmpty) continue;
-    if (room == SIZE_MAX) {
-      if ((live_ + deleted_ + 1) * 4 > entries_.size() * 3) {
-        // Grows by half when live entries fill it; deleted ones are only dropped.
-        rehash(live_ * 2 > entries_.size() ? entries_.size() + entries_.size() / 2
-                                           : entries_.size());
-        return find_or_insert(id, inserted);
-      }
-      room = i;
-    } else {
-      --deleted_;
-    }
-    Entry& e = entries_[room];
-    e.id = id;
+    const uint32_t index = allocate_entry();
+    // Reclaiming an entry deleted a slot, possibly on this probe sequence: find room again.
+    room = home(tag);
+    while (slots_[room].tag != kEmpty && slots_[room].tag != kDeleted) room = next(room);
+    deleted_ -= slots_[room].tag == kDeleted;
+    slots_[room] = Slot{tag, index};
+    Entry& e = entry(index);
+    e.key = key;
+    e.tag = tag;
     e.generation = 0;
     ++live_;
     inserted = true;
-    return static_cast<uint32_t>(room);
+    return index;
   }
 }
 
+// A released entry (its lines are likely still cached from its release), else a fresh one.
+uint32_t FlowTable::allocate_entry() {
+  if (!free_.empty()) {
+    const uint32_t index = free_.back();
+    free_.pop_back();
+    return index;
+  }
+  if (used_ == allocated_) {
+    chunks_.push_back(std::make_unique<Entry[]>(size_t{1} << kChunkShift));
+    allocated_ += size_t{1} << kChunkShift;
+  }
+  return static_cast<uint32_t>(used_++);
+}
+
 void FlowTable::release(uint32_t index) {
-  entries_[index].id = kDeleted;
+  erase_slot_of(index);
   --live_;
+  free_.push_back(index);
+}
+
+// Marks the slot of entry `index` deleted: lookups pass over it, inserts reuse it.
+void FlowTable::erase_slot_of(uint32_t index) {
+  const uint32_t tag = entry(index).tag;
+  size_t i = home(tag);
+  while (slots_[i].tag != tag || slots_[i].index != index) i = next(i);
+  slots_[i].tag = kDeleted;
   ++deleted_;
 }
 
 void FlowTable::rehash(size_t capacity) {
-  std::vector<Entry> old(capacity);
-  old.swap(entries_);
-  // Indexes from before an earlier growth that nobody asked for are of no use any more.
-  remap_.assign(old.size(), kMoved);
-  for (size_t from = 0; from < old.size(); ++from) {
-    const Entry& e = old[from];
-    if (e.id == kEmpty || e.id == kDeleted) continue;
-    size_t i = home(e.id);
-    while (entries_[i].id != kEmpty) i = next(i);
-    entries_[i] = e;
-    remap_[from] = static_cast<uint32_t>(i);
+  std::vector<Slot> old(capacity);
+  old.swap(slots_);
+  for (const Slot& slot : old) {
+    if (slot.tag == kEmpty || slot.tag == kDeleted) continue;
+    size_t i = home(slot.tag);
+    while (slots_[i].tag != kEmpty) i = next(i);
+    slots_[i] = slot;
   }
   deleted_ = 0;
 }
 
 size_t FlowTable::memory_bytes() const {
-  return entries_.capacity() * sizeof(Entry) + remap_.capacity() * sizeof(uint32_t);
+  return slots_.capacity() * sizeof(Slot) + allocated_ * sizeof(Entry) +
+         free_.capacity() * sizeof(uint32_t);
 }
 
 }  // namespace snapflow::pcap2json

@@ -287,7 +287,7 @@ class PipelineRun {
       w->decoded.decode(w->batch, options_.decode, w->status_counts);
       // Snapshots, lateness within the batch and the shard plan are worked out here, in the
       // parallel stage; the serial aggregate stage only settles them against earlier batches.
-      engine_.assign(w->decoded.packets, w->interval_ns, w->plan);
+      SnapshotEngine::assign(w->decoded.packets, w->interval_ns, options_.snapshot, w->plan);
       return w;
     }
     PacketEncoder& encoder = packet_encoders_.local();

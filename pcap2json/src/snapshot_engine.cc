@@ -26,7 +26,7 @@ SnapshotEngine::SnapshotEngine(const SnapshotConfig& config)
       shards_(std::bit_ceil(std::clamp<uint32_t>(config.shard_count, 1, kMaxShards))),
       interval_ns_(config.interval_ns) {}
 
-bool SnapshotEngine::fix_fragment(DecodedPacket& p, FlowId& flow_id) {
+bool SnapshotEngine::fix_fragment(DecodedPacket& p) {
   FragmentId id{p.key, p.ip_id};
   id.key.source_port = id.key.destination_port = 0;
   id.key.flags &= static_cast<uint8_t>(~(packet::FlowKey::kHasPorts | packet::FlowKey::kHasIcmp));
@@ -54,7 +54,6 @@ bool SnapshotEngine::fix_fragment(DecodedPacket& p, FlowId& flow_id) {
                                               ? packet::FlowKey::kHasIcmp
                                               : packet::FlowKey::kHasPorts));
   p.hash = packet::flow_hash(p.key);
-  flow_id = flow_ids_(p.key);
   return true;
 }
 
@@ -105,17 +104,13 @@ void partition(std::span<const DecodedPacket> packets, uint32_t shards, BatchPla
   for (const DecodedPacket& p : packets) ++plan.offsets[(p.hash & mask) + 1];
   for (size_t s = 1; s < plan.offsets.size(); ++s) plan.offsets[s] += plan.offsets[s - 1];
   plan.order.resize(packets.size());
-  plan.hot.resize(packets.size());
-  plan.position.resize(packets.size());
+  plan.hashes.resize(packets.size());
   uint32_t cursor[kMaxShards];
   std::copy(plan.offsets.begin(), plan.offsets.end() - 1, cursor);
   for (uint32_t i = 0; i < packets.size(); ++i) {
-    const DecodedPacket& p = packets[i];
-    const uint32_t at = cursor[p.hash & mask]++;
+    const uint32_t at = cursor[packets[i].hash & mask]++;
     plan.order[at] = i;
-    plan.position[i] = at;
-    plan.hot[at] = HotPacket{plan.packet_ids[i], p.ts_ns,     p.snapshot_start_ns,
-                             p.wire_length,      p.tcp_flags, p.late};
+    plan.hashes[at] = packets[i].hash;
   }
 }
 
@@ -126,8 +121,7 @@ void add_start(std::vector<int64_t>& starts, int64_t start) {
 }  // namespace
 
 void SnapshotEngine::assign(std::span<DecodedPacket> packets, int64_t interval_ns,
-                            BatchPlan& plan) const {
-  const SnapshotConfig& config = config_;
+                            const SnapshotConfig& config, BatchPlan& plan) {
   plan.packets = packets.size();
   plan.bytes = 0;
   plan.max_ts_ns = INT64_MIN;
@@ -139,12 +133,10 @@ void SnapshotEngine::assign(std::span<DecodedPacket> packets, int64_t interval_n
   // late against them is late whatever came before; settle() looks at the others only when
   // the batch reaches back before what earlier batches closed.
   const int64_t window = config.reorder_window_ns;
-  plan.packet_ids.resize(packets.size());
   bool seen = false;
   int64_t closed_before = INT64_MIN;
   for (uint32_t i = 0; i < packets.size(); ++i) {
     DecodedPacket& p = packets[i];
-    plan.packet_ids[i] = flow_ids_(p.key);
     plan.bytes += p.wire_length;
     if (!seen || p.ts_ns > plan.max_ts_ns) {
       plan.max_ts_ns = p.ts_ns;
@@ -181,16 +173,9 @@ void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
     stats_.late_bytes += p.wire_length;
     add_start(open_starts_, p.snapshot_start_ns);
   };
-  // The shard lanes read lateness and snapshots from the plan's hot packets.
-  const auto keep_in_step = [&](uint32_t i) {
-    HotPacket& hot = plan.hot[plan.position[i]];
-    hot.late = packets[i].late;
-    hot.snapshot_start_ns = packets[i].snapshot_start_ns;
-  };
   if (plan.min_start_ns < before) {
     plan.starts.clear();
-    for (uint32_t i = 0; i < packets.size(); ++i) {
-      DecodedPacket& p = packets[i];
+    for (DecodedPacket& p : packets) {
       if (!p.late && p.snapshot_start_ns < before) {
         p.late = true;
         p.snapshot_start_ns = before;
@@ -199,10 +184,7 @@ void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
       } else {
         add_start(plan.starts, p.snapshot_start_ns);
       }
-      if (p.late) {
-        count_late(p);
-        keep_in_step(i);
-      }
+      if (p.late) count_late(p);
     }
   } else {
     for (const uint32_t i : plan.special) {
@@ -210,14 +192,11 @@ void SnapshotEngine::settle(std::span<DecodedPacket> packets, BatchPlan& plan) {
       if (!p.late) continue;
       p.snapshot_start_ns = std::max(before, p.snapshot_start_ns);
       count_late(p);
-      keep_in_step(i);
     }
   }
   bool moved = false;
   for (const uint32_t i : plan.special) {
-    if (packets[i].fragment != DecodedPacket::kNotFragment) {
-      moved |= fix_fragment(packets[i], plan.packet_ids[i]);
-    }
+    if (packets[i].fragment != DecodedPacket::kNotFragment) moved |= fix_fragment(packets[i]);
   }
   if (moved) partition(packets, shard_count(), plan);  // a matched fragment's key changed
   advance_watermark(plan.max_ts_ns);

@@ -1,7 +1,6 @@
 // SnapshotEngine::aggregate_shard(): counting one shard's packets of a batch, and completing a
 // shard's records when their snapshot closes. The per-packet path touches the packet, one
-// slot and one flow-table entry (one cache line: the flow's keyed id stands in for its key,
-// decision 0059); records are touched on a flow's first packet in a snapshot
+// slot and one flow-table entry; records are touched on a flow's first packet in a snapshot
 // and on rare events (see flow_table.h).
 #include <algorithm>
 #include <array>
@@ -34,7 +33,7 @@ void add_flag_lanes(FlowCounters& c, uint64_t lanes) {
 }
 
 // Counts a packet straight into a complete record (a straggler of an older snapshot).
-void count_in_record(FlowCounters& c, const HotPacket& p) {
+void count_in_record(FlowCounters& c, const DecodedPacket& p) {
   if (c.packets == 0 || p.ts_ns < c.first_ts_ns) c.first_ts_ns = p.ts_ns;
   if (c.packets == 0 || p.ts_ns > c.last_ts_ns) c.last_ts_ns = p.ts_ns;
   ++c.packets;
@@ -83,7 +82,7 @@ void write_out(Entry& e, FlowCounters& c) {
 }
 
 // The per-packet work: no branch taken in the common case.
-inline void count_in_entry(Entry& e, const HotPacket& p, std::vector<FlowRecord>& records) {
+inline void count_in_entry(Entry& e, const DecodedPacket& p, std::vector<FlowRecord>& records) {
   const uint32_t wire = p.wire_length;
   if (e.bytes > UINT32_MAX - wire) [[unlikely]] {
     records[e.record].counters.bytes += e.bytes;
@@ -164,19 +163,6 @@ SnapshotEngine::OpenSnapshot* SnapshotEngine::Shard::open_with_generation(uint32
   return nullptr;
 }
 
-// The table grew and moved its entries: the records' links follow them, and the indexes by
-// entry are built again when a straggler next needs one.
-void SnapshotEngine::Shard::follow_moved_entries() {
-  for (OpenSnapshot& s : open) {
-    for (RecordLink& link : s.links) {
-      if (link.entry != FlowTable::kMoved) link.entry = table.new_index(link.entry);
-    }
-    s.by_entry.clear();
-    s.by_entry_built = false;
-  }
-  table.clear_moved();
-}
-
 SnapshotEngine::OpenSnapshot& SnapshotEngine::snapshot_for(Shard& shard, int64_t start_ns) {
   std::vector<OpenSnapshot>& open = shard.open;
   std::vector<OpenSnapshot>& spare = shard.spare;
@@ -213,52 +199,38 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
   const Context context{shard, decoded, batch};
   const DecodedPacket* packets = decoded.packets.data();
   const uint32_t* order = plan.order.data();
-  const HotPacket* hot = plan.hot.data();
+  const uint64_t* hashes = plan.hashes.data();
   const uint32_t begin = plan.offsets[shard_index];
   const uint32_t end = plan.offsets[shard_index + 1];
-  // The hot packets are read in order. Entries are fetched kEntryAhead packets ahead (the first
-  // ones before the loop starts); kRecordAhead ahead, with the entry cached, a flow about to
-  // start a record in a snapshot gets its packet (key, fields) and the record it writes out
-  // fetched too: a random place among the open snapshots' records.
-  // kFrameAhead packets ahead, such a flow's frame (its MACs) once the packet is cached.
-  constexpr uint32_t kEntryAhead = 16;
-  constexpr uint32_t kRecordAhead = 6;
-  constexpr uint32_t kFrameAhead = 3;
-  uint32_t starts_record = 0;  // bit j: packet i + j is about to start a record (as seen ahead)
-  for (uint32_t i = begin; i < std::min(end, begin + kEntryAhead); ++i) table.prefetch(hot[i].id);
+  // Slots are fetched kSlotAhead packets ahead, then entries (and the packets themselves)
+  // kEntryAhead ahead, once their slot is cached; the first ones before the loop starts.
+  constexpr uint32_t kSlotAhead = 24;
+  constexpr uint32_t kEntryAhead = 12;
+  constexpr uint32_t kFrameAhead = 6;
+  for (uint32_t i = begin; i < std::min(end, begin + kSlotAhead); ++i)
+    table.prefetch_slot(hashes[i]);
+  for (uint32_t i = begin; i < std::min(end, begin + kEntryAhead); ++i) {
+    table.prefetch_entry(hashes[i]);
+  }
   OpenSnapshot* current = nullptr;
   for (uint32_t i = begin; i < end; ++i) {
-    if (i + kEntryAhead < end) table.prefetch(hot[i + kEntryAhead].id);
-    starts_record >>= 1;
-    if (i + kFrameAhead < end && (starts_record & (1u << kFrameAhead)) != 0) {
+    if (i + kSlotAhead < end) table.prefetch_slot(hashes[i + kSlotAhead]);
+    if (i + kEntryAhead < end) {
+      table.prefetch_entry(hashes[i + kEntryAhead]);
+      __builtin_prefetch(&packets[order[i + kEntryAhead]]);
+      __builtin_prefetch(reinterpret_cast<const char*>(&packets[order[i + kEntryAhead]]) + 64);
+    }
+    if (i + kFrameAhead < end) {
+      // A flow's first packet in a snapshot gives its record the MACs from the frame.
       const DecodedPacket& ahead = packets[order[i + kFrameAhead]];
       __builtin_prefetch(batch.records[ahead.record_index].data + ahead.mac_offset);
     }
-    if (i + kRecordAhead < end) {
-      const HotPacket& ahead = hot[i + kRecordAhead];
-      const Entry* e = table.peek(ahead.id);
-      const OpenSnapshot* counting =
-          e != nullptr && e->generation != 0 ? shard.open_with_generation(e->generation) : nullptr;
-      if (counting == nullptr || counting->start_ns != ahead.snapshot_start_ns) {
-        starts_record |= 1u << kRecordAhead;
-        const auto* packet = reinterpret_cast<const char*>(&packets[order[i + kRecordAhead]]);
-        __builtin_prefetch(packet);
-        __builtin_prefetch(packet + 64);
-        if (counting != nullptr && e->record < counting->records.size()) {
-          const auto* line = reinterpret_cast<const char*>(&counting->records[e->record].counters);
-          __builtin_prefetch(line);
-          __builtin_prefetch(line + 64);
-        }
-      }
-    }
-    const HotPacket& p = hot[i];
+    const DecodedPacket& p = packets[order[i]];
     if (current == nullptr || current->start_ns != p.snapshot_start_ns) {
       current = &snapshot_for(shard, p.snapshot_start_ns);
     }
     bool inserted = false;
-    const uint32_t index = table.find_or_insert(p.id, inserted);
-    if (table.moved()) [[unlikely]]
-      shard.follow_moved_entries();
+    const uint32_t index = table.find_or_insert(p.key, p.hash, inserted);
     Entry& e = table.entry(index);
     current->packets += 1;
     current->bytes += p.wire_length;
@@ -269,9 +241,7 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
       RecordLink link{index, 0, 0};
       if (counting != nullptr && counting->start_ns > current->start_ns) {
         uint32_t record = context.find_older_record(*current, index, counting, e.record);
-        if (record == kNoRecord) {
-          record = context.new_record(*current, index, packets[order[i]], link);
-        }
+        if (record == kNoRecord) record = context.new_record(*current, index, p, link);
         count_in_record(current->records[record].counters, p);
         continue;
       }
@@ -281,7 +251,7 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
         link.previous_generation = counting->generation;
         link.previous_record = e.record;
       }
-      e.record = context.new_record(*current, index, packets[order[i]], link);
+      e.record = context.new_record(*current, index, p, link);
       e.generation = current->generation;
       start_counting(e);
     }
@@ -292,20 +262,28 @@ void SnapshotEngine::aggregate_shard(uint32_t shard_index, BatchPlan& plan,
 
 void SnapshotEngine::complete(Shard& shard, OpenSnapshot& snapshot) {
   FlowTable& table = shard.table;
-  // Entries and records are fetched 16 records ahead.
+  // Entries are fetched 16 records ahead and their slots 8 ahead, once the entry is cached.
   constexpr uint32_t kEntryAhead = 16;
+  constexpr uint32_t kSlotAhead = 8;
   const auto count = static_cast<uint32_t>(snapshot.records.size());
+  const auto current = [&](uint32_t i) {
+    const Entry& e = table.entry(snapshot.links[i].entry);
+    return e.generation == snapshot.generation && e.record == i;
+  };
   for (uint32_t i = 0; i < count; ++i) {
-    if (i + kEntryAhead < count && snapshot.links[i + kEntryAhead].entry != FlowTable::kMoved) {
-      __builtin_prefetch(&table.entry(snapshot.links[i + kEntryAhead].entry));
+    if (i + kEntryAhead < count) {
+      const auto* line =
+          reinterpret_cast<const char*>(&table.entry(snapshot.links[i + kEntryAhead].entry));
+      __builtin_prefetch(line);
+      __builtin_prefetch(line + 64);
       __builtin_prefetch(&snapshot.records[i + kEntryAhead].counters);
     }
+    if (i + kSlotAhead < count && current(i + kSlotAhead)) {
+      table.prefetch_slot_of(snapshot.links[i + kSlotAhead].entry);
+    }
     // A flow already counting in a newer snapshot keeps its entry (its record here is
-    // complete); the others are written out and leave the table. (A link to no live entry
-    // cannot occur while the snapshot is open; it is skipped all the same.)
-    if (snapshot.links[i].entry == FlowTable::kMoved) continue;
-    const Entry& e = table.entry(snapshot.links[i].entry);
-    if (e.generation != snapshot.generation || e.record != i) continue;
+    // complete); the others are written out and leave the table.
+    if (!current(i)) continue;
     const uint32_t index = snapshot.links[i].entry;
     write_out(table.entry(index), snapshot.records[i].counters);
     table.release(index);

@@ -18,8 +18,7 @@
 // still-open snapshot (flagged in snapflow.late.*) so totals stay exact.
 //
 // Each shard keeps one FlowTable for the whole run (flow_table.h): a flow's entry holds its
-// keyed id (flow_id.h: XXH3-128 under the engine's random secret, trusted as the key) and the
-// counters of its record in the snapshot it is counting, and each open snapshot
+// key and the counters of its record in the snapshot it is counting, and each open snapshot
 // holds its records in the order their flows first appeared in it (the order documents are
 // written in). A record is written on a flow's first packet in a snapshot (key, descriptive
 // fields, first record number) and completed when the flow moves on to a newer snapshot or the
@@ -33,7 +32,7 @@
 // any other input, yields the same documents.
 //
 // Invariant: over the whole input, the packets and bytes of all closed snapshots equal the
-// packets and wire bytes given to settle(). Not thread-safe except assign() (const),
+// packets and wire bytes given to settle(). Not thread-safe except assign() (static),
 // recycle(), and aggregate_shard() for distinct shards: calls for one shard must come one at a
 // time in batch order, but may overlap with settle() and take_closed() of other batches.
 #pragma once
@@ -48,7 +47,6 @@
 #include "snapflow/packet/flow_key.h"
 #include "snapflow/pcap/record.h"
 #include "snapflow/pcap2json/decoded_packet.h"
-#include "snapflow/pcap2json/flow_id.h"
 #include "snapflow/pcap2json/flow_record.h"
 #include "snapflow/pcap2json/flow_table.h"
 
@@ -98,28 +96,13 @@ struct EngineStats {
   uint64_t peak_flow_table_entries = 0;  ///< flows in the tables at once (at most)
 };
 
-// What counting a packet into its flow's entry needs, in the order the shards count them: the
-// shard lanes stream these instead of gathering 96-byte DecodedPackets across the batch (those
-// are read only for a flow's first packet in a snapshot). settle() keeps them in step.
-struct HotPacket {
-  FlowId id;
-  int64_t ts_ns = 0;
-  int64_t snapshot_start_ns = 0;
-  uint32_t wire_length = 0;
-  uint8_t tcp_flags = 0;
-  bool late = false;
-};
-static_assert(sizeof(HotPacket) == 40);
-
 // One batch's way through the engine: what assign() found, what settle() decided, and the
 // shards' parts of the snapshots that close after it.
 struct BatchPlan {
   // assign(): the shard plan ...
-  std::vector<uint32_t> order;     ///< packet indices, grouped by shard, batch order within
-  std::vector<HotPacket> hot;      ///< hot[i]: what counting needs of packet order[i]
-  std::vector<uint32_t> offsets;   ///< shard s owns order[offsets[s] .. offsets[s+1])
-  std::vector<uint32_t> position;  ///< position[p]: where packet p is in order and hot
-  std::vector<FlowId> packet_ids;  ///< flow id of each packet, in batch order
+  std::vector<uint32_t> order;    ///< packet indices, grouped by shard, batch order within
+  std::vector<uint64_t> hashes;   ///< hashes[i] = hash of packet order[i] (read ahead to prefetch)
+  std::vector<uint32_t> offsets;  ///< shard s owns order[offsets[s] .. offsets[s+1])
   // ... and the batch's summary
   uint64_t packets = 0;
   uint64_t bytes = 0;
@@ -162,15 +145,15 @@ class SnapshotEngine {
   // The snapshot length of a part aggregated in `mode`.
   int64_t interval_for(const PartMode& mode) const;
 
-  // Parallel half of a batch's preparation (thread-safe: besides its arguments it reads only
-  // the configuration and the flow id secret, fixed at construction). interval_ns is the
-  // batch's part's (interval_for). Fills plan's shard plan, flow ids and summary.
-  void assign(std::span<DecodedPacket> packets, int64_t interval_ns, BatchPlan& plan) const;
+  // Parallel half of a batch's preparation (thread-safe: touches only its arguments).
+  // interval_ns is the batch's part's (interval_for). Fills plan's shard plan and summary.
+  static void assign(std::span<DecodedPacket> packets, int64_t interval_ns,
+                     const SnapshotConfig& config, BatchPlan& plan);
   // Serial half, batch after batch in input order (after assign()).
   void settle(std::span<DecodedPacket> packets, BatchPlan& plan);
   // assign() and settle() in one call, for callers without a parallel stage.
   void prepare(std::span<DecodedPacket> packets, BatchPlan& plan) {
-    assign(packets, interval_ns_, plan);
+    assign(packets, interval_ns_, config_, plan);
     settle(packets, plan);
   }
   // Counts shard `shard`'s packets of the batch, then takes out its part of the snapshots
@@ -219,7 +202,6 @@ class SnapshotEngine {
     size_t records_hint = 0;  ///< records of the last snapshot closed: reserved for the next
 
     OpenSnapshot* open_with_generation(uint32_t generation);
-    void follow_moved_entries();
   };
   struct Context;  // one shard's view of the batch being aggregated (snapshot_engine.cc)
 
@@ -239,8 +221,8 @@ class SnapshotEngine {
     int64_t ts_ns;
   };
 
-  // Returns whether the packet's key (and so its hash, flow id and shard) changed.
-  bool fix_fragment(DecodedPacket& packet, FlowId& id);
+  // Returns whether the packet's key (and so its hash and shard) changed.
+  bool fix_fragment(DecodedPacket& packet);
   void advance_watermark(int64_t ts_ns);
   // Takes shard `shard`'s parts of the snapshots starting at plan.closing out of it.
   void close_shard(uint32_t shard, BatchPlan& plan);
@@ -250,7 +232,6 @@ class SnapshotEngine {
   static void complete(Shard& shard, OpenSnapshot& snapshot);
 
   SnapshotConfig config_;
-  FlowIdKey flow_ids_;  ///< this engine's secret for the tables' flow ids (never output)
   std::vector<Shard> shards_;
   std::mutex spare_records_mu_;  ///< shard tasks take, the pipeline gives back
   std::vector<std::vector<FlowRecord>> spare_records_;  ///< see recycle()
