@@ -20,11 +20,14 @@ Usage: grafana_panels_test.py PCAP2JSON SNAPFLOW_GEN SNAPFLOW_INDEX WORKDIR
 Environment: SNAPFLOW_SEARCH_FLAVOUR, SNAPFLOW_SOURCE_DIR (or SNAPFLOW_SEARCH_URL).
 """
 import collections
+import ipaddress
 import os
 import re
 import shutil
+import subprocess
 import sys
 import unittest
+import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,6 +39,9 @@ from grafana_panels_test_data import ALL, datasource_runner  # noqa: E402
 PCAP2JSON, SNAPFLOW_GEN, SNAPFLOW_INDEX, WORKDIR = sys.argv[1:5]
 del sys.argv[1:5]
 FLAVOUR = os.environ.get("SNAPFLOW_SEARCH_FLAVOUR", "opensearch")
+# snapflow-pcap and ring_load (CMake passes them): the links' filters run on a ring.
+PCAP_TOOL = os.environ.get("SNAPFLOW_PCAP_TOOL")
+RING_LOAD = os.environ.get("SNAPFLOW_RING_LOAD")
 START = "2026-11-23T10:00:00Z"
 START_MS = 1795428000000
 MAX_BUCKETS = 65536
@@ -84,8 +90,8 @@ class GrafanaPanels(unittest.TestCase):
                                 "--jitter", "2000000", "--mix", "6,3,1", "--seed", "41",
                                 "--start", START)
         mirror = support.generate(gen, WORKDIR, "mirror", "--flows", "40", "--packets", "600",
-                                  "--size", "imix", "--tunnel", "vxlan", "--rate", "400",
-                                  "--seed", "42", "--start", START)
+                                  "--size", "imix", "--ipv6", "0.3", "--tunnel", "vxlan",
+                                  "--rate", "400", "--seed", "42", "--start", START)
         cls.main_pcap = support.merge(WORKDIR, "main", [site, mirror])
         # 40 ms of jitter against the 10 ms reorder window: some packets arrive late.
         cls.late_pcap = support.generate(gen, WORKDIR, "late", "--flows", "30", "--packets",
@@ -340,12 +346,54 @@ class GrafanaPanels(unittest.TestCase):
             ("tunnels", "Sessions: outer endpoints", self.main,
              [("tunnel", 8), ("vni", 20), ("outer_src", 10), ("outer_dst", 5)]),
             ("tunnels", "Inner conversations per VNI", self.main,
-             [("vni", 10), ("src", 10), ("dst", 5)]),
+             [("vni", 10), ("src", 10), ("dst", 5), (ref.family, 2)]),
         ]
         for dashboard, title, packets, levels in cases:
             expected = ref.top_table(packets, levels)
             self.assertTrue(expected, title)
             self.assertEqual(self.table_rows(dashboard, title), expected, title)
+
+    def test_inner_conversation_links_name_the_tunnel_and_inner_addresses(self):
+        # tcpdump would see the outer headers: the rows link with a Filter= on the tunnel id and
+        # the inner addresses, in the family network.type names (the filter grammar and its
+        # inner fields are cross-checked against tshark in tests/cli/filter_crosscheck.py).
+        title = "Inner conversations per VNI"
+        links = self.panel("tunnels", title)["fieldConfig"]["defaults"]["links"]
+        self.assertEqual(len(links), 1)
+        columns = ["snapflow.tunnel.vni", "source.ip", "destination.ip", "network.type"]
+        rows = self.table_rows("tunnels", title)
+        self.assertTrue(rows)
+        families = set()
+        for row in rows:
+            url = links[0]["url"]
+            for column, value in zip(columns, row):
+                url = url.replace('${__data.fields["%s"]}' % column, str(value))
+            self.assertNotIn("${__data", url)
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+            vni, src, dst, family = row[:4]
+            self.assertEqual(query["Filter"], ["tunnel.id==%d&inner.%s.addr.src==%s&"
+                                               "inner.%s.addr.dst==%s" %
+                                               (vni, family, src, family, dst)])
+            self.assertEqual(ipaddress.ip_address(src).version, int(family[-1]))
+            self.assertEqual(ipaddress.ip_address(dst).version, int(family[-1]))
+            families.add(family)
+            if PCAP_TOOL:
+                # What the capture API would serve: exactly the row's packets.
+                out = os.path.join(WORKDIR, "inner.pcap")
+                r = subprocess.run([PCAP_TOOL, "extract", "--ring", self.ring(), "--filter",
+                                    query["Filter"][0], "-o", out], capture_output=True,
+                                   text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(len(ref.decode(out)), row[-1], query["Filter"][0])
+        self.assertEqual(families, {"ipv4", "ipv6"})
+
+    def ring(self):
+        """The main capture spooled into a ring (once), for the links' filters."""
+        path = os.path.join(WORKDIR, "ring")
+        if not os.path.exists(path):
+            subprocess.run([RING_LOAD, "--ring", path, self.main_pcap], check=True,
+                           capture_output=True)
+        return path
 
     def test_bytes_by_protocol(self):
         target, _, response = self.query("talkers", "Bytes by protocol")["A"]

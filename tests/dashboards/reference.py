@@ -109,13 +109,14 @@ def _sort_key(value):
 
 def top_table(packets, levels, key=lambda p: True):
     """Rows of nested top-N terms ordered by bytes (ties: key ascending), as the terms
-    aggregation returns them: [(keys..., bytes, packets)]. `levels` = [(attribute, size)].
-    Packets lacking an attribute are not in any bucket of that level (terms skip missing)."""
+    aggregation returns them: [(keys..., bytes, packets)]. `levels` = [(attribute, size)]; an
+    attribute may be a function of the packet. Packets lacking an attribute are not in any
+    bucket of that level (terms skip missing)."""
     def walk(group, depth, prefix):
         attr, size = levels[depth]
         sub = collections.defaultdict(list)
         for p in group:
-            v = getattr(p, attr)
+            v = attr(p) if callable(attr) else getattr(p, attr)
             if v is not None:
                 sub[v].append(p)
         ranked = sorted(sub.items(),
@@ -128,6 +129,11 @@ def top_table(packets, levels, key=lambda p: True):
                 rows += walk(members, depth + 1, prefix + [value])
         return rows
     return walk([p for p in packets if key(p)], 0, [])
+
+
+def family(packet):
+    """flow documents' network.type of an IP packet: ipv4 or ipv6."""
+    return "ipv6" if ":" in packet.src else "ipv4"
 
 
 def sums(packets, key=lambda p: True):

@@ -37,6 +37,24 @@ def range_link(title, bpf=None):
     return db.DashboardLink(title).url(url).target_blank(True)
 
 
+def range_filter_link(title, expression):
+    """A table row's packets over the dashboard's time range, selected by a `Filter=`
+    expression (docs/capture.md "Filters"): blocks joined with '&', sent as %26."""
+    url = "%s?Start=${__from}000000&Stop=${__to}000000&Filter=%s" % (
+        SPLITTIME, expression.replace("&", "%26"))
+    return db.DashboardLink(title).url(url).target_blank(True)
+
+
+def inner_conversation_filter():
+    """The inner source and destination of a tunnelled flow in its tunnel (VNI, session, key):
+    tcpdump expressions see only the outer headers. `network.type` (ipv4 / ipv6) names the
+    family's fields, so one template serves both."""
+    family = field("network.type")
+    return "tunnel.id==%s&inner.%s.addr.src==%s&inner.%s.addr.dst==%s" % (
+        field("snapflow.tunnel.vni"), family, field("source.ip"), family,
+        field("destination.ip"))
+
+
 def host_bpf(direction, column):
     return "%s host %s" % (direction, field(column))
 

@@ -39,11 +39,13 @@ def build(flavour):
         units=TABLE_UNITS, sort_by=SUM_BYTES), 12, 10)
     d = base.add(d, g, data_table(
         "Inner conversations per VNI",
-        "Inner source -> destination inside each VNI/session. Rows link to the time range "
-        "without a filter: a tcpdump expression sees the outer headers only.",
+        "Inner source -> destination inside each VNI/session. Rows link to their packets: a "
+        "Filter= on the tunnel id and the inner addresses (a tcpdump expression would see the "
+        "outer headers only).",
         [queries.sums(flavour, "A", tunnelled, BYTES_PACKETS, [
             queries.terms("3", "snapflow.tunnel.vni", 10), queries.terms("4", "source.ip", 10),
-            queries.terms("5", "destination.ip", 5)])],
-        row_link=links.range_link("packets of this time range"),
+            queries.terms("5", "destination.ip", 5), queries.terms("6", "network.type", 2)])],
+        row_link=links.range_filter_link("packets of this inner conversation",
+                                         links.inner_conversation_filter()),
         units=TABLE_UNITS, sort_by=SUM_BYTES), 12, 10)
     return d
