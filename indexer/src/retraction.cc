@@ -94,6 +94,17 @@ base::Status check_deletes(const HttpResponse& response) {
   return base::ok_status();
 }
 
+// Unavailable (retry later) when no host answered or the answer is worth repeating (429, 5xx,
+// a transient block); rejected otherwise.
+base::Status expect_200(const base::Result<HttpResponse>& response, std::string_view what) {
+  if (!response.ok()) return base::Error(response.error());
+  if (response->status == 200) return base::ok_status();
+  return make_error(is_retryable_response(response->status, response->body)
+                        ? ErrorCode::kUnavailable
+                        : ErrorCode::kRejected,
+                    describe_http_error(*response, what));
+}
+
 }  // namespace
 
 std::string retraction_query_json(const RetractionScope& scope) {
@@ -174,44 +185,25 @@ base::Result<RetractionResult> retract_documents(EsClient& client, const Retract
   RetractionResult result;
   const int64_t started = base::now_monotonic_ns();
   int attempt = 0;
+  // One round; true when the search found nothing left.
+  const auto one_round = [&]() -> base::Result<bool> {
+    SNAPFLOW_TRY_STATUS(expect_200(client.send({"POST", refresh_path, {}}), "refresh"), indices);
+    auto found = client.send({"POST", search_path, search_body});
+    SNAPFLOW_TRY_STATUS(expect_200(found, "search"), indices);
+    auto page = read_page(*found);
+    if (!page.ok()) return std::move(page).error();
+    ++result.passes;
+    if (page->hits == 0) return true;
+    auto deleted = client.send({"POST", "/_bulk?filter_path=errors,items.*.status", page->deletes,
+                                "application/x-ndjson"});
+    SNAPFLOW_TRY_STATUS(expect_200(deleted, "bulk delete"), indices);
+    SNAPFLOW_TRY_STATUS(check_deletes(*deleted), "bulk delete");
+    result.deleted += page->hits;
+    attempt = 0;  // progress: the backoff starts over
+    return false;
+  };
   for (;;) {
-    std::string why;
-    auto step = [&]() -> base::Result<bool> {  // true: nothing left
-      auto refreshed = client.send({"POST", refresh_path, {}});
-      if (!refreshed.ok()) return std::move(refreshed).error();
-      if (refreshed->status != 200) {
-        return make_error(is_retryable_response(refreshed->status, refreshed->body)
-                              ? ErrorCode::kUnavailable
-                              : ErrorCode::kRejected,
-                          describe_http_error(*refreshed, "refresh"));
-      }
-      auto found = client.send({"POST", search_path, search_body});
-      if (!found.ok()) return std::move(found).error();
-      if (found->status != 200) {
-        return make_error(is_retryable_response(found->status, found->body)
-                              ? ErrorCode::kUnavailable
-                              : ErrorCode::kRejected,
-                          describe_http_error(*found, "search"));
-      }
-      auto page = read_page(*found);
-      if (!page.ok()) return std::move(page).error();
-      ++result.passes;
-      if (page->hits == 0) return true;
-      auto deleted = client.send({"POST", "/_bulk?filter_path=errors,items.*.status", page->deletes,
-                                  "application/x-ndjson"});
-      if (!deleted.ok()) return std::move(deleted).error();
-      if (deleted->status != 200) {
-        return make_error(is_retryable_response(deleted->status, deleted->body)
-                              ? ErrorCode::kUnavailable
-                              : ErrorCode::kRejected,
-                          describe_http_error(*deleted, "bulk delete"));
-      }
-      SNAPFLOW_TRY_STATUS(check_deletes(*deleted), "bulk delete");
-      result.deleted += page->hits;
-      attempt = 0;  // progress: the backoff starts over
-      return false;
-    };
-    auto done = step();
+    auto done = one_round();
     if (done.ok()) {
       if (*done) return result;
       continue;
