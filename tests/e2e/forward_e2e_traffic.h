@@ -210,6 +210,25 @@ class ForwardTopologyTest : public Base {
     if (!dir_.empty()) run("rm -rf " + dir_);
   }
 
+  // What every datapath must show after ForwardTraffic: tshark finds no bad checksum in the
+  // ring's frames nor in what the probe sent on either link, and the forwarder's log says it
+  // dropped nothing.
+  void expect_checksums_good_and_nothing_dropped(const std::string& stored_pcap,
+                                                 const std::string& log) const {
+    EXPECT_EQ(bad_checksums(stored_pcap), 0) << bad_checksum_details(stored_pcap);
+    EXPECT_GT(good_checksums(stored_pcap, "tcp"), 1000);
+    EXPECT_GT(good_checksums(stored_pcap, "udp"), 600);
+    for (const auto& [link, host] : {std::pair{"a", "A"}, std::pair{"b", "B"}}) {
+      const std::string path = dir_ + "/" + link + "-link.pcap";
+      EXPECT_EQ(bad_checksums_from_probe(path), 0)
+          << "what the probe sent to " << host << ": " << bad_checksum_details(path);
+      EXPECT_GT(packets_from_probe(path), 1000) << host;
+    }
+    EXPECT_NE(log.find("ttl_exceeded=0 no_route=0 no_neighbour=0 too_big=0 tx_full=0"),
+              std::string::npos)
+        << log;
+  }
+
   // snapflow-capture as an AF_PACKET forwarder in the probe's namespace, its two ports holding
   // the capture and egress addresses; the caller appends the API and any other options.
   std::vector<std::string> afpacket_forwarder_args() const {
