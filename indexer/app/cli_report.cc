@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "snapflow/indexer/es_client.h"
+#include "snapflow/indexer/query_dsl.h"
 
 namespace snapflow::indexer::cli {
 namespace {
@@ -24,17 +25,8 @@ void write_filter(JsonOut& w, const char* dataset, const std::string& capture) {
   w.StartObject();
   w.Key("filter");
   w.StartArray();
-  const auto term = [&w](const char* field, const std::string& value) {
-    w.StartObject();
-    w.Key("term");
-    w.StartObject();
-    w.Key(field);
-    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-    w.EndObject();
-    w.EndObject();
-  };
-  term("event.dataset", dataset);
-  if (!capture.empty()) term("labels.capture", capture);
+  write_term(w, "event.dataset", dataset);
+  if (!capture.empty()) write_term(w, "labels.capture", capture);
   w.EndArray();
   w.EndObject();
   w.EndObject();

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "snapflow/base/time.h"
+#include "snapflow/indexer/query_dsl.h"
 
 namespace snapflow::indexer {
 
@@ -16,16 +17,6 @@ using base::make_error;
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void term(JsonWriter& w, const char* field, const std::string& value) {
-  w.StartObject();
-  w.Key("term");
-  w.StartObject();
-  w.Key(field);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-  w.EndObject();
-  w.EndObject();
-}
 
 // One page of matching documents: bulk "delete" actions for them.
 struct Page {
@@ -105,11 +96,23 @@ base::Status expect_200(const base::Result<HttpResponse>& response, std::string_
                     describe_http_error(*response, what));
 }
 
-}  // namespace
-
-std::string retraction_query_json(const RetractionScope& scope) {
+// One page of the scope's documents, ids only: {"query":{"bool":{"filter":[...]}},"size":N,
+// "_source":false}. Flow, totals, gap and packet documents; never the accounting samples,
+// which are deltas the next sample corrects.
+std::string search_body(const RetractionScope& scope, int page_size) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
+  const auto range = [&w](const char* field, const auto& write_bounds) {
+    w.StartObject();
+    w.Key("range");
+    w.StartObject();
+    w.Key(field);
+    w.StartObject();
+    write_bounds();
+    w.EndObject();
+    w.EndObject();
+    w.EndObject();
+  };
   w.StartObject();
   w.Key("query");
   w.StartObject();
@@ -117,8 +120,8 @@ std::string retraction_query_json(const RetractionScope& scope) {
   w.StartObject();
   w.Key("filter");
   w.StartArray();
-  term(w, "observer.name", scope.observer);
-  term(w, "labels.capture", scope.capture);
+  write_term(w, "observer.name", scope.observer);
+  write_term(w, "labels.capture", scope.capture);
   w.StartObject();
   w.Key("terms");
   w.StartObject();
@@ -131,38 +134,32 @@ std::string retraction_query_json(const RetractionScope& scope) {
   w.EndArray();
   w.EndObject();
   w.EndObject();
-  w.StartObject();
-  w.Key("range");
-  w.StartObject();
-  w.Key("snapflow.record");
-  w.StartObject();
-  w.Key("gt");
-  w.Uint64(scope.after_record);
-  w.EndObject();
-  w.EndObject();
-  w.EndObject();
-  if (scope.since_ns != 0) {
-    w.StartObject();
-    w.Key("range");
-    w.StartObject();
-    w.Key("@timestamp");
-    w.StartObject();
-    w.Key("gte");
-    // Milliseconds, rounded down: the bound only has to leave older data alone.
-    const int64_t ms = scope.since_ns / base::kNsPerMs - (scope.since_ns % base::kNsPerMs < 0);
-    w.Int64(ms);
-    w.Key("format");
-    w.String("epoch_millis");
-    w.EndObject();
-    w.EndObject();
-    w.EndObject();
+  range("snapflow.record", [&] {
+    w.Key("gt");
+    w.Uint64(scope.after_record);
+  });
+  if (scope.since_ns) {
+    range("@timestamp", [&] {
+      w.Key("gte");
+      // Milliseconds, rounded down: the bound only has to leave older data alone.
+      const int64_t ns = *scope.since_ns;
+      w.Int64(ns / base::kNsPerMs - (ns % base::kNsPerMs < 0));
+      w.Key("format");
+      w.String("epoch_millis");
+    });
   }
   w.EndArray();
   w.EndObject();
   w.EndObject();
+  w.Key("size");
+  w.Int(page_size);
+  w.Key("_source");
+  w.Bool(false);
   w.EndObject();
   return buffer.GetString();
 }
+
+}  // namespace
 
 base::Result<RetractionResult> retract_documents(EsClient& client, const RetractionScope& scope,
                                                  BackoffPolicy& backoff) {
@@ -178,9 +175,7 @@ base::Result<RetractionResult> retract_documents(EsClient& client, const Retract
       "&allow_no_indices=true";
   const std::string refresh_path =
       indices + "/_refresh?ignore_unavailable=true&allow_no_indices=true";
-  std::string search_body = retraction_query_json(scope);
-  search_body.pop_back();  // the query object stays open for the page size
-  search_body += ",\"size\":" + std::to_string(kPageSize) + ",\"_source\":false}";
+  const std::string body = search_body(scope, kPageSize);
 
   RetractionResult result;
   const int64_t started = base::now_monotonic_ns();
@@ -188,7 +183,7 @@ base::Result<RetractionResult> retract_documents(EsClient& client, const Retract
   // One round; true when the search found nothing left.
   const auto one_round = [&]() -> base::Result<bool> {
     SNAPFLOW_TRY_STATUS(expect_200(client.send({"POST", refresh_path, {}}), "refresh"), indices);
-    auto found = client.send({"POST", search_path, search_body});
+    auto found = client.send({"POST", search_path, body});
     SNAPFLOW_TRY_STATUS(expect_200(found, "search"), indices);
     auto page = read_page(*found);
     if (!page.ok()) return std::move(page).error();

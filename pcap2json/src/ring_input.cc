@@ -227,7 +227,7 @@ std::optional<RingInput::ResumePoint> RingInput::resume_point() const {
     auto segments = ring::list_segments(reader_->layout());
     if (segments.ok() && !segments->empty()) since = segments->front().first_ts_ns;
   }
-  if (since > INT64_MIN + kMarginNs && since != 0) point.since_ns = since - kMarginNs;
+  if (since != 0) point.since_ns = since > INT64_MIN + kMarginNs ? since - kMarginNs : INT64_MIN;
   return point;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "snapflow/base/result.h"
@@ -14,16 +15,12 @@
 namespace snapflow::indexer {
 
 struct RetractionScope {
-  std::string index_prefix;   ///< indices `<prefix>-*` (flow and packet indices)
-  std::string observer;       ///< observer.name
-  std::string capture;        ///< labels.capture
-  uint64_t after_record = 0;  ///< documents whose snapflow.record is above this
-  int64_t since_ns = 0;       ///< and whose @timestamp is not older (0: no time bound)
+  std::string index_prefix;         ///< indices `<prefix>-*` (flow and packet indices)
+  std::string observer;             ///< observer.name
+  std::string capture;              ///< labels.capture
+  uint64_t after_record = 0;        ///< documents whose snapflow.record is above this
+  std::optional<int64_t> since_ns;  ///< and whose @timestamp is not older than this
 };
-
-// The query for scope: flow, totals, gap and packet documents (never the accounting samples,
-// which are deltas the next sample corrects).
-std::string retraction_query_json(const RetractionScope& scope);
 
 struct RetractionResult {
   uint64_t deleted = 0;

@@ -93,8 +93,8 @@ class RingInput final : public PacketInput {
   // previous_documents_retracted(): this run counts everything from the cursor again, gaps
   // and accounting included (docs/decisions/0009-retraction-at-resume.md).
   struct ResumePoint {
-    uint64_t after_record = 0;  ///< documents with a first record above this are retracted
-    int64_t since_ns = 0;       ///< none of them is older than this (0: unknown; bounds the query)
+    uint64_t after_record = 0;        ///< documents with a first record above this are retracted
+    std::optional<int64_t> since_ns;  ///< none of them is older than this (unknown: unset)
   };
   std::optional<ResumePoint> resume_point() const;
   void previous_documents_retracted();
