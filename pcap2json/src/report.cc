@@ -98,9 +98,7 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
                   " bytes read but not exported (snapshots still open)\n",
                   s.unexported_packets, s.unexported_bytes);
   }
-  const bool exact = s.delivered.packets == s.packets - s.unexported_packets &&
-                     s.delivered.bytes == s.bytes - s.unexported_bytes &&
-                     s.delivered.rejected_documents == 0;
+  const bool exact = check_account(s).ok();
   if (s.delivered.rejected_documents > 0) {
     append_format(out, "documents refused   %" PRIu64 " (see the dead-letter file)\n",
                   s.delivered.rejected_documents);
@@ -131,9 +129,9 @@ base::Status check_account(const PipelineStats& s) {
   }
   return base::make_error(base::ErrorCode::kInternal,
                           "documents count " + std::to_string(held.packets) + " packets and " +
-                              std::to_string(held.bytes) + " bytes for " +
-                              std::to_string(s.packets) + " packets and " +
-                              std::to_string(s.bytes) + " bytes read (a bug: please report)");
+                              std::to_string(held.bytes) + " bytes for " + std::to_string(packets) +
+                              " packets and " + std::to_string(bytes) +
+                              " bytes exported (a bug: please report)");
 }
 
 void ProgressBar::update(const Progress& p) {
