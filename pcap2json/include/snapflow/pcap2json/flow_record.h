@@ -115,7 +115,8 @@ struct GapRecord {
   uint64_t first_record = 0;  ///< ring record number of the first lost record
   /// The loss starts at the cursor a restarted consumer resumed from. Writing to a search
   /// cluster, the documents its previous run delivered after that cursor were retracted at
-  /// start (ResumeRetraction); written to a file, they may already count some of these packets.
+  /// start (RingInput::resume_point, decision 0009); written to a file, they may already count some
+  /// of these packets.
   bool at_resume = false;
   GapReason reason = GapReason::kOverwritten;
 };
