@@ -29,19 +29,15 @@ def _bpf(expression):
     return expression.replace(" ", "%20")
 
 
-def range_link(title, bpf=None):
-    """A table row's packets over the dashboard's time range, optionally filtered by BPF."""
+def range_link(title, bpf=None, fmadio_filter=None):
+    """A table row's packets over the dashboard's time range, optionally selected by a tcpdump
+    expression (`FilterBPF=`) or a `Filter=` expression (docs/capture.md "Filters"; its blocks
+    are joined with '&', sent as %26)."""
     url = "%s?Start=${__from}000000&Stop=${__to}000000" % SPLITTIME
     if bpf:
         url += "&FilterBPF=" + _bpf(bpf)
-    return db.DashboardLink(title).url(url).target_blank(True)
-
-
-def range_filter_link(title, expression):
-    """A table row's packets over the dashboard's time range, selected by a `Filter=`
-    expression (docs/capture.md "Filters"): blocks joined with '&', sent as %26."""
-    url = "%s?Start=${__from}000000&Stop=${__to}000000&Filter=%s" % (
-        SPLITTIME, expression.replace("&", "%26"))
+    if fmadio_filter:
+        url += "&Filter=" + fmadio_filter.replace("&", "%26")
     return db.DashboardLink(title).url(url).target_blank(True)
 
 

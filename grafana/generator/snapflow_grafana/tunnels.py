@@ -45,7 +45,7 @@ def build(flavour):
         [queries.sums(flavour, "A", tunnelled, BYTES_PACKETS, [
             queries.terms("3", "snapflow.tunnel.vni", 10), queries.terms("4", "source.ip", 10),
             queries.terms("5", "destination.ip", 5), queries.terms("6", "network.type", 2)])],
-        row_link=links.range_filter_link("packets of this inner conversation",
-                                         links.inner_conversation_filter()),
+        row_link=links.range_link("packets of this inner conversation",
+                                  fmadio_filter=links.inner_conversation_filter()),
         units=TABLE_UNITS, sort_by=SUM_BYTES), 12, 10)
     return d
