@@ -393,11 +393,20 @@ class Retrieval(unittest.TestCase):
         return block.group(1)
 
     def pull_as_written(self, block, cwd, env):
-        """Runs a README block; returns tcpdump's lines (one per packet)."""
+        """Runs a README block; returns tcpdump's packets, each as one string.
+
+        tcpdump prints a tunnelled packet on several lines (VXLAN: outer, then inner), and
+        only a packet's first line starts with its time stamp."""
         r = subprocess.run(["bash", "-eo", "pipefail", "-c", block], cwd=cwd, env=env,
                            capture_output=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
-        return r.stdout.decode().splitlines()
+        packets = []
+        for line in r.stdout.decode().splitlines():
+            if re.match(r"\d\d:\d\d:\d\d\.\d+ ", line) or not packets:
+                packets.append(line)
+            else:
+                packets[-1] += " / " + line
+        return packets
 
     def test_readme_spot_it_pull_it_from_ndjson(self):
         # pcap2json reads the ring with document links, as the README's live command does.
@@ -405,12 +414,19 @@ class Retrieval(unittest.TestCase):
         run([PCAP2JSON, "--ring", self.ring, "--no-progress", "--pcap-link-base", self.api,
              "-o", docs])
         env = dict(os.environ, HOME=self.home)
-        lines = self.pull_as_written(self.readme_block("spot-it-pull-it-ndjson"), WORKDIR, env)
+        packets = self.pull_as_written(self.readme_block("spot-it-pull-it-ndjson"), WORKDIR, env)
         with open(docs) as f:
-            doc = next(d for d in map(json.loads, f)
-                       if d.get("destination", {}).get("port") == 443)
-        self.assertEqual(len(lines), doc["network"]["packets"], lines[:3])
-        self.assertTrue(all(".443: " in line for line in lines), lines[:3])
+            flows = [d for d in map(json.loads, f) if d.get("destination", {}).get("port") == 443]
+        self.assertEqual(len(packets), flows[0]["network"]["packets"], packets[:3])
+        self.assertTrue(all(".443: " in packet for packet in packets), packets[:3])
+        # Whichever flow comes first, a VXLAN-mirrored one's link pulls its packets too.
+        tunnelled = next(d for d in flows if "tunnel" in d["snapflow"])
+        block = self.readme_block("spot-it-pull-it-ndjson").splitlines()[1].replace(
+            '"$link"', "'" + tunnelled["snapflow"]["pcap_link"] + "'")
+        packets = self.pull_as_written(block, WORKDIR, env)
+        self.assertEqual(len(packets), tunnelled["network"]["packets"], packets[:3])
+        self.assertTrue(all("vni %d" % tunnelled["snapflow"]["tunnel"]["vni"] in packet
+                            and ".443: " in packet for packet in packets), packets[:3])
 
     def test_readme_spot_it_pull_it_from_a_search_query(self):
         if os.environ.get("SNAPFLOW_RETRIEVAL_SEARCH") != "1":
@@ -426,13 +442,13 @@ class Retrieval(unittest.TestCase):
              "--es-host", url])
         run(["curl", "-sf", "-XPOST", url + "/snapflow-*/_refresh"])
         env = dict(os.environ, HOME=self.home, ES=url)
-        lines = self.pull_as_written(self.readme_block("spot-it-pull-it-search"), WORKDIR, env)
+        packets = self.pull_as_written(self.readme_block("spot-it-pull-it-search"), WORKDIR, env)
         # The document the README's query picks: its packets, all to port 443.
         r = run(["curl", "-sf", url + "/snapflow-*/_search?size=1&sort=network.bytes:desc"
                  "&q=destination.port:443"])
         doc = json.loads(r.stdout)["hits"]["hits"][0]["_source"]
-        self.assertEqual(len(lines), doc["network"]["packets"], lines[:3])
-        self.assertTrue(all(".443: " in line for line in lines), lines[:3])
+        self.assertEqual(len(packets), doc["network"]["packets"], packets[:3])
+        self.assertTrue(all(".443: " in packet for packet in packets), packets[:3])
 
 
 if __name__ == "__main__":
