@@ -1,6 +1,7 @@
 #include <getopt.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ enum Option : int {
   kOptFormat,
   kOptJsonPacket,
   kOptReorderWindow,
+  kOptClockStep,
   kOptTopN,
   kOptNoTotals,
   kOptNoCommunityId,
@@ -58,6 +60,7 @@ const option kLongOptions[] = {
     {"json-packet", no_argument, nullptr, kOptJsonPacket},
     {"interval", required_argument, nullptr, 'i'},
     {"reorder-window", required_argument, nullptr, kOptReorderWindow},
+    {"clock-step", required_argument, nullptr, kOptClockStep},
     {"top-n", required_argument, nullptr, kOptTopN},
     {"no-totals", no_argument, nullptr, kOptNoTotals},
     {"no-community-id", no_argument, nullptr, kOptNoCommunityId},
@@ -141,6 +144,11 @@ Snapshots:
   -i, --interval DURATION    snapshot length, 1ms to 1h (default: 100ms); units ns us ms s m h
       --reorder-window DUR   how late a packet may arrive and still count in its own snapshot
                              (default: 10ms); later ones are counted as late, never dropped
+      --clock-step DURATION  a packet this much older than the newest before it in its file
+                             means the clock stepped back (or captures were concatenated out
+                             of order): snapshots start afresh there instead of folding
+                             everything up to the catch-up into one late snapshot (default:
+                             1s, or twice the reorder window if longer; 0: never)
       --top-n N              keep the N largest flows per snapshot; fold the rest into one
                              "other" document so totals stay exact
       --no-totals            no per-snapshot totals (event.kind: metric) documents
@@ -258,6 +266,12 @@ base::Result<Pcap2JsonConfig> parse_command_line(int argc, char** argv) {
       case kOptReorderWindow:
         SNAPFLOW_TRY_STATUS(duration(config.pipeline.snapshot.reorder_window_ns), "parse options");
         break;
+      case kOptClockStep: {
+        int64_t step = 0;
+        SNAPFLOW_TRY_STATUS(duration(step), "parse options");
+        config.clock_step_ns = step;
+        break;
+      }
       case kOptTopN: {
         auto n = parse_count("--top-n", arg, 1, 10'000'000);
         if (!n.ok()) return std::move(n).error();
@@ -497,6 +511,13 @@ base::Status validate(Pcap2JsonConfig& config) {
   if (config.pipeline.snapshot.reorder_window_ns > kMaxIntervalNs) {
     return bad("--reorder-window: must be at most 1h");
   }
+  // A step back no longer than the reorder window is ordinary lateness: it must stay late.
+  const int64_t reorder = config.pipeline.snapshot.reorder_window_ns;
+  if (config.clock_step_ns && *config.clock_step_ns != 0 && *config.clock_step_ns <= reorder) {
+    return bad("--clock-step: must be longer than --reorder-window (or 0: never)");
+  }
+  config.reader.new_part_after_step_back_ns =
+      config.clock_step_ns.value_or(std::max(base::kNsPerSec, 2 * reorder));
   if (config.pipeline.packet_mode && config.pipeline.top_n > 0) {
     return bad("--top-n: applies to snapflows, not to --json-packet");
   }

@@ -42,6 +42,11 @@ std::string format_stats(const PipelineStats& s, const pcap::ReaderStats* reader
     append_format(out, "decode %-12s %" PRIu64 "\n",
                   packet::to_string(static_cast<packet::DecodeStatus>(i)), s.decode_status[i]);
   }
+  if (reader != nullptr && reader->steps_back > 0) {
+    append_format(
+        out, "clock stepped back  %" PRIu64 " times (snapshots started afresh; --clock-step)\n",
+        reader->steps_back);
+  }
   if (reader != nullptr && (reader->skipped_records > 0 || reader->skipped_bytes > 0)) {
     append_format(out, "skipped input       %" PRIu64 " bad records, %" PRIu64 " bytes\n",
                   reader->skipped_records, reader->skipped_bytes);

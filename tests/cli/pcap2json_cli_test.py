@@ -5,6 +5,7 @@ Bad input must give one clear line on stderr naming the file, record and byte of
 non-zero exit, no crash, and every document for the packets before the fault.
 Usage: pcap2json_cli_test.py PCAP2JSON SNAPFLOW_GEN WORKDIR
 """
+import calendar
 import gzip
 import json
 import os
@@ -15,6 +16,8 @@ import subprocess
 import sys
 import time
 import unittest
+
+from pcap_records import read_pcap  # noqa: E402  (beside this file)
 
 PCAP2JSON, SNAPFLOW_GEN, WORKDIR = sys.argv[1:4]
 del sys.argv[1:4]
@@ -48,6 +51,22 @@ def write_pcap(path, records, linktype=1, snaplen=65535):
         for ts, data, wire in records:
             f.write(struct.pack("<IIII", ts, 0, len(data), wire))
             f.write(data)
+
+
+def write_pcap_ns(path, records):
+    """Nanosecond classic PCAP of (ts_ns, caplen, wire, data) records, as read_pcap returns."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 1))
+        for ts, caplen, wire, data in records:
+            f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, caplen, wire))
+            f.write(data)
+
+
+def ns_of(stamp):
+    """Nanoseconds since the epoch of an RFC 3339 UTC time stamp with 9 decimals."""
+    seconds, fraction = stamp.rstrip("Z").split(".")
+    return int(calendar.timegm(time.strptime(seconds, "%Y-%m-%dT%H:%M:%S"))) * 10**9 + int(
+        fraction.ljust(9, "0"))
 
 
 class Pcap2JsonCli(unittest.TestCase):
@@ -288,6 +307,56 @@ class Pcap2JsonCli(unittest.TestCase):
         self.assertEqual(sorted(sharded), single)
         # The shards split the files between them: no document twice.
         self.assertEqual(len(set(sharded)), len(sharded))
+
+    def test_a_clock_stepping_back_starts_snapshots_afresh(self):
+        # A capture concatenated out of order: a second copy of it two hours earlier; then a
+        # copy starting 300 ms before the first one's end (within --clock-step: late packets).
+        _, records = read_pcap(generate("steps", "--flows", "20", "--packets", "2000", "--rate",
+                                        "2000", "--start", "2026-11-23T10:00:00Z", "--seed", "5"))
+        hours, blip = 2 * 3600 * 10**9, 300 * 10**6
+        shifted = records + [(ts - hours, *rest) for ts, *rest in records]
+        path = os.path.join(WORKDIR, "steps-back.pcap")
+        write_pcap_ns(path, shifted)
+        r = pcap2json("--stats", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        stats = r.stderr.decode()
+        self.assertIn("clock stepped back  1 times", stats)
+        self.assertRegex(stats, r"late packets +0 ")
+        self.assertIn(": exact", stats)
+        # Every 100 ms snapshot holds exactly the packets time-stamped in it.
+        buckets = {}
+        for ts, _, wire, _ in shifted:
+            start = ts // 10**8 * 10**8
+            packets, nbytes = buckets.get(start, (0, 0))
+            buckets[start] = (packets + 1, nbytes + wire)
+        counted = {}
+        documents = docs(r.stdout)
+        for d in documents:
+            if d["event"]["dataset"] != "snapflow.flow":
+                continue
+            start = ns_of(d["@timestamp"])
+            packets, nbytes = counted.get(start, (0, 0))
+            counted[start] = (packets + d["network"]["packets"], nbytes + d["network"]["bytes"])
+        self.assertEqual(counted, buckets)
+        ids = [(d["@timestamp"], d["snapflow"].get("flow_id"), d["snapflow"]["record"])
+               for d in documents]
+        self.assertEqual(len(ids), len(set(ids)))
+
+        # Off, or a step within --clock-step: folded into the oldest open snapshot, flagged.
+        r = pcap2json("--stats", "--clock-step", "0", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr.decode(), r"late packets +%d " % len(records))
+        self.assertNotIn("clock stepped back", r.stderr.decode())
+        self.assertEqual(flow_sums(docs(r.stdout)), flow_sums(documents))
+        span = records[-1][0] - records[0][0]  # the copy restarts 300 ms before the newest
+        write_pcap_ns(path, records + [(ts + span - blip, *rest) for ts, *rest in records])
+        r = pcap2json("--stats", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("clock stepped back", r.stderr.decode())
+        self.assertIn(": exact", r.stderr.decode())
+        r = pcap2json("--clock-step", "10ms", path)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--clock-step: must be longer than --reorder-window", r.stderr)
 
     def test_shard_is_validated(self):
         for bad in ("0/4", "5/4", "1/0", "x", "2"):

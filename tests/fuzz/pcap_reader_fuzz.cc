@@ -1,6 +1,7 @@
 // Fuzzes the pcap/pcapng readers, strict and skip_bad_records, through a memfd with a tiny
-// batch so records straddle chunks. Traps if a record escapes its batch's storage or claims
-// more captured than wire bytes.
+// batch so records straddle chunks, and parts begun where the clock steps back by over 1 ms.
+// Traps if a record escapes its batch's storage, claims more captured than wire bytes, or
+// (strict) a batch's first record number does not follow the records before it.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -18,12 +19,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     options.skip_bad_records = skip;
     options.batch_bytes = 256;
     options.max_captured_length = 4096;
+    options.new_part_after_step_back_ns = 1'000'000;
     auto reader = PacketReader::open_fd(fd, "fuzz", options);
     PacketBatch batch;
     volatile uint8_t sink = 0;  // keeps the byte reads from being optimised away
+    uint64_t records = 0;
     while (reader.ok()) {
       auto got = (*reader)->next_batch(batch, 8);
       if (!got.ok() || *got == 0) break;
+      if (!skip && batch.first_record_number != records + 1) __builtin_trap();
+      records += batch.size();
       const std::byte* begin = batch.storage.data();
       const std::byte* end = begin + batch.storage.size();
       for (const PacketRecord& r : batch.records) {

@@ -46,6 +46,12 @@ class FormatReader final : public PacketReader {
 
  private:
   size_t read_size(size_t room, size_t wanted_packets) const;
+  bool stepped_back(int64_t ts_ns) const {
+    const int64_t limit = options_.new_part_after_step_back_ns;
+    // Unsigned: the difference of any two int64 time stamps fits.
+    return limit > 0 && ts_ns<part_newest_ns_&& static_cast<uint64_t>(part_newest_ns_) -
+                              static_cast<uint64_t>(ts_ns)> static_cast<uint64_t>(limit);
+  }
 
   InputFile input_;
   ReaderOptions options_;
@@ -55,8 +61,12 @@ class FormatReader final : public PacketReader {
   uint64_t carry_offset_ = 0;     ///< input offset of carry_[0]
   bool eof_ = false;
   bool finished_ = false;
-  bool part_pending_ = true;  ///< the next record starts a part (first record, or after a skip)
-  InputId input_id_{};        ///< fingerprint of the input's first record
+  bool part_pending_ = true;    ///< the next record starts a part (first record, or after a skip)
+  int64_t part_newest_ns_ = 0;  ///< newest time stamp of the current part
+  /// A record parsed but left for the next batch, because it begins a part (the clock stepped
+  /// back). Its bytes are the first of carry_; parsing them again would count it twice.
+  std::optional<ParseStep> parsed_ahead_;
+  InputId input_id_{};  ///< fingerprint of the input's first record
   // Sticky: once reached, every later call returns it. When it is found while the batch
   // already holds records, those records are returned first.
   std::optional<base::Error> error_;
@@ -93,8 +103,19 @@ base::Result<size_t> FormatReader<Format>::next_batch(PacketBatch& batch, size_t
 
   while (batch.records.size() < max_packets) {
     const uint64_t skipped_before = stats_.skipped_records;
-    ParseStep step = format_.parse(base + pos, filled - pos, eof_, base_offset + pos);
+    ParseStep step = parsed_ahead_
+                         ? *std::exchange(parsed_ahead_, std::nullopt)
+                         : format_.parse(base + pos, filled - pos, eof_, base_offset + pos);
     if (step.kind == StepKind::kRecord) [[likely]] {
+      if (!part_pending_ && stepped_back(step.ts_ns)) {
+        ++stats_.steps_back;
+        part_pending_ = true;
+        if (!batch.records.empty()) {  // a batch never spans two parts
+          parsed_ahead_ = step;
+          break;
+        }
+      }
+      part_newest_ns_ = part_pending_ ? step.ts_ns : std::max(part_newest_ns_, step.ts_ns);
       if (batch.records.empty()) {
         batch.first_record_number = format_.record_number();
         batch.starts_part = part_pending_;

@@ -19,6 +19,7 @@ void add_stats(ReaderStats& into, const ReaderStats& from) {
   into.captured_bytes += from.captured_bytes;
   into.skipped_records += from.skipped_records;
   into.skipped_bytes += from.skipped_bytes;
+  into.steps_back += from.steps_back;
   into.input_bytes += from.input_bytes;
 }
 

@@ -4,6 +4,7 @@
 // file format.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "capture_builder.h"
@@ -122,6 +123,64 @@ TEST(InputParts, EveryFileOfSeveralStartsItsOwnPart) {
   EXPECT_EQ(batches[0].first_number, 1u);
   EXPECT_EQ(batches[1].first_number, 1u);
   EXPECT_NE(batches[0].input_id, batches[1].input_id);
+}
+
+// Records 1-10 from kBaseNs, 11-20 an hour earlier (the clock stepped back), 21-25 half a
+// second behind the newest before them (late, not a step back).
+std::vector<int64_t> stepping_back_times() {
+  std::vector<int64_t> times;
+  for (int64_t i = 0; i < 10; ++i) times.push_back(kBaseNs + i * 1'000'000);
+  for (int64_t i = 0; i < 10; ++i) times.push_back(kBaseNs - 3600'000'000'000 + i * 1'000'000);
+  for (int64_t i = 0; i < 5; ++i) times.push_back(times[19] - 500'000'000 + i * 1000);
+  return times;
+}
+
+TEST(InputParts, AClockSteppingBackBeginsAPartAndEveryRecordStaysInOrder) {
+  TempDir dir;
+  ClassicBuilder classic_capture(true, false);
+  PcapngBuilder ng;
+  ng.section(false).interface(1, 0, 9);
+  const std::vector<int64_t> times = stepping_back_times();
+  for (size_t i = 0; i < times.size(); ++i) {
+    classic_capture.record(times[i], payload(kData, static_cast<uint8_t>(i)));
+    ng.epb(0, static_cast<uint64_t>(times[i]), payload(kData, static_cast<uint8_t>(i)));
+  }
+  const std::string classic_path = dir.write("steps.pcap", classic_capture.bytes());
+  for (const std::string& path : {classic_path, dir.write("steps.pcapng", ng.bytes())}) {
+    for (const size_t max_packets : {1, 3, 7, 100}) {
+      for (const size_t batch_bytes : {size_t{150}, size_t{4} << 20}) {  // 150: records straddle
+        SCOPED_TRACE(path + " max_packets " + std::to_string(max_packets) + " batch_bytes " +
+                     std::to_string(batch_bytes));
+        ReaderOptions options;
+        options.new_part_after_step_back_ns = 1'000'000'000;
+        options.batch_bytes = batch_bytes;
+        auto reader = PacketReader::open(path, options);
+        ASSERT_TRUE(reader.ok());
+        std::vector<uint64_t> part_starts;
+        std::vector<int64_t> read_times;
+        PacketBatch batch;
+        for (;;) {
+          auto got = (*reader)->next_batch(batch, max_packets);
+          ASSERT_TRUE(got.ok()) << got.error().message();
+          if (*got == 0) break;
+          // Numbers run on: a batch's first is one past the previous batch's last.
+          EXPECT_EQ(batch.first_record_number, read_times.size() + 1);
+          if (batch.starts_part) part_starts.push_back(batch.first_record_number);
+          for (const PacketRecord& r : batch.records) read_times.push_back(r.ts_ns);
+        }
+        EXPECT_EQ(read_times, times);
+        EXPECT_EQ(part_starts, (std::vector<uint64_t>{1, 11}));
+        EXPECT_EQ((*reader)->stats().steps_back, 1u);
+        EXPECT_EQ((*reader)->stats().records, times.size());
+      }
+    }
+  }
+  // Off (the default): one part, the step back is only late data for the consumer.
+  auto reader = PacketReader::open(classic_path);
+  ASSERT_TRUE(reader.ok());
+  const auto batches = batches_of(**reader, 4);
+  for (size_t i = 0; i < batches.size(); ++i) EXPECT_EQ(batches[i].starts_part, i == 0);
+  EXPECT_EQ((*reader)->stats().steps_back, 0u);
 }
 
 }  // namespace

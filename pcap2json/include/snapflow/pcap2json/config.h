@@ -1,6 +1,7 @@
 // Pcap2JsonConfig: every setting of the pcap2json command, parsed and validated in one place.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,8 @@ struct Pcap2JsonConfig {
   bool show_stats = false;
   enum class ProgressMode { kAuto, kOn, kOff } progress = ProgressMode::kAuto;
   pcap::ReaderOptions reader;
-  pcap::FileSelection files;  ///< --shard
+  std::optional<int64_t> clock_step_ns;  ///< --clock-step (reader.new_part_after_step_back_ns)
+  pcap::FileSelection files;             ///< --shard
   PipelineOptions pipeline;
   bool use_ring = false;  ///< --ring DIR: read the capture ring instead of files
   enum class Degrade { kAuto, kOn, kOff } degrade = Degrade::kAuto;  ///< --degrade

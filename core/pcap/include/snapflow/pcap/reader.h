@@ -33,6 +33,11 @@ struct ReaderOptions {
   /// such packets could only be counted as undecodable, so an unknown link type is reported
   /// as an error naming it, at the file header (PCAP) or the first packet (PCAPNG).
   bool allow_unknown_link_types = false;
+  /// A record this much older than the newest record of its part begins a new part (0: never):
+  /// the capture clock stepped back, or captures were concatenated out of order. Without it a
+  /// consumer that orders by time would fold everything after the step into its oldest open
+  /// interval until the clock caught up (docs/decisions/0007-clock-steps-back.md).
+  int64_t new_part_after_step_back_ns = 0;
 };
 
 struct ReaderStats {
@@ -42,6 +47,7 @@ struct ReaderStats {
   uint64_t skipped_records = 0;  ///< bad records skipped (skip_bad_records)
   uint64_t skipped_bytes = 0;    ///< input bytes passed over while resynchronising
   uint64_t input_bytes = 0;      ///< bytes consumed from the input so far
+  uint64_t steps_back = 0;       ///< parts begun because the clock stepped back
 };
 
 class PacketReader {
