@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "snapflow/base/log.h"
@@ -75,10 +76,26 @@ base::Result<std::unique_ptr<pcap2json::PacketInput>> open_input(pcap2json::Pcap
     }
     return std::unique_ptr<pcap2json::PacketInput>(std::move(*ring));
   }
-  auto reader = pcap::open_files(config.inputs, config.reader, config.files);
-  if (!reader.ok()) return std::move(reader).error();
-  return std::unique_ptr<pcap2json::PacketInput>(
-      std::make_unique<pcap2json::FileInput>(std::move(*reader)));
+  // Opened by open_files() once the signal watcher runs (FileInput::open).
+  auto files = pcap2json::FileInput::create();
+  if (!files.ok()) return std::move(files).error();
+  return std::unique_ptr<pcap2json::PacketInput>(std::move(*files));
+}
+
+// Opens the files of a FileInput with the signal watcher already running, so SIGINT/SIGTERM
+// also end a wait for stdin's first bytes. Returns an exit code, or nothing to go on.
+std::optional<int> open_files(pcap2json::PacketInput& input,
+                              const pcap2json::Pcap2JsonConfig& config,
+                              base::StopSignals& signals) {
+  auto* files = dynamic_cast<pcap2json::FileInput*>(&input);
+  if (files == nullptr) return std::nullopt;
+  const base::Status opened = files->open(config.inputs, config.reader, config.files);
+  if (opened.ok()) return std::nullopt;
+  if (signals.received() != 0) {
+    std::fprintf(stderr, "pcap2json: interrupted before the first packet; nothing was read\n");
+    return kExitInterrupted;
+  }
+  return fail(opened.error(), kExitRuntime);
 }
 
 base::Result<std::unique_ptr<document::DocumentSink>> open_sink(
@@ -136,6 +153,7 @@ int run(int argc, char** argv) {
   auto input = open_input(config, logger);
   if (!input.ok()) return fail(input.error(), kExitRuntime);
   SignalWatcher watcher(*signals, **input);
+  if (const auto code = open_files(**input, config, *signals)) return *code;
   if (config.gzip) config.pipeline.gzip_level = 1;
   auto sink = open_sink(config, logger);
   if (!sink.ok()) return fail(sink.error(), kExitRuntime);

@@ -270,6 +270,35 @@ class Pcap2JsonCli(unittest.TestCase):
                          "a document the complete run does not write")
         self.assertEqual(flow_sums(docs(b"\n".join(cut)))[0], read - unexported)
 
+    def test_a_stop_ends_a_wait_on_an_idle_stdin(self):
+        # The pipe stays open and silent: before the capture header, and after some packets.
+        # A stop must not wait for data or the end of the stream (decision 0007's neighbour:
+        # the reader's blocking read also waits on a cancel eventfd).
+        with open(self.sample, "rb") as f:
+            data = f.read()
+        for sig, sent, message in ((signal.SIGTERM, b"", r"^pcap2json: interrupted before the "
+                                    r"first packet; nothing was read$"),
+                                   (signal.SIGINT, data, r"^pcap2json: interrupted after 1000 "
+                                    r"packets: the last \d+ \(\d+ bytes\), in snapshots still "
+                                    r"open, were not exported")):
+            proc = subprocess.Popen([PCAP2JSON, "--no-progress", "--stats", "-o", os.devnull,
+                                     "-"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc.stdin.write(sent)
+            proc.stdin.flush()
+            time.sleep(1)  # it has read what there is and waits in read(2)
+            started = time.monotonic()
+            proc.send_signal(sig)
+            try:
+                code = proc.wait(10)
+            finally:
+                proc.kill()
+                proc.stdin.close()
+            err = proc.stderr.read().decode()
+            proc.stderr.close()
+            self.assertEqual(code, 130, err)
+            self.assertLess(time.monotonic() - started, 5, err)
+            self.assertRegex(err.strip().splitlines()[-1], message)
+
     def test_sharded_workers_produce_exactly_the_single_runs_documents(self):
         # Eight rotated files, overlapping in time in pairs (two capture queues). Four workers,
         # each given every file in another order, must together write exactly the documents

@@ -1,6 +1,7 @@
 #include "input_file.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,7 +40,8 @@ InputFile::InputFile(InputFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       owned_(std::exchange(other.owned_, false)),
       name_(std::move(other.name_)),
-      size_bytes_(other.size_bytes_) {}
+      size_bytes_(other.size_bytes_),
+      cancel_fd_(other.cancel_fd_) {}
 
 InputFile& InputFile::operator=(InputFile&& other) noexcept {
   if (this != &other) {
@@ -48,6 +50,7 @@ InputFile& InputFile::operator=(InputFile&& other) noexcept {
     owned_ = std::exchange(other.owned_, false);
     name_ = std::move(other.name_);
     size_bytes_ = other.size_bytes_;
+    cancel_fd_ = other.cancel_fd_;
   }
   return *this;
 }
@@ -63,6 +66,19 @@ void InputFile::close_fd() {
 }
 
 base::Result<size_t> InputFile::read(std::byte* out, size_t n) {
+  if (cancel_fd_ >= 0 && !size_bytes_) {
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {cancel_fd_, POLLIN, 0}};
+    for (;;) {
+      if (::poll(fds, 2, -1) >= 0) break;
+      if (errno != EINTR) {
+        return base::make_error(base::ErrorCode::kIo,
+                                name_ + ": poll failed: " + std::strerror(errno));
+      }
+    }
+    if (fds[1].revents != 0) {
+      return base::make_error(base::ErrorCode::kCancelled, name_ + ": reading stopped on request");
+    }
+  }
   for (;;) {
     ssize_t got = ::read(fd_, out, n);
     if (got >= 0) return static_cast<size_t>(got);

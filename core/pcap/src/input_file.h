@@ -25,6 +25,11 @@ class InputFile {
   InputFile& operator=(const InputFile&) = delete;
   ~InputFile();
 
+  // Reads of a pipe, terminal or socket wait for this fd too, and end with kCancelled once
+  // it is readable: how a stop request reaches a reader blocked on an idle stdin. Regular
+  // files never block for long and do not look at it. -1: none. Not owned.
+  void set_cancel_fd(int fd) { cancel_fd_ = fd; }
+
   // One read(2) of at most n bytes. Returns 0 only at end of input.
   base::Result<size_t> read(std::byte* out, size_t n);
   // Reads until n bytes or end of input; returns the number read.
@@ -40,7 +45,8 @@ class InputFile {
   int fd_ = -1;
   bool owned_ = false;
   std::string name_;
-  std::optional<uint64_t> size_bytes_;
+  std::optional<uint64_t> size_bytes_;  ///< set for regular files only
+  int cancel_fd_ = -1;
 };
 
 }  // namespace snapflow::pcap

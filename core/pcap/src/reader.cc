@@ -19,6 +19,7 @@ constexpr uint32_t kPcapngShb = 0x0A0D0D0A;
 
 base::Result<std::unique_ptr<PacketReader>> open_input(InputFile input,
                                                        const ReaderOptions& options) {
+  input.set_cancel_fd(options.cancel_fd);
   std::vector<std::byte> prefix(4);
   auto got = input.read_full(prefix.data(), prefix.size());
   if (!got.ok()) return std::move(got).error();

@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "snapflow/base/result.h"
@@ -65,17 +67,31 @@ class PacketInput {
 // Capture files (or stdin) through a pcap::PacketReader. Never idle, no positions.
 class FileInput final : public PacketInput {
  public:
-  explicit FileInput(std::unique_ptr<pcap::PacketReader> reader) : reader_(std::move(reader)) {}
+  // In two steps, so that cancel() can already stop open() while it waits for stdin's header.
+  static base::Result<std::unique_ptr<FileInput>> create();
+  // Opens the files ("-": stdin) as one stream, in time order (pcap::open_files). Once,
+  // before next(); kCancelled if cancel() stopped it.
+  base::Status open(const std::vector<std::string>& paths, pcap::ReaderOptions options,
+                    const pcap::FileSelection& selection);
+  ~FileInput() override;
+  FileInput(const FileInput&) = delete;
+  FileInput& operator=(const FileInput&) = delete;
+
   base::Result<Pulled> next(pcap::PacketBatch& batch, size_t max_packets) override;
   uint64_t checkpoint() override { return 0; }
   base::Status commit(uint64_t) override { return base::ok_status(); }
-  // SIGINT/SIGTERM: the next batch ends the input, interrupted (Pulled::interrupted).
-  void cancel() override { cancelled_.store(true, std::memory_order_relaxed); }
+  // SIGINT/SIGTERM: the next batch ends the input, interrupted (Pulled::interrupted); a read
+  // waiting on an idle pipe (stdin) ends at once.
+  void cancel() override;
   InputProgress progress() const override;
   const pcap::ReaderStats* reader_stats() const override { return &reader_->stats(); }
 
  private:
+  explicit FileInput(int cancel_fd) : cancel_fd_(cancel_fd) {}
+  Pulled interrupted(pcap::PacketBatch& batch) const;
+
   std::unique_ptr<pcap::PacketReader> reader_;
+  int cancel_fd_ = -1;  ///< an eventfd the reader's blocking reads also wait on; cancel() writes it
   std::atomic<bool> cancelled_{false};
 };
 

@@ -38,6 +38,9 @@ struct ReaderOptions {
   /// consumer that orders by time would fold everything after the step into its oldest open
   /// interval until the clock caught up (docs/decisions/0007-clock-steps-back.md).
   int64_t new_part_after_step_back_ns = 0;
+  /// Readable: a read of a pipe, terminal or socket that is waiting for data ends with
+  /// kCancelled (a stop request reaching a reader blocked on an idle stdin). -1: none.
+  int cancel_fd = -1;
 };
 
 struct ReaderStats {
