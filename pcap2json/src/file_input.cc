@@ -60,6 +60,7 @@ base::Result<Pulled> FileInput::next(pcap::PacketBatch& batch, size_t max_packet
 }
 
 InputProgress FileInput::progress() const {
+  if (!reader_) return {};
   const pcap::ReaderStats& s = reader_->stats();
   return {s.input_bytes, reader_->size_bytes(), s.records, s.wire_bytes};
 }

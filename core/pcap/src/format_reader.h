@@ -48,9 +48,10 @@ class FormatReader final : public PacketReader {
   size_t read_size(size_t room, size_t wanted_packets) const;
   bool stepped_back(int64_t ts_ns) const {
     const int64_t limit = options_.new_part_after_step_back_ns;
+    if (limit <= 0 || ts_ns >= part_newest_ns_) return false;
     // Unsigned: the difference of any two int64 time stamps fits.
-    return limit > 0 && ts_ns<part_newest_ns_&& static_cast<uint64_t>(part_newest_ns_) -
-                              static_cast<uint64_t>(ts_ns)> static_cast<uint64_t>(limit);
+    const uint64_t behind = static_cast<uint64_t>(part_newest_ns_) - static_cast<uint64_t>(ts_ns);
+    return behind > static_cast<uint64_t>(limit);
   }
 
   InputFile input_;

@@ -84,7 +84,9 @@ class FileInput final : public PacketInput {
   // waiting on an idle pipe (stdin) ends at once.
   void cancel() override;
   InputProgress progress() const override;
-  const pcap::ReaderStats* reader_stats() const override { return &reader_->stats(); }
+  const pcap::ReaderStats* reader_stats() const override {
+    return reader_ ? &reader_->stats() : nullptr;  // null until open() succeeded
+  }
 
  private:
   explicit FileInput(int cancel_fd) : cancel_fd_(cancel_fd) {}
