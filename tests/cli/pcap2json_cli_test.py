@@ -272,8 +272,8 @@ class Pcap2JsonCli(unittest.TestCase):
 
     def test_a_stop_ends_a_wait_on_an_idle_stdin(self):
         # The pipe stays open and silent: before the capture header, and after some packets.
-        # A stop must not wait for data or the end of the stream (decision 0007's neighbour:
-        # the reader's blocking read also waits on a cancel eventfd).
+        # A stop must not wait for data or the end of the stream: the reader's blocking read
+        # also waits on FileInput's cancel eventfd.
         with open(self.sample, "rb") as f:
             data = f.read()
         for sig, sent, message in ((signal.SIGTERM, b"", r"^pcap2json: interrupted before the "
