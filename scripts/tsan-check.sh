@@ -54,6 +54,9 @@ if [[ -d /var/cache/snapflow/search ]] && url=$(SNAPFLOW_SEARCH_INSTANCE=tsan \
   "$root/scripts/search-server.sh" start opensearch 2>"$work/node.log" | tail -1); then
   node_started=1
   echo "tsan: the indexer against $url"
+  # The instance's data outlives the run: start from no index, so documents an older build
+  # left there cannot conflict with this one's.
+  curl -sf -X DELETE "$url/snapflow-tsan*" >/dev/null
   run es --es-host "$url" --es-index-prefix snapflow-tsan --es-replicas 0 "$work/in.pcap"
   (cd "$build" && SNAPFLOW_SEARCH_INSTANCE=tsan SNAPFLOW_SEARCH_FLAVOUR=opensearch \
     SNAPFLOW_SOURCE_DIR="$root" SNAPFLOW_BINARY_DIR="$build" \
