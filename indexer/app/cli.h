@@ -19,7 +19,8 @@ struct Options {
   std::vector<std::string> args;  // positional arguments after the subcommand
   std::string older_than;         // prune --older-than
   bool dry_run = false;           // prune --dry-run
-  std::string capture;            // report --capture: only this labels.capture
+  std::string capture;            // report/delete --capture: this labels.capture
+  std::string observer;           // delete --observer: this observer.name
 };
 
 int run_setup(const Options& options, const base::Logger& logger);
@@ -27,5 +28,6 @@ int run_status(const Options& options, const base::Logger& logger);
 int run_load(const Options& options, const base::Logger& logger);
 int run_prune(const Options& options, const base::Logger& logger);
 int run_report(const Options& options, const base::Logger& logger);
+int run_delete(const Options& options, const base::Logger& logger);
 
 }  // namespace snapflow::indexer::cli

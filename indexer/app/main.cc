@@ -1,4 +1,5 @@
-// snapflow-index: set up, inspect, load and prune snapflow indices in Elasticsearch/OpenSearch.
+// snapflow-index: set up, inspect, load, prune and delete from snapflow indices in
+// Elasticsearch/OpenSearch.
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -19,6 +20,9 @@ commands:
                            [--dry-run: only list them]
   report [--capture NAME]  what the index holds: documents, packets and bytes, the busiest
                            snapshot, top talkers by bytes, data lost in ring gaps
+  delete --capture NAME --observer NAME
+                           remove one replay (its flow, totals, gap and packet documents),
+                           e.g. before replaying it with a version whose documents differ
 
 options:
   -v, --verbose            debug logging
@@ -53,6 +57,8 @@ int main(int argc, char** argv) {
       options.older_than = argv[++i];
     } else if (arg == "--capture" && i + 1 < argc) {
       options.capture = argv[++i];
+    } else if (arg == "--observer" && i + 1 < argc) {
+      options.observer = argv[++i];
     } else if (arg.substr(0, 13) == "--older-than=") {
       options.older_than = std::string(arg.substr(13));
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -75,6 +81,7 @@ int main(int argc, char** argv) {
     if (command == "load") return indexer::cli::run_load(options, logger);
     if (command == "prune") return indexer::cli::run_prune(options, logger);
     if (command == "report") return indexer::cli::run_report(options, logger);
+    if (command == "delete") return indexer::cli::run_delete(options, logger);
   } catch (const std::exception& e) {
     logger.error(std::string("unexpected: ") + e.what());
     return indexer::cli::kExitError;

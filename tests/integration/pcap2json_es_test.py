@@ -9,6 +9,11 @@
   and for the totals documents.
 * Idempotence: the same capture ingested twice leaves _count unchanged and the second run's
   indexer line reports every document as already present (409 on create).
+* One replay removed: a replay whose documents differ from the stored ones (as after an
+  upgrade; here --no-community-id) is refused document by document and exits non-zero;
+  `snapflow-index delete --capture --observer` removes exactly that replay (another capture
+  and another observer's replay of the same file stay, with exact sums), and the capture then
+  replays cleanly.
 
 Each test uses its own index prefix and deletes its indices and template at the end.
 Usage: pcap2json_es_test.py PCAP2JSON SNAPFLOW_GEN SNAPFLOW_INDEX WORKDIR
@@ -73,11 +78,15 @@ class Pcap2JsonSearch(unittest.TestCase):
         self.addCleanup(self.search.delete, p)
         return p
 
-    def ingest(self, path, prefix):
-        r = subprocess.run([PCAP2JSON, "--no-progress", "--stats", "--es-host", self.search.url,
-                            "--index-prefix", prefix, "--observer", "itest", "--es-flush-interval",
-                            "200ms", "--es-dead-letter", os.path.join(WORKDIR, prefix + ".dead"),
-                            path], capture_output=True, text=True, timeout=300)
+    def run_pcap2json(self, path, prefix, *flags, observer="itest"):
+        return subprocess.run([PCAP2JSON, "--no-progress", "--stats", "--es-host", self.search.url,
+                               "--index-prefix", prefix, "--observer", observer,
+                               "--es-flush-interval", "200ms", "--es-dead-letter",
+                               os.path.join(WORKDIR, prefix + ".dead"), *flags, path],
+                              capture_output=True, text=True, timeout=300)
+
+    def ingest(self, path, prefix, *flags, observer="itest"):
+        r = self.run_pcap2json(path, prefix, *flags, observer=observer)
         self.assertEqual(r.returncode, 0, r.stderr)
         stats = ps.parse_stats(r.stderr)
         self.assertTrue(stats["exact"], r.stderr)
@@ -136,6 +145,84 @@ class Pcap2JsonSearch(unittest.TestCase):
         self.assertEqual(self.search.count(prefix), count)
         packets, wire = ps.pcap_totals(self.vxlan)
         self.assertEqual(self.search.sums(prefix, "snapflow.flow")[1:], (packets, wire))
+
+    def replay_sums(self, prefix, capture, observer):
+        """(documents, packets, bytes) of one observer's capture: flow documents, and all."""
+        self.search.refresh(prefix)
+        status, body = self.search.request("POST", "/%s-*/_search" % prefix, {
+            "size": 0, "track_total_hits": True,
+            "query": {"bool": {"filter": [{"term": {"labels.capture": capture}},
+                                          {"term": {"observer.name": observer}}]}},
+            "aggs": {"flows": {"filter": {"term": {"event.dataset": "snapflow.flow"}},
+                               "aggs": {"p": {"sum": {"field": "network.packets"}},
+                                        "b": {"sum": {"field": "network.bytes"}}}}}})
+        self.assertEqual(status, 200, body)
+        flows = body["aggregations"]["flows"]
+        return body["hits"]["total"]["value"], int(flows["p"]["value"]), int(flows["b"]["value"])
+
+    def replay_count(self, prefix, capture, observer, dataset):
+        self.search.refresh(prefix)
+        status, body = self.search.request("POST", "/%s-*/_count" % prefix, {
+            "query": {"bool": {"filter": [{"term": {"labels.capture": capture}},
+                                          {"term": {"observer.name": observer}},
+                                          {"term": {"event.dataset": dataset}}]}}})
+        self.assertEqual(status, 200, body)
+        return body["count"]
+
+    def delete_replay(self, prefix, *args):
+        return subprocess.run([SNAPFLOW_INDEX, "delete", "--es-host", self.search.url,
+                               "--es-index-prefix", prefix, *args],
+                              capture_output=True, text=True, timeout=300)
+
+    def test_delete_one_replay_then_replay_again(self):
+        prefix = self.prefix("delete")
+        first = self.ingest(self.imix, prefix, "--capture", "incident")
+        other_capture = self.ingest(self.vxlan, prefix, "--capture", "baseline")
+        other_observer = self.ingest(self.imix, prefix, "--capture", "incident", observer="probe2")
+        imix_totals, vxlan_totals = ps.pcap_totals(self.imix), ps.pcap_totals(self.vxlan)
+        self.assertEqual(self.replay_sums(prefix, "incident", "itest"),
+                         (first["documents"], *imix_totals))
+
+        # Same ids, other content: every flow document is refused (the totals documents carry
+        # no community id, so they are found present), and nothing stored changes.
+        differing = self.run_pcap2json(self.imix, prefix, "--capture", "incident",
+                                       "--no-community-id")
+        self.assertNotEqual(differing.returncode, 0, differing.stderr)
+        stats = ps.parse_stats(differing.stderr)
+        flow_documents = self.replay_count(prefix, "incident", "itest", "snapflow.flow")
+        self.assertEqual((stats["acked"], stats["conflicting"], stats["present"]),
+                         (0, flow_documents, first["documents"] - flow_documents),
+                         differing.stderr)
+        self.assertEqual(self.replay_sums(prefix, "incident", "itest"),
+                         (first["documents"], *imix_totals))
+
+        r = self.delete_replay(prefix, "--capture", "incident")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--observer", r.stderr)
+        r = self.delete_replay(prefix, "--capture", "incident", "--observer", "itest")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("deleted %d documents of capture incident" % first["documents"], r.stdout)
+        self.assertEqual(self.replay_sums(prefix, "incident", "itest"), (0, 0, 0))
+        self.assertEqual(self.replay_sums(prefix, "baseline", "itest"),
+                         (other_capture["documents"], *vxlan_totals))
+        self.assertEqual(self.replay_sums(prefix, "incident", "probe2"),
+                         (other_observer["documents"], *imix_totals))
+
+        again = self.ingest(self.imix, prefix, "--capture", "incident", "--no-community-id")
+        self.assertEqual((again["acked"], again["present"]), (first["documents"], 0))
+        self.assertEqual(self.replay_sums(prefix, "incident", "itest"),
+                         (first["documents"], *imix_totals))
+        status, body = self.search.request("POST", "/%s-*/_search" % prefix, {
+            "size": 500, "query": {"bool": {"filter": [
+                {"term": {"labels.capture": "incident"}}, {"term": {"observer.name": "itest"}},
+                {"term": {"event.dataset": "snapflow.flow"}}]}}})
+        self.assertEqual(status, 200, body)
+        docs = [h["_source"] for h in body["hits"]["hits"]]
+        self.assertEqual(len(docs), 500)
+        self.assertTrue(all("community_id" not in d["network"] for d in docs))
+        r = self.delete_replay(prefix, "--capture", "nothing-here", "--observer", "itest")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("deleted 0 documents", r.stdout)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,46 @@
+#include <iostream>
+
+#include "cli.h"
+#include "snapflow/base/time.h"
+#include "snapflow/indexer/es_client.h"
+#include "snapflow/indexer/retraction.h"
+
+namespace snapflow::indexer::cli {
+
+// Removes one replay: every flow, totals, gap and packet document of an observer's capture,
+// so the capture can be replayed again by a version whose documents differ (a replay of the
+// same capture by the same version needs no delete: its documents are found present).
+int run_delete(const Options& options, const base::Logger& logger) {
+  if (options.capture.empty() || options.observer.empty()) {
+    logger.error(
+        "delete needs --capture NAME and --observer NAME (it removes every document they name)");
+    return kExitUsage;
+  }
+  if (!options.args.empty()) {
+    logger.error("delete takes no arguments (got " + options.args.front() + ")");
+    return kExitUsage;
+  }
+  auto client = EsClient::create(options.config, logger);
+  if (!client.ok()) {
+    logger.error(client.error().to_string());
+    return kExitError;
+  }
+  BackoffPolicy backoff(options.config.retry_initial_ns, options.config.retry_max_ns,
+                        options.config.retry_total_ns,
+                        static_cast<uint64_t>(base::now_monotonic_ns()));
+  // Records are numbered from 1, so "above record 0" is every document of the capture.
+  const RetractionScope scope{options.config.index_prefix, options.observer, options.capture, 0,
+                              std::nullopt};
+  auto deleted = retract_documents(**client, scope, backoff);
+  if (!deleted.ok()) {
+    logger.error(
+        std::move(deleted).error().context("delete capture " + options.capture).to_string());
+    return kExitError;
+  }
+  std::cout << "deleted " << deleted->deleted << " documents of capture " << options.capture
+            << " (observer " << options.observer << ") from " << options.config.index_prefix
+            << "-*\n";
+  return kExitOk;
+}
+
+}  // namespace snapflow::indexer::cli
