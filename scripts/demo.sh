@@ -5,7 +5,8 @@
 #   2. generates the sample capture (deterministic; nothing is downloaded),
 #   3. starts a local OpenSearch node (fetched once into a cache with Maven) unless
 #      SNAPFLOW_ES_HOST points at your own cluster,
-#   4. creates the index template, replays the capture into the index with pcap2json,
+#   4. creates the index template, removes an earlier demo run's documents, replays the
+#      capture into the index with pcap2json,
 #   5. prints a short report read back from the server.
 # Environment: SNAPFLOW_ES_HOST (your cluster's URL; credentials via SNAPFLOW_ES_USER /
 # SNAPFLOW_ES_PASSWORD or SNAPFLOW_ES_API_KEY), SNAPFLOW_DEMO_CAPTURE (replay this file
@@ -55,6 +56,12 @@ fi
 
 step "Creating the index template"
 "$build/indexer/snapflow-index" setup --es-host "$es_host" "${setup_flags[@]}"
+
+# A replay of the same capture by the same version would find every document present; one by
+# another version (documents with other fields) would be refused. Starting from no demo
+# documents makes every run of the demo the same.
+step "Removing the documents of an earlier demo run, if any"
+"$build/indexer/snapflow-index" delete --es-host "$es_host" --capture demo --observer demo-probe
 
 step "Replaying ${inputs[*]} into $es_host"
 "$build/pcap2json/pcap2json" --es-host "$es_host" --capture demo --observer demo-probe \
