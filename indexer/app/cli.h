@@ -18,7 +18,7 @@ struct Options {
   IndexerConfig config;
   std::vector<std::string> args;  // positional arguments after the subcommand
   std::string older_than;         // prune --older-than
-  bool dry_run = false;           // prune --dry-run
+  bool dry_run = false;           // prune/delete --dry-run
   std::string capture;            // report/delete --capture: this labels.capture
   std::string observer;           // delete --observer: this observer.name
 };

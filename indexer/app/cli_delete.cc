@@ -31,6 +31,17 @@ int run_delete(const Options& options, const base::Logger& logger) {
   // Records are numbered from 1, so "above record 0" is every document of the capture.
   const RetractionScope scope{options.config.index_prefix, options.observer, options.capture, 0,
                               std::nullopt};
+  if (options.dry_run) {
+    auto count = count_documents(**client, scope);
+    if (!count.ok()) {
+      logger.error(std::move(count).error().to_string());
+      return kExitError;
+    }
+    std::cout << "would delete " << *count << " documents of capture " << options.capture
+              << " (observer " << options.observer << ") from " << options.config.index_prefix
+              << "-*\n";
+    return kExitOk;
+  }
   auto deleted = retract_documents(**client, scope, backoff);
   if (!deleted.ok()) {
     logger.error(

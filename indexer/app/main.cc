@@ -23,6 +23,7 @@ commands:
   delete --capture NAME --observer NAME
                            remove one replay (its flow, totals, gap and packet documents),
                            e.g. before replaying it with a version whose documents differ
+                           [--dry-run: only count them]
 
 options:
   -v, --verbose            debug logging

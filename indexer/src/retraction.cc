@@ -96,12 +96,9 @@ base::Status expect_200(const base::Result<HttpResponse>& response, std::string_
                     describe_http_error(*response, what));
 }
 
-// One page of the scope's documents, ids only: {"query":{"bool":{"filter":[...]}},"size":N,
-// "_source":false}. Flow, totals, gap and packet documents; never the accounting samples,
-// which are deltas the next sample corrects.
-std::string search_body(const RetractionScope& scope, int page_size) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
+// The scope's documents: {"bool":{"filter":[...]}}. Flow, totals, gap and packet documents;
+// never the accounting samples, which are deltas the next sample corrects.
+void write_scope_query(JsonWriter& w, const RetractionScope& scope) {
   const auto range = [&w](const char* field, const auto& write_bounds) {
     w.StartObject();
     w.Key("range");
@@ -113,8 +110,6 @@ std::string search_body(const RetractionScope& scope, int page_size) {
     w.EndObject();
     w.EndObject();
   };
-  w.StartObject();
-  w.Key("query");
   w.StartObject();
   w.Key("bool");
   w.StartObject();
@@ -151,12 +146,26 @@ std::string search_body(const RetractionScope& scope, int page_size) {
   w.EndArray();
   w.EndObject();
   w.EndObject();
+}
+
+// One page of the scope's documents, ids only: {"query":...,"size":N,"_source":false}.
+std::string search_body(const RetractionScope& scope, int page_size) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("query");
+  write_scope_query(w, scope);
   w.Key("size");
   w.Int(page_size);
   w.Key("_source");
   w.Bool(false);
   w.EndObject();
   return buffer.GetString();
+}
+
+std::string describe(const RetractionScope& scope) {
+  return "the documents of observer " + scope.observer + "'s capture " + scope.capture +
+         " above record " + std::to_string(scope.after_record);
 }
 
 }  // namespace
@@ -204,14 +213,39 @@ base::Result<RetractionResult> retract_documents(EsClient& client, const Retract
       continue;
     }
     if (done.error().code() != ErrorCode::kUnavailable) {
-      return std::move(done).error().context("retract the previous run's documents");
+      return std::move(done).error().context("delete " + describe(scope));
     }
     const int64_t delay = backoff.delay_ns(attempt++);
     if (!backoff.within_budget(started, base::now_monotonic_ns(), delay)) {
-      return std::move(done).error().context("retract the previous run's documents: gave up");
+      return std::move(done).error().context("delete " + describe(scope) + ": gave up");
     }
     std::this_thread::sleep_for(std::chrono::nanoseconds(delay));
   }
+}
+
+base::Result<uint64_t> count_documents(EsClient& client, const RetractionScope& scope) {
+  const std::string indices = "/" + scope.index_prefix + "-*";
+  const std::string options = "?ignore_unavailable=true&allow_no_indices=true";
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("query");
+  write_scope_query(w, scope);
+  w.EndObject();
+  const std::string context = "count " + describe(scope);
+  SNAPFLOW_TRY_STATUS(
+      expect_200(client.send({"POST", indices + "/_refresh" + options, {}}), "refresh"), context);
+  auto counted = client.send({"POST", indices + "/_count" + options, buffer.GetString()});
+  SNAPFLOW_TRY_STATUS(expect_200(counted, "count"), context);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  uint64_t count = 0;
+  if (parser.parse(counted->body).get(root) != simdjson::SUCCESS ||
+      root["count"].get(count) != simdjson::SUCCESS) {
+    return make_error(ErrorCode::kFormat,
+                      context + ": the answer from " + counted->host + " has no count");
+  }
+  return count;
 }
 
 }  // namespace snapflow::indexer

@@ -11,9 +11,9 @@
   indexer line reports every document as already present (409 on create).
 * One replay removed: a replay whose documents differ from the stored ones (as after an
   upgrade; here --no-community-id) is refused document by document and exits non-zero;
-  `snapflow-index delete --capture --observer` removes exactly that replay (another capture
-  and another observer's replay of the same file stay, with exact sums), and the capture then
-  replays cleanly.
+  `snapflow-index delete --capture --observer` (after a --dry-run that only counts it)
+  removes exactly that replay (another capture and another observer's replay of the same file
+  stay, with exact sums), and the capture then replays cleanly.
 
 Each test uses its own index prefix and deletes its indices and template at the end.
 Usage: pcap2json_es_test.py PCAP2JSON SNAPFLOW_GEN SNAPFLOW_INDEX WORKDIR
@@ -199,6 +199,12 @@ class Pcap2JsonSearch(unittest.TestCase):
         r = self.delete_replay(prefix, "--capture", "incident")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("--observer", r.stderr)
+        r = self.delete_replay(prefix, "--capture", "incident", "--observer", "itest", "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("would delete %d documents of capture incident" % first["documents"],
+                      r.stdout)
+        self.assertEqual(self.replay_sums(prefix, "incident", "itest"),
+                         (first["documents"], *imix_totals))
         r = self.delete_replay(prefix, "--capture", "incident", "--observer", "itest")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("deleted %d documents of capture incident" % first["documents"], r.stdout)

@@ -2,6 +2,7 @@
 // it resumes from (docs/decisions/0009-retraction-at-resume.md). pcap2json calls it once at
 // start, before it writes anything, so the run can count everything from the cursor again:
 // what the ring still holds is made again, what it lost since goes into the gap document.
+// snapflow-index delete uses it to remove a whole replay (every record above 0).
 #pragma once
 
 #include <cstdint>
@@ -33,5 +34,9 @@ struct RetractionResult {
 // within its budget; anything else is an error naming the server's answer.
 base::Result<RetractionResult> retract_documents(EsClient& client, const RetractionScope& scope,
                                                  BackoffPolicy& backoff);
+
+// How many documents of scope the server holds (after a refresh): what retract_documents would
+// delete now. One attempt; an unavailable server is an error.
+base::Result<uint64_t> count_documents(EsClient& client, const RetractionScope& scope);
 
 }  // namespace snapflow::indexer
