@@ -4,6 +4,8 @@
 #include <rapidjson/writer.h>
 #include <simdjson.h>
 
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "snapflow/base/time.h"
@@ -164,8 +166,27 @@ std::string search_body(const RetractionScope& scope, int page_size) {
 }
 
 std::string describe(const RetractionScope& scope) {
-  return "the documents of observer " + scope.observer + "'s capture " + scope.capture +
-         " above record " + std::to_string(scope.after_record);
+  std::string what = "the documents of observer " + scope.observer + "'s capture " + scope.capture;
+  if (scope.after_record > 0) what += " above record " + std::to_string(scope.after_record);
+  return what;
+}
+
+// POST /<prefix>-*/<api>, tolerating a prefix with no indices yet (nothing to find).
+std::string scope_path(const RetractionScope& scope, std::string_view api,
+                       std::string_view query = {}) {
+  std::string path = "/" + scope.index_prefix + "-*/";
+  path += api;
+  path += "?ignore_unavailable=true&allow_no_indices=true";
+  if (!query.empty()) {
+    path += '&';
+    path += query;
+  }
+  return path;
+}
+
+// A refresh first, so what follows sees every write that had landed.
+base::Status refresh(EsClient& client, const RetractionScope& scope) {
+  return expect_200(client.send({"POST", scope_path(scope, "_refresh"), {}}), "refresh");
 }
 
 }  // namespace
@@ -179,11 +200,7 @@ base::Result<RetractionResult> retract_documents(EsClient& client, const Retract
   constexpr int kPageSize = 5000;
   const std::string indices = "/" + scope.index_prefix + "-*";
   const std::string search_path =
-      indices +
-      "/_search?filter_path=hits.hits._index,hits.hits._id&ignore_unavailable=true"
-      "&allow_no_indices=true";
-  const std::string refresh_path =
-      indices + "/_refresh?ignore_unavailable=true&allow_no_indices=true";
+      scope_path(scope, "_search", "filter_path=hits.hits._index,hits.hits._id");
   const std::string body = search_body(scope, kPageSize);
 
   RetractionResult result;
@@ -191,7 +208,7 @@ base::Result<RetractionResult> retract_documents(EsClient& client, const Retract
   int attempt = 0;
   // One round; true when the search found nothing left.
   const auto one_round = [&]() -> base::Result<bool> {
-    SNAPFLOW_TRY_STATUS(expect_200(client.send({"POST", refresh_path, {}}), "refresh"), indices);
+    SNAPFLOW_TRY_STATUS(refresh(client, scope), indices);
     auto found = client.send({"POST", search_path, body});
     SNAPFLOW_TRY_STATUS(expect_200(found, "search"), indices);
     auto page = read_page(*found);
@@ -224,8 +241,6 @@ base::Result<RetractionResult> retract_documents(EsClient& client, const Retract
 }
 
 base::Result<uint64_t> count_documents(EsClient& client, const RetractionScope& scope) {
-  const std::string indices = "/" + scope.index_prefix + "-*";
-  const std::string options = "?ignore_unavailable=true&allow_no_indices=true";
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
@@ -233,9 +248,8 @@ base::Result<uint64_t> count_documents(EsClient& client, const RetractionScope& 
   write_scope_query(w, scope);
   w.EndObject();
   const std::string context = "count " + describe(scope);
-  SNAPFLOW_TRY_STATUS(
-      expect_200(client.send({"POST", indices + "/_refresh" + options, {}}), "refresh"), context);
-  auto counted = client.send({"POST", indices + "/_count" + options, buffer.GetString()});
+  SNAPFLOW_TRY_STATUS(refresh(client, scope), context);
+  auto counted = client.send({"POST", scope_path(scope, "_count"), buffer.GetString()});
   SNAPFLOW_TRY_STATUS(expect_200(counted, "count"), context);
   simdjson::dom::parser parser;
   simdjson::dom::element root;
