@@ -146,28 +146,26 @@ class Pcap2JsonSearch(unittest.TestCase):
         packets, wire = ps.pcap_totals(self.vxlan)
         self.assertEqual(self.search.sums(prefix, "snapflow.flow")[1:], (packets, wire))
 
-    def replay_sums(self, prefix, capture, observer):
-        """(documents, packets, bytes) of one observer's capture: flow documents, and all."""
+    def replay_search(self, prefix, capture, observer, api="_search", dataset=None, **body):
+        """One observer's capture (one dataset of it, if given) through _search or _count."""
         self.search.refresh(prefix)
-        status, body = self.search.request("POST", "/%s-*/_search" % prefix, {
-            "size": 0, "track_total_hits": True,
-            "query": {"bool": {"filter": [{"term": {"labels.capture": capture}},
-                                          {"term": {"observer.name": observer}}]}},
-            "aggs": {"flows": {"filter": {"term": {"event.dataset": "snapflow.flow"}},
-                               "aggs": {"p": {"sum": {"field": "network.packets"}},
-                                        "b": {"sum": {"field": "network.bytes"}}}}}})
-        self.assertEqual(status, 200, body)
+        filters = [{"term": {"labels.capture": capture}}, {"term": {"observer.name": observer}}]
+        if dataset:
+            filters.append({"term": {"event.dataset": dataset}})
+        status, answer = self.search.request("POST", "/%s-*/%s" % (prefix, api),
+                                             {"query": {"bool": {"filter": filters}}, **body})
+        self.assertEqual(status, 200, answer)
+        return answer
+
+    def replay_sums(self, prefix, capture, observer):
+        """(documents, packets, bytes) of one observer's capture: all documents, flow sums."""
+        body = self.replay_search(
+            prefix, capture, observer, size=0, track_total_hits=True,
+            aggs={"flows": {"filter": {"term": {"event.dataset": "snapflow.flow"}},
+                            "aggs": {"p": {"sum": {"field": "network.packets"}},
+                                     "b": {"sum": {"field": "network.bytes"}}}}})
         flows = body["aggregations"]["flows"]
         return body["hits"]["total"]["value"], int(flows["p"]["value"]), int(flows["b"]["value"])
-
-    def replay_count(self, prefix, capture, observer, dataset):
-        self.search.refresh(prefix)
-        status, body = self.search.request("POST", "/%s-*/_count" % prefix, {
-            "query": {"bool": {"filter": [{"term": {"labels.capture": capture}},
-                                          {"term": {"observer.name": observer}},
-                                          {"term": {"event.dataset": dataset}}]}}})
-        self.assertEqual(status, 200, body)
-        return body["count"]
 
     def delete_replay(self, prefix, *args):
         return subprocess.run([SNAPFLOW_INDEX, "delete", "--es-host", self.search.url,
@@ -189,7 +187,8 @@ class Pcap2JsonSearch(unittest.TestCase):
                                        "--no-community-id")
         self.assertNotEqual(differing.returncode, 0, differing.stderr)
         stats = ps.parse_stats(differing.stderr)
-        flow_documents = self.replay_count(prefix, "incident", "itest", "snapflow.flow")
+        flow_documents = self.replay_search(prefix, "incident", "itest", "_count",
+                                            "snapflow.flow")["count"]
         self.assertEqual((stats["acked"], stats["conflicting"], stats["present"]),
                          (0, flow_documents, first["documents"] - flow_documents),
                          differing.stderr)
@@ -218,12 +217,9 @@ class Pcap2JsonSearch(unittest.TestCase):
         self.assertEqual((again["acked"], again["present"]), (first["documents"], 0))
         self.assertEqual(self.replay_sums(prefix, "incident", "itest"),
                          (first["documents"], *imix_totals))
-        status, body = self.search.request("POST", "/%s-*/_search" % prefix, {
-            "size": 500, "query": {"bool": {"filter": [
-                {"term": {"labels.capture": "incident"}}, {"term": {"observer.name": "itest"}},
-                {"term": {"event.dataset": "snapflow.flow"}}]}}})
-        self.assertEqual(status, 200, body)
-        docs = [h["_source"] for h in body["hits"]["hits"]]
+        hits = self.replay_search(prefix, "incident", "itest", dataset="snapflow.flow",
+                                  size=500)["hits"]["hits"]
+        docs = [h["_source"] for h in hits]
         self.assertEqual(len(docs), 500)
         self.assertTrue(all("community_id" not in d["network"] for d in docs))
         r = self.delete_replay(prefix, "--capture", "nothing-here", "--observer", "itest")
