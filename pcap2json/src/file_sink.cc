@@ -64,7 +64,10 @@ base::Status FileSink::write(document::DocumentBatch batch) {
     SNAPFLOW_TRY_STATUS(flush_buffer(), "write batch " + std::to_string(batch.sequence));
   }
   if (batch.body.size() >= options_.buffer_bytes / 2) {
-    // Large batch: write it straight from its own memory (buffer_ is empty here).
+    // Large batch: write it straight from its own memory, but after the smaller batches
+    // buffered before it, so the file keeps the batches' order and delivered_through()
+    // never passes a batch that is still in buffer_.
+    SNAPFLOW_TRY_STATUS(flush_buffer(), "write batch " + std::to_string(batch.sequence));
     SNAPFLOW_TRY_STATUS(emit(batch.body), "write batch " + std::to_string(batch.sequence));
     delivered_through_ = batch.sequence;
     release(std::move(batch));

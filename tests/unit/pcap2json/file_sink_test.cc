@@ -97,6 +97,33 @@ TEST(FileSink, PlainRoundTripWithBufferingAndDelivery) {
   std::filesystem::remove(path);
 }
 
+// A batch between half and all of the buffer goes out straight from its own memory; what is
+// buffered before it must go out first, and delivered_through() must wait for both.
+TEST(FileSink, LargeBatchAfterBufferedOnesKeepsOrder) {
+  for (const bool gzip : {false, true}) {
+    SCOPED_TRACE(gzip ? "gzip" : "plain");
+    const std::string path = temp_path("order.ndjson");
+    auto sink = FileSink::open(path, {.gzip = gzip, .buffer_bytes = 64 * 1024});
+    ASSERT_TRUE(sink.ok()) << sink.error().to_string();
+    document::DocumentBatch small = make_batch(1, 3);
+    document::DocumentBatch large = make_batch(2, 700);
+    ASSERT_GE(large.body.size(), 32u * 1024);
+    ASSERT_LE(small.body.size() + large.body.size(), 64u * 1024);
+    const std::string expected = small.body + large.body;
+    ASSERT_TRUE((*sink)->write(std::move(small)).ok());
+    EXPECT_EQ((*sink)->delivered_through(), 0u);
+    ASSERT_TRUE((*sink)->write(std::move(large)).ok());
+    EXPECT_EQ((*sink)->delivered_through(), 2u);
+    ASSERT_TRUE((*sink)->finish().ok());
+    int members = 0;
+    const std::string written =
+        gzip ? gunzip_with_zlib(read_file(path), &members) : read_file(path);
+    EXPECT_EQ(written.size(), expected.size());
+    EXPECT_TRUE(written == expected) << "the buffered batch must come before the large one";
+    std::filesystem::remove(path);
+  }
+}
+
 TEST(FileSink, GzipRoundTripReadableByZlib) {
   const std::string path = temp_path("docs.ndjson.gz");
   auto sink = FileSink::open(path, {.gzip = true, .gzip_level = 1, .buffer_bytes = 256 * 1024});
