@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "snapflow/base/link_type.h"
+#include "snapflow/base/uninitialized_allocator.h"
 
 namespace snapflow::pcap {
 
@@ -52,7 +53,9 @@ InputId fingerprint_first_record(const PacketRecord& record);
 
 struct PacketBatch {
   std::vector<PacketRecord> records;  ///< reserved once, cleared per use
-  std::vector<std::byte> storage;     ///< bytes the records point into
+  /// Bytes the records point into. Not zero-filled when it grows: only the pages a reader
+  /// fills are touched.
+  std::vector<std::byte, base::UninitializedAllocator<std::byte>> storage;
   uint64_t sequence = 0;  ///< position of this batch in its stream (set by the reader stage)
   /// 1-based number of records[0] in its input; records of a batch have consecutive numbers.
   uint64_t first_record_number = 0;
