@@ -38,12 +38,12 @@ constexpr char kEncodeTasks = 0;
 
 constexpr int64_t kProgressEveryNs = 250 * base::kNsPerMs;
 constexpr size_t kStatusCount = kDecodeStatusCount;
-// Document batches written by the sink come back for reuse, up to this many (4 MiB each): a
-// snapshot of 100 000 flows is about 18 of them, all in flight at once.
+// Document batches written by the sink come back for reuse, up to this many (3-4 MiB each): a
+// snapshot of 100 000 flows is 25 of them, all in flight at once.
 constexpr size_t kPooledDocumentBatches = 64;
-// Flow documents per encode task: about 3-3.5 MiB of ECS JSON, so one task fills about one
-// document batch (kDocumentBatchBytes).
-constexpr size_t kDocumentsPerTask = 4096;
+// Flow documents per encode task and document batch: 3-3.5 MiB of ECS JSON with community id,
+// about kDocumentBatchBytes; larger documents (tunnels, IPv6, cloud fields) make larger batches.
+constexpr size_t kDocumentsPerRun = 4096;
 
 // Everything one input batch needs on its way through the stages. Pooled and reused.
 struct WorkItem {
@@ -468,41 +468,42 @@ class PipelineRun {
                            batch_with_room(out, bulk, batch_pool_));
       return;
     }
-    // The records are cut into runs of kDocumentsPerTask across the shards, in shard order,
-    // each encoded into its own batch list in parallel and appended in order: the output is
-    // the same whatever the scheduling. A run fills about one batch, so a snapshot leaves no
-    // nearly empty batch behind per shard, and the pool cycles fewer buffers (decision 0092).
+    // The records are cut into runs of kDocumentsPerRun across the shards, in shard order, each
+    // encoded into one document batch in parallel and appended in order: the output is the
+    // same whatever the scheduling. Every run fills its own batch and no other, so pooled
+    // batches are filled alike whatever the document size, and the pool cycles only as many
+    // buffers as a snapshot's documents need (decision 0092).
     std::vector<size_t> shard_ends(snapshot.shards.size());
     size_t records = 0;
     for (size_t s = 0; s < snapshot.shards.size(); ++s) {
       records += snapshot.shards[s].size();
       shard_ends[s] = records;
     }
-    const size_t tasks = (records + kDocumentsPerTask - 1) / kDocumentsPerTask;
-    std::vector<std::vector<document::DocumentBatch>> per_task(tasks);
+    const size_t runs = (records + kDocumentsPerRun - 1) / kDocumentsPerRun;
+    const size_t first = out.size();
+    out.resize(first + runs);
     base::tsan_release(&kEncodeTasks);  // the tasks below, see base/tsan.h
-    tbb::parallel_for(size_t{0}, tasks, [&](size_t t) {
+    tbb::parallel_for(size_t{0}, runs, [&](size_t run) {
       base::tsan_acquire(&kEncodeTasks);
+      document::DocumentBatch& batch = out[first + run];
+      batch = batch_pool_.take();
+      batch.bulk_form = bulk;
+      batch.body.reserve(kDocumentBatchBytes + 64 * 1024);
       FlowEncoder& encoder = flow_encoders_.local();
-      const size_t begin = t * kDocumentsPerTask;
-      const size_t end = std::min(begin + kDocumentsPerTask, records);
+      const size_t begin = run * kDocumentsPerRun;
+      const size_t end = std::min(begin + kDocumentsPerRun, records);
       auto shard = static_cast<size_t>(
           std::upper_bound(shard_ends.begin(), shard_ends.end(), begin) - shard_ends.begin());
       for (size_t at = begin; at < end; ++shard) {
         const std::vector<FlowRecord>& shard_records = snapshot.shards[shard];
         const size_t shard_begin = shard_ends[shard] - shard_records.size();
-        const size_t stop = std::min(end, shard_ends[shard]);
-        for (; at < stop; ++at) {
-          encoder.encode_flow(snapshot.totals, shard_records[at - shard_begin],
-                              batch_with_room(per_task[t], bulk, batch_pool_));
+        for (const size_t stop = std::min(end, shard_ends[shard]); at < stop; ++at) {
+          encoder.encode_flow(snapshot.totals, shard_records[at - shard_begin], batch);
         }
       }
       base::tsan_release(&kEncodeTasks);
     });
     base::tsan_acquire(&kEncodeTasks);
-    for (auto& batches : per_task) {
-      for (auto& b : batches) out.push_back(std::move(b));
-    }
   }
 
   void deliver(WorkItem* w) {
