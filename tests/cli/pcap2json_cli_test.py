@@ -148,6 +148,31 @@ class Pcap2JsonCli(unittest.TestCase):
         ids_again = [json.loads(l)["create"]["_id"] for l in gzip.open(again, "rt").read().splitlines()[0::2]]
         self.assertEqual(sorted(ids), sorted(ids_again), "ids are deterministic")
 
+    def test_every_thread_count_writes_the_same_bytes(self):
+        # 12 000 flows in one 100 ms snapshot: the flow documents are encoded in parallel runs
+        # that cross shard boundaries; their order, and the totals document before its flows,
+        # must not depend on the threads or on how large each written batch is.
+        capture = generate("many_flows", "--flows", "12000", "--packets", "36000", "--size",
+                           str(PACKET), "--rate", "1000000", "--seed", "6")
+        outputs = {}
+        for threads in ("1", "2", "4"):
+            plain = os.path.join(WORKDIR, f"threads{threads}.ndjson")
+            packed = os.path.join(WORKDIR, f"threads{threads}.ndjson.gz")
+            r = pcap2json("--threads", threads, "-o", plain, capture)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = pcap2json("--threads", threads, "--bulk", "--gzip", "-o", packed, capture)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(plain, "rb") as f:
+                outputs[threads] = (f.read(), gzip.open(packed).read())
+        self.assertTrue(outputs["1"] == outputs["2"] == outputs["4"], "outputs differ by threads")
+        documents = docs(outputs["1"][0])
+        datasets = [d["event"]["dataset"] for d in documents]
+        self.assertEqual(datasets[0], "snapflow.totals")
+        self.assertEqual(datasets.count("snapflow.totals"), 1, "all packets in one snapshot")
+        self.assertEqual(datasets.count("snapflow.flow"), documents[0]["snapflow"]["flows"])
+        self.assertGreater(datasets.count("snapflow.flow"), 2 * 4096, "more than two runs")
+        self.assertEqual(flow_sums(documents), (36000, 36000 * PACKET))
+
     def test_several_files_are_read_in_time_order(self):
         early = generate("early", "--flows", "5", "--packets", "100", "--start", "1700000000000000000", "--seed", "4")
         late = generate("late", "--flows", "5", "--packets", "100", "--start", "1700000100000000000", "--seed", "5")
