@@ -1,7 +1,6 @@
 #include <iostream>
 
 #include "cli.h"
-#include "snapflow/base/time.h"
 #include "snapflow/indexer/es_client.h"
 #include "snapflow/indexer/retraction.h"
 
@@ -25,9 +24,6 @@ int run_delete(const Options& options, const base::Logger& logger) {
     logger.error(client.error().to_string());
     return kExitError;
   }
-  BackoffPolicy backoff(options.config.retry_initial_ns, options.config.retry_max_ns,
-                        options.config.retry_total_ns,
-                        static_cast<uint64_t>(base::now_monotonic_ns()));
   // Records are numbered from 1, so "above record 0" is every document of the capture.
   const RetractionScope scope{options.config.index_prefix, options.observer, options.capture, 0,
                               std::nullopt};
@@ -42,6 +38,7 @@ int run_delete(const Options& options, const base::Logger& logger) {
               << "-*\n";
     return kExitOk;
   }
+  BackoffPolicy backoff = BackoffPolicy::from_config(options.config);
   auto deleted = retract_documents(**client, scope, backoff);
   if (!deleted.ok()) {
     logger.error(

@@ -336,8 +336,7 @@ void BulkIndexer::sender_loop(size_t slot) {
 
 base::Status BulkIndexer::deliver(size_t slot, EsClient& client, compress::GzipCompressor& gzip,
                                   BulkRequest request) {
-  BackoffPolicy backoff(config_.retry_initial_ns, config_.retry_max_ns, config_.retry_total_ns,
-                        static_cast<uint64_t>(base::now_monotonic_ns()) + slot);
+  BackoffPolicy backoff = BackoffPolicy::from_config(config_, slot);
   std::string path = "/_bulk?";
   path += kBulkFilterPath;
   std::string compressed;

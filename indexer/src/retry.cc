@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "snapflow/base/time.h"
 #include "snapflow/indexer/es_client.h"
 
 namespace snapflow::indexer {
@@ -42,6 +43,11 @@ BackoffPolicy::BackoffPolicy(int64_t initial_ns, int64_t max_ns, int64_t total_n
       max_ns_(std::max(max_ns, initial_ns_)),
       total_ns_(total_ns),
       rng_(seed) {}
+
+BackoffPolicy BackoffPolicy::from_config(const IndexerConfig& config, uint64_t stream) {
+  return BackoffPolicy(config.retry_initial_ns, config.retry_max_ns, config.retry_total_ns,
+                       static_cast<uint64_t>(base::now_monotonic_ns()) + stream);
+}
 
 int64_t BackoffPolicy::cap_ns(int attempt) const {
   int64_t d = initial_ns_;

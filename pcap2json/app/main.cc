@@ -11,7 +11,6 @@
 
 #include "snapflow/base/log.h"
 #include "snapflow/base/stop_signals.h"
-#include "snapflow/base/time.h"
 #include "snapflow/indexer/bulk_indexer.h"
 #include "snapflow/indexer/retraction.h"
 #include "snapflow/pcap2json/config.h"
@@ -45,9 +44,7 @@ base::Status retract_after_resume(pcap2json::RingInput& ring,
   if (!point) return base::ok_status();
   auto client = indexer::EsClient::create(config.indexer, logger);
   if (!client.ok()) return std::move(client).error();
-  indexer::BackoffPolicy backoff(config.indexer.retry_initial_ns, config.indexer.retry_max_ns,
-                                 config.indexer.retry_total_ns,
-                                 static_cast<uint64_t>(base::now_monotonic_ns()));
+  indexer::BackoffPolicy backoff = indexer::BackoffPolicy::from_config(config.indexer);
   const indexer::RetractionScope scope{config.indexer.index_prefix, config.ring.observer,
                                        config.ring.capture, point->after_record, point->since_ns};
   auto retracted = indexer::retract_documents(**client, scope, backoff);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "snapflow/indexer/bulk_response.h"
+#include "snapflow/indexer/config.h"
 
 namespace snapflow::indexer {
 
@@ -33,6 +34,9 @@ ItemOutcome classify_item(int status, std::string_view type, std::string_view re
 class BackoffPolicy {
  public:
   BackoffPolicy(int64_t initial_ns, int64_t max_ns, int64_t total_ns, uint64_t seed);
+  // The policy the --es-retry-* flags set, seeded from the clock plus `stream`, so senders
+  // started at the same moment do not retry in lockstep.
+  static BackoffPolicy from_config(const IndexerConfig& config, uint64_t stream = 0);
 
   // Delay before retry number `attempt` (0 for the first retry).
   int64_t delay_ns(int attempt);
