@@ -65,8 +65,8 @@ stage "libFuzzer" fuzz.log fuzz_stage
 
 tsan_stage() {
   local targets=(queue_test ring_concurrency_test ring_policy_test ring_io_thread_test ring_test
-    capture_spooler_test pcap2json_ring_input_test pcap2json snapflow-gen ring_from_pcap
-    indexer_integration_test snapflow-index)
+    capture_spooler_test pcap2json_ring_input_test document_ordered_writer_test pcap2json
+    snapflow-gen ring_from_pcap indexer_integration_test snapflow-index)
   cmake -S "$root" -B "$root/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSNAPFLOW_SANITIZE=thread \
     -DSNAPFLOW_BUILD_BENCH=OFF -DSNAPFLOW_WITH_DPDK=OFF -DSNAPFLOW_WERROR=ON \

@@ -5,7 +5,7 @@
 #   scripts/tsan-check.sh BUILD_DIR
 # 1. unit tests with threads: the SPSC queue, the ring writer's write and sync threads with
 #    followers, the block policy, the capture spooler (capture threads + ring writer thread + an
-#    API-like thread), pcap2json's ring input;
+#    API-like thread), pcap2json's ring input, the ordered document writer;
 # 2. pcap2json's TBB pipeline (4 threads): a file, a file with --top-n and --json-packet --gzip,
 #    the ring with a consumer committing every 20 ms;
 # 3. the indexer's BulkIndexer, in pcap2json --es-host and indexer_integration_test, against a
@@ -27,7 +27,7 @@ trap cleanup EXIT
 
 echo "tsan: unit tests"
 (cd "$build" && ctest --output-on-failure -R \
-  '^(queue_test|ring_concurrency_test|ring_policy_test|ring_io_thread_test|ring_test|capture_spooler_test|pcap2json_ring_input_test)$')
+  '^(queue_test|ring_concurrency_test|ring_policy_test|ring_io_thread_test|ring_test|capture_spooler_test|pcap2json_ring_input_test|document_ordered_writer_test)$')
 
 echo "tsan: pcap2json's pipeline"
 pcap2json="$build/pcap2json/pcap2json"

@@ -8,9 +8,12 @@
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -19,6 +22,7 @@
 #include "snapflow/base/time.h"
 #include "snapflow/base/tsan.h"
 #include "snapflow/compress/gzip.h"
+#include "snapflow/document/ordered_writer.h"
 #include "snapflow/pcap2json/file_sink.h"
 #include "snapflow/pcap2json/packet_encoder.h"
 #include "snapflow/pcap2json/top_n.h"
@@ -39,7 +43,8 @@ constexpr char kEncodeTasks = 0;
 constexpr int64_t kProgressEveryNs = 250 * base::kNsPerMs;
 constexpr size_t kStatusCount = kDecodeStatusCount;
 // Document batches written by the sink come back for reuse, up to this many (about 3 MiB
-// each): a snapshot of 100 000 flows is 25 of them, all in flight at once.
+// each). Batches stream to the sink as they are encoded (document::OrderedWriter), so a few
+// per thread are in flight; more are only held while a slow sink keeps them.
 constexpr size_t kPooledDocumentBatches = 64;
 // Flow documents per encode task and document batch: 2.9-3.6 MiB of ECS JSON with community id
 // (738-925 bytes per document on the bench's captures, bulk form included), below
@@ -54,16 +59,19 @@ struct WorkItem {
   std::vector<ClosedSnapshot> closed;
   /// The record vectors of `closed` once encoded, emptied: handed back to the engine.
   std::vector<std::vector<FlowRecord>> spare_records;
+  /// Packet mode: the documents made in the decode stage, handed to the writer in encode.
   std::vector<document::DocumentBatch> documents;
+  /// The writer's tickets for the item's document batches, reserved in the close stage.
+  document::OrderedWriter::Reservation tickets;
   DecodeStatusCounts status_counts{};
   std::vector<GapRecord> gaps;
   std::vector<AccountingRecord> accounting;
   bool end_of_input = false;
-  bool interrupted = false;     ///< with end_of_input: the open snapshots are dropped
-  bool end_part = false;        ///< the input ended the current part (idle ring, gap)
-  PartMode part_mode;           ///< how to aggregate the part the batch begins
-  int64_t interval_ns = 0;      ///< snapshot length of the batch's part
-  uint64_t document_bytes = 0;  ///< JSON bytes before any compression
+  bool interrupted = false;                 ///< with end_of_input: the open snapshots are dropped
+  bool end_part = false;                    ///< the input ended the current part (idle ring, gap)
+  PartMode part_mode;                       ///< how to aggregate the part the batch begins
+  int64_t interval_ns = 0;                  ///< snapshot length of the batch's part
+  std::atomic<uint64_t> document_bytes{0};  ///< JSON bytes before any compression
   std::optional<base::Error> encode_error;
   uint64_t checkpoint = 0;         ///< input position after this batch
   uint64_t committable_batch = 0;  ///< batches <= this belong to parts already emitted
@@ -89,7 +97,9 @@ struct WorkItem {
     end_part = false;
     part_mode = {};
     interval_ns = 0;
-    checkpoint = committable_batch = document_bytes = 0;
+    checkpoint = committable_batch = 0;
+    document_bytes.store(0, std::memory_order_relaxed);
+    tickets = {};
     encode_error.reset();
   }
 };
@@ -208,6 +218,16 @@ class PipelineRun {
     }
 
     stats_.engine = engine_.stats();
+    const document::OrderedWriter::Written written = writer_.written();
+    stats_.documents = written.documents;
+    stats_.document_packets = written.packets;
+    stats_.document_wire_bytes = written.bytes;
+    stats_.batches = written.batches;
+    // The sink's writes were the deliver stage's work before batches streamed; they are
+    // still one thread at a time, so they count as that serial stage's.
+    stats_.deliver_busy_ns += written.busy_ns;
+    stats_.deliver_cpu_ns += written.cpu_ns;
+    sink_error_ = writer_.error();
     if (!sink_error_) {
       if (auto finished = sink_.finish(); !finished.ok()) sink_error_ = std::move(finished).error();
     }
@@ -319,7 +339,9 @@ class PipelineRun {
       encoder.encode(fields,
                      batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
     }
-    for (const auto& b : w->documents) w->document_bytes += b.body.size();
+    for (const auto& b : w->documents) {
+      w->document_bytes.fetch_add(b.body.size(), std::memory_order_relaxed);
+    }
     if (options_.gzip_level) compress_documents(*w);
     return w;
   }
@@ -380,10 +402,15 @@ class PipelineRun {
     w.closed.clear();
   }
 
-  // Serial: the snapshots that closed after the batch, assembled from the shards' parts.
+  // Serial: the snapshots that closed after the batch, assembled from the shards' parts; and
+  // the writer's tickets for every document batch the item will make, in output order.
   WorkItem* close(WorkItem* w) {
     const BusyClock busy(stats_.close_busy_ns, stats_.close_cpu_ns);
     if (!options_.packet_mode) engine_.take_closed(w->plan, w->closed);
+    size_t tickets = w->documents.size();  // packet mode: made by the decode stage
+    if (!w->gaps.empty() || !w->accounting.empty()) ++tickets;
+    for (const ClosedSnapshot& snapshot : w->closed) tickets += plan_of(snapshot).tickets;
+    w->tickets = writer_.reserve(tickets);
     return w;
   }
 
@@ -425,25 +452,37 @@ class PipelineRun {
     }
   }
 
+  // Parallel: every document batch of the item, each handed to the writer under its ticket as
+  // soon as it is made, so the sink takes a snapshot's documents while the rest are encoded.
   WorkItem* encode(WorkItem* w) {
-    if (!w->gaps.empty() || !w->accounting.empty()) {
-      FlowEncoder& encoder = flow_encoders_.local();
-      for (const GapRecord& gap : w->gaps) {
-        encoder.encode_gap(gap, options_.consumer,
-                           batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
+    uint64_t ticket = w->tickets.first;
+    if (options_.packet_mode) {
+      for (size_t i = 0; i < w->documents.size(); ++i) {
+        if (i == 0 && w->encode_error) {
+          writer_.fail(ticket++, *w->encode_error);  // the writer drops what comes after it
+        } else {
+          writer_.put(ticket++, std::move(w->documents[i]));
+        }
       }
-      for (const AccountingRecord& a : w->accounting) {
-        encoder.encode_accounting(
-            a, options_.consumer,
-            batch_with_room(w->documents, options_.encoder.bulk_form, batch_pool_));
-      }
+      w->documents.clear();
     }
-    for (const ClosedSnapshot& snapshot : w->closed) encode_snapshot(snapshot, w->documents);
-    for (const auto& b : w->documents) w->document_bytes += b.body.size();
-    if (options_.gzip_level) compress_documents(*w);
+    if (!w->gaps.empty() || !w->accounting.empty()) {
+      // A read batch brings a few of these at most: one document batch holds them all.
+      FlowEncoder& encoder = flow_encoders_.local();
+      document::DocumentBatch batch = fresh_batch(options_.encoder.bulk_form, batch_pool_);
+      for (const GapRecord& gap : w->gaps) encoder.encode_gap(gap, options_.consumer, batch);
+      for (const AccountingRecord& a : w->accounting) {
+        encoder.encode_accounting(a, options_.consumer, batch);
+      }
+      hand_over(ticket++, std::move(batch), *w);
+    }
+    for (const ClosedSnapshot& snapshot : w->closed) ticket = encode_snapshot(snapshot, ticket, *w);
+    assert(ticket == w->tickets.end);
     return w;
   }
 
+  // Packet mode: the decode stage's batches, compressed there so that the serial stages never
+  // compress (the first failure is kept; the writer stops at it).
   void compress_documents(WorkItem& w) {
     compress::InPlaceGzip& compressor = compressors_.local();
     for (document::DocumentBatch& b : w.documents) {
@@ -454,49 +493,113 @@ class PipelineRun {
     }
   }
 
-  void encode_snapshot(const ClosedSnapshot& snapshot, std::vector<document::DocumentBatch>& out) {
-    const bool bulk = options_.encoder.bulk_form;
-    if (options_.totals) {
-      FlowEncoder& encoder = flow_encoders_.local();
-      encoder.encode_totals(snapshot.totals, batch_with_room(out, bulk, batch_pool_));
+  // Counts, compresses (with --gzip) and hands the batch to the writer. Any thread.
+  void hand_over(uint64_t ticket, document::DocumentBatch&& batch, WorkItem& w) {
+    w.document_bytes.fetch_add(batch.body.size(), std::memory_order_relaxed);
+    if (options_.gzip_level) {
+      if (auto compressed = compressors_.local().compress(batch.body); !compressed.ok()) {
+        writer_.fail(ticket, std::move(compressed).error());
+        batch_pool_.give(std::move(batch));
+        return;
+      }
     }
+    writer_.put(ticket, std::move(batch));
+  }
+
+  // How a closed snapshot becomes documents: the flows it encodes (all, or the --top-n kept),
+  // and the writer tickets that takes (totals, runs of flows, the folded "other").
+  struct SnapshotPlan {
+    uint32_t top_n = 0;  ///< > 0: only the top_n largest flows get their own document
+    size_t flows = 0;    ///< flow documents, the "other" not included
+    size_t tickets = 0;
+  };
+
+  static size_t runs_of(size_t documents) {
+    return (documents + kDocumentsPerRun - 1) / kDocumentsPerRun;
+  }
+
+  SnapshotPlan plan_of(const ClosedSnapshot& snapshot) const {
+    size_t records = 0;
+    for (const std::vector<FlowRecord>& shard : snapshot.shards) records += shard.size();
     // A degraded part keeps fewer flows than --top-n asks for (or --top-n is not set).
     uint32_t top_n = options_.top_n;
     if (snapshot.totals.top_n > 0 && (top_n == 0 || snapshot.totals.top_n < top_n)) {
       top_n = snapshot.totals.top_n;
     }
+    SnapshotPlan plan;
+    plan.tickets = options_.totals ? 1 : 0;
     if (top_n > 0 && snapshot.totals.flows > top_n) {
-      const TopN top = select_top_n(snapshot, top_n);
-      FlowEncoder& encoder = flow_encoders_.local();
-      for (const FlowRecord* record : top.kept) {
-        encoder.encode_flow(snapshot.totals, *record, batch_with_room(out, bulk, batch_pool_));
-      }
-      encoder.encode_other(snapshot.totals, top.other, top.other_flow_count,
-                           batch_with_room(out, bulk, batch_pool_));
-      return;
+      plan.top_n = top_n;
+      plan.flows = std::min<size_t>(top_n, records);
+      plan.tickets += runs_of(plan.flows) + 1;
+    } else {
+      plan.flows = records;
+      plan.tickets += runs_of(plan.flows);
     }
-    // The records are cut into runs of kDocumentsPerRun across the shards, in shard order, each
-    // encoded into one document batch in parallel and appended in order: the output is the
-    // same whatever the scheduling. Every run fills its own batch and no other, so pooled
-    // batches are filled alike whatever the document size, and the pool cycles only as many
-    // buffers as a snapshot's documents need (decision 0092).
+    return plan;
+  }
+
+  // Encodes `documents` flow documents in runs of kDocumentsPerRun, run r into one batch of
+  // its own under ticket first_ticket + r. Threads take the runs in order as they come free,
+  // so batches reach the writer nearly in order and few wait there. encode_range(begin, end,
+  // batch) writes documents [begin, end).
+  template <typename EncodeRange>
+  void encode_runs(size_t documents, uint64_t first_ticket, WorkItem& w,
+                   const EncodeRange& encode_range) {
+    const size_t runs = runs_of(documents);
+    if (runs == 0) return;
+    std::atomic<size_t> next_run{0};
+    const auto tasks = std::min(runs, static_cast<size_t>(tbb::this_task_arena::max_concurrency()));
+    base::tsan_release(&kEncodeTasks);  // the tasks below, see base/tsan.h
+    tbb::parallel_for(
+        tbb::blocked_range<size_t>(0, tasks, 1),
+        [&](const tbb::blocked_range<size_t>&) {
+          base::tsan_acquire(&kEncodeTasks);
+          for (size_t run; (run = next_run.fetch_add(1, std::memory_order_relaxed)) < runs;) {
+            document::DocumentBatch batch = fresh_batch(options_.encoder.bulk_form, batch_pool_);
+            const size_t begin = run * kDocumentsPerRun;
+            encode_range(begin, std::min(begin + kDocumentsPerRun, documents), batch);
+            hand_over(first_ticket + run, std::move(batch), w);
+          }
+          base::tsan_release(&kEncodeTasks);
+        },
+        tbb::simple_partitioner());
+    base::tsan_acquire(&kEncodeTasks);
+  }
+
+  // Returns the ticket after the snapshot's last.
+  uint64_t encode_snapshot(const ClosedSnapshot& snapshot, uint64_t ticket, WorkItem& w) {
+    const SnapshotPlan plan = plan_of(snapshot);
+    const bool bulk = options_.encoder.bulk_form;
+    if (options_.totals) {
+      document::DocumentBatch batch = fresh_batch(bulk, batch_pool_);
+      flow_encoders_.local().encode_totals(snapshot.totals, batch);
+      hand_over(ticket++, std::move(batch), w);
+    }
+    if (plan.top_n > 0) {
+      const TopN top = select_top_n(snapshot, plan.top_n);
+      encode_runs(top.kept.size(), ticket, w, [&](size_t begin, size_t end, auto& batch) {
+        FlowEncoder& encoder = flow_encoders_.local();
+        for (size_t i = begin; i < end; ++i)
+          encoder.encode_flow(snapshot.totals, *top.kept[i], batch);
+      });
+      ticket += runs_of(plan.flows);
+      document::DocumentBatch other = fresh_batch(bulk, batch_pool_);
+      flow_encoders_.local().encode_other(snapshot.totals, top.other, top.other_flow_count, other);
+      hand_over(ticket++, std::move(other), w);
+      return ticket;
+    }
+    // The records in shard order, then record order: the output is the same whatever the
+    // scheduling. Every run fills its own batch and no other, so pooled batches are filled
+    // alike whatever the document size (decision 0092).
     std::vector<size_t> shard_ends(snapshot.shards.size());
     size_t records = 0;
     for (size_t s = 0; s < snapshot.shards.size(); ++s) {
       records += snapshot.shards[s].size();
       shard_ends[s] = records;
     }
-    const size_t runs = (records + kDocumentsPerRun - 1) / kDocumentsPerRun;
-    const size_t first = out.size();
-    out.resize(first + runs);
-    base::tsan_release(&kEncodeTasks);  // the tasks below, see base/tsan.h
-    tbb::parallel_for(size_t{0}, runs, [&](size_t run) {
-      base::tsan_acquire(&kEncodeTasks);
-      document::DocumentBatch& batch = out[first + run];
-      batch = fresh_batch(bulk, batch_pool_);
+    encode_runs(records, ticket, w, [&](size_t begin, size_t end, auto& batch) {
       FlowEncoder& encoder = flow_encoders_.local();
-      const size_t begin = run * kDocumentsPerRun;
-      const size_t end = std::min(begin + kDocumentsPerRun, records);
       auto shard = static_cast<size_t>(
           std::upper_bound(shard_ends.begin(), shard_ends.end(), begin) - shard_ends.begin());
       for (size_t at = begin; at < end; ++shard) {
@@ -506,32 +609,16 @@ class PipelineRun {
           encoder.encode_flow(snapshot.totals, shard_records[at - shard_begin], batch);
         }
       }
-      base::tsan_release(&kEncodeTasks);
     });
-    base::tsan_acquire(&kEncodeTasks);
+    return ticket + runs_of(records);
   }
 
+  // Serial: once the writer has taken every batch of the item (encode handed them in), its
+  // input position is committed behind them.
   void deliver(WorkItem* w) {
+    const uint64_t documents_through = writer_.wait_written(w->tickets);
     const BusyClock busy(stats_.deliver_busy_ns, stats_.deliver_cpu_ns);
-    stats_.document_bytes += w->document_bytes;
-    if (w->encode_error && !sink_error_) {
-      sink_error_ = std::move(*w->encode_error);
-      sink_failed_.store(true, std::memory_order_release);
-    }
-    for (document::DocumentBatch& b : w->documents) {
-      if (b.empty() || sink_error_) continue;
-      stats_.documents += b.size();
-      stats_.document_packets += b.packets;
-      stats_.document_wire_bytes += b.bytes;
-      b.sequence = ++document_sequence_;
-      ++stats_.batches;
-      if (auto written = sink_.write(std::move(b)); !written.ok()) {
-        sink_error_ = std::move(written).error();
-        // Release pairs with the acquire in stop_requested(): the read stage runs on another
-        // thread and only needs to learn that it should stop.
-        sink_failed_.store(true, std::memory_order_release);
-      }
-    }
+    stats_.document_bytes += w->document_bytes.load(std::memory_order_relaxed);
     stats_.accounting_documents += w->accounting.size();
     for (const GapRecord& gap : w->gaps) {
       ++stats_.gaps;
@@ -541,9 +628,8 @@ class PipelineRun {
     // This item's position may be committed once every document written so far is delivered
     // and every batch up to it belongs to a part whose snapshots were all emitted.
     checkpoints_.push_back({w->batch.sequence, w->checkpoint});
-    commit_rules_.push_back({document_sequence_, w->committable_batch});
-    if (!sink_error_) commit_delivered(false);
-    w->documents.clear();
+    commit_rules_.push_back({documents_through, w->committable_batch});
+    if (!writer_.failed()) commit_delivered(false);
     free_items_.push(handed(w));
   }
 
@@ -580,7 +666,9 @@ class PipelineRun {
     return n;
   }
 
-  bool stop_requested() const { return sink_failed_.load(std::memory_order_acquire); }
+  bool stop_requested() const {
+    return sink_failed_.load(std::memory_order_acquire) || writer_.failed();
+  }
 
   void report_progress(bool final) {
     if (!progress_) return;
@@ -623,11 +711,10 @@ class PipelineRun {
   uint64_t batch_sequence_ = 0;
   int64_t part_interval_ns_ = 0;          // read stage only
   uint64_t completed_through_batch_ = 0;  // settle stage only
-  uint64_t document_sequence_ = 0;
   std::optional<base::Error> read_error_;
-  std::optional<base::Error> sink_error_;  // written and read by the serial deliver stage
-  std::atomic<bool> sink_failed_{false};
-  std::atomic<int64_t> shard_cpu_ns_{0};  // summed by the shard lanes, read at the end
+  std::optional<base::Error> sink_error_;  // the writer's or finish()'s, after the pipeline
+  std::atomic<bool> sink_failed_{false};   // a commit failed: stop reading
+  std::atomic<int64_t> shard_cpu_ns_{0};   // summed by the shard lanes, read at the end
   // Shard lanes (help_until): how far each shard has counted, and whether a thread holds it.
   struct alignas(64) ShardLane {
     std::atomic<uint64_t> done{0};  ///< settled batches 1..done are counted in this shard
@@ -638,6 +725,7 @@ class PipelineRun {
   std::atomic<uint32_t> lane_rotation_{0};                  // spreads the threads' first lanes
   uint64_t settled_ = 0;                                    // settle stage only
   document::BatchPool batch_pool_{kPooledDocumentBatches};  // given to the sink for the run
+  document::OrderedWriter writer_{sink_, &batch_pool_};     // the only caller of sink_.write()
   std::optional<base::Error> commit_error_;
   std::deque<Checkpoint> checkpoints_;      // deliver stage only
   std::deque<CommitRule> commit_rules_;     // deliver stage only

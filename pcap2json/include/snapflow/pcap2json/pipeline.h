@@ -8,14 +8,23 @@
 //                                packets and fragments
 //   count (parallel)             every shard counts the batch, each shard's batches in order:
 //                                shard lanes, taken by whichever thread gets there first
-//   close (serial, in order)     the closed snapshots, assembled from the shards' parts
-//   encode (parallel)            flow/totals documents per shard vector, top-N folding
-//   deliver (serial, in order)   DocumentSink::write (blocks when the sink is slow)
+//   close (serial, in order)     the closed snapshots, assembled from the shards' parts; the
+//                                item's document batches get their places in the output
+//                                (document::OrderedWriter tickets)
+//   encode (parallel)            totals, then flow documents in runs of 4 096 taken by any
+//                                thread, top-N folding; each batch goes to the writer as soon
+//                                as it is made, which hands it to DocumentSink::write once
+//                                the batches before it are written (blocks when the sink is
+//                                slow)
+//   deliver (serial, in order)   waits until the item's batches are written, then commits
+//                                the input position behind them
 //
 // Memory is bounded by the token count (4 x threads WorkItems, each holding one input batch
-// and the documents it produced) plus the open flow tables. A read error stops the input;
-// everything read before it is still aggregated, flushed and delivered before run() returns
-// the error, so no document for a packet before the fault is lost.
+// and its closed snapshots' records) plus the open flow tables and the document batches in
+// flight: a few per thread while the sink keeps up; while it is slower than the encoders, up
+// to the in-flight items' documents wait for it (decision 0093). A read error stops the
+// input; everything read before it is still aggregated, flushed and delivered before run()
+// returns the error, so no document for a packet before the fault is lost.
 #pragma once
 
 #include <array>

@@ -72,7 +72,8 @@ class BatchPool {
 
 // Where documents go. write() may block (backpressure: a slow cluster slows the producer)
 // and takes the batch by value so the sink owns its memory until delivered. Batches arrive in
-// sequence order from one thread; implementations need not be thread-safe.
+// sequence order, one write() at a time (OrderedWriter: not always from the same thread, but
+// each call after the previous one returned); implementations need not be thread-safe.
 class DocumentSink {
  public:
   virtual ~DocumentSink() = default;
