@@ -174,6 +174,40 @@ class Pcap2JsonCli(unittest.TestCase):
         self.assertGreater(datasets.count("snapflow.flow"), 2 * 4096, "more than two runs")
         self.assertEqual(flow_sums(documents), (36000, 36000 * PACKET))
 
+    def test_top_n_keeps_its_order_whatever_the_threads(self):
+        # --top-n 5000 of 11 400 flows: the kept flows span two runs of 4 096, encoded in
+        # parallel and written in order, then the "other" document that folds the rest.
+        capture = generate("many_flows_top", "--flows", "12000", "--packets", "36000", "--size",
+                           str(PACKET), "--rate", "1000000", "--seed", "6")
+        outputs = {}
+        for threads in ("1", "2", "4"):
+            r = pcap2json("--threads", threads, "--top-n", "5000", capture)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            outputs[threads] = r.stdout
+        self.assertTrue(outputs["1"] == outputs["2"] == outputs["4"], "outputs differ by threads")
+        documents = docs(outputs["1"])
+        self.assertEqual(documents[0]["event"]["dataset"], "snapflow.totals")
+        kept = [d for d in documents[1:-1]]
+        self.assertEqual(len(kept), 5000)
+        self.assertFalse(any(d["snapflow"].get("other") for d in kept))
+        sizes = [d["network"]["bytes"] for d in kept]
+        self.assertEqual(sizes, sorted(sizes, reverse=True), "largest first")
+        other = documents[-1]
+        self.assertTrue(other["snapflow"]["other"])
+        self.assertEqual(other["snapflow"]["other_flows"], documents[0]["snapflow"]["flows"] - 5000)
+        self.assertEqual(flow_sums(documents[1:]), (36000, 36000 * PACKET))
+
+    def test_full_output_device_fails_with_one_line_error(self):
+        # /dev/full fails every write (ENOSPC): whichever thread writes the batch that fails,
+        # the run stops with one line that names the file.
+        if not os.access("/dev/full", os.W_OK):
+            self.skipTest("no /dev/full")
+        capture = generate("full_device", "--flows", "12000", "--packets", "36000", "--size",
+                           str(PACKET), "--rate", "1000000", "--seed", "6")
+        for threads in ("1", "2"):
+            r = pcap2json("--threads", threads, "-o", "/dev/full", capture)
+            self.assert_one_line_error(r, "/dev/full", "No space left on device")
+
     def test_several_files_are_read_in_time_order(self):
         early = generate("early", "--flows", "5", "--packets", "100", "--start", "1700000000000000000", "--seed", "4")
         late = generate("late", "--flows", "5", "--packets", "100", "--start", "1700000100000000000", "--seed", "5")
